@@ -1,0 +1,90 @@
+# consultd - build, run and test.
+#   make            build daemon/consultd
+#   make run        install what is missing, build, start a private PostgreSQL under ./var/
+#                   (unless a database URL is configured), migrate, create a demo key, serve
+#   make test       the same set-up, then unit tests, end-to-end tests and the sanitizer build
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+BUILD ?= build/release
+BIN ?= daemon/consultd
+
+PKGS := libevent libpq jansson libcrypto inih
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+VERSION := 0.1.0
+OPT ?= -O2
+CFLAGS ?= -g
+CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wformat=2 -Idaemon -I$(BUILD) -DCONSULTD_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(SAN)
+LDFLAGS += $(SAN)
+LDLIBS += $(PKG_LIBS) -lcsv
+
+SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+OBJ := $(SRC:daemon/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
+LIB := $(BUILD)/libconsultd.a
+SCHEMA := $(sort $(wildcard schema/*.sql))
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps run test unit e2e asan install clean
+all: $(BIN)
+
+$(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h) | $(BUILD)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/embedded.c: scripts/embed.sh daemon/openapi.json $(SCHEMA) | $(BUILD)
+	scripts/embed.sh $@ daemon/openapi.json $(SCHEMA)
+
+$(BUILD)/embedded.o: $(BUILD)/embedded.c daemon/embedded.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(BUILD)/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) \
+		$(shell pkg-config --libs cmocka)
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+deps:
+	@scripts/deps.sh run
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/dev-run.sh
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory all
+	@scripts/test.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/consultd OPT=-O1 \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		build/asan/consultd $(UNIT_BIN:build/release/%=build/asan/%)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/consultd $(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)$(PREFIX)/share/consultd/schema
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/consultd
+	install -m 0644 schema/*.sql $(DESTDIR)$(PREFIX)/share/consultd/schema/
+	install -m 0644 systemd/consultd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	test -e $(DESTDIR)/etc/consultd/consultd.conf || \
+		install -m 0640 config/consultd.conf $(DESTDIR)/etc/consultd/consultd.conf
+
+clean:
+	rm -rf build daemon/consultd

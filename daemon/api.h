@@ -1,0 +1,24 @@
+/* api.h - the request handlers, one file per resource (api_*.c). Each is
+ * called by the router with the body checked and, for /v1, the caller
+ * authenticated (rq->conn held); each ends in exactly one reply. */
+#ifndef CONSULTD_API_H
+#define CONSULTD_API_H
+
+#include "request.h"
+
+/* api_meta.c */
+void api_healthz(request *rq);
+void api_readyz(request *rq);
+void api_metrics(request *rq);
+void api_openapi(request *rq);
+void api_vocabulary(request *rq);
+void api_area(request *rq);
+
+/* api_consultations.c */
+void api_consultation_create(request *rq);
+void api_consultation_list(request *rq);
+void api_consultation_get(request *rq);
+void api_consultation_patch(request *rq);
+void api_consultation_delete(request *rq);
+
+#endif

@@ -1,0 +1,155 @@
+/* api_meta.c - health, readiness, metrics, OpenAPI, vocabularies, areas. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "api.h"
+#include "catalog.h"
+#include "embedded.h"
+#include "http_reply.h"
+#include "migrate.h"
+#include "ons_csv.h"
+#include "server.h"
+
+void api_healthz(request *rq)
+{
+    reply_json(rq, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void api_readyz(request *rq)
+{
+    server *srv = rq->srv;
+    catalog_refresh(srv);
+    bool db = db_pool_up(srv->db);
+    bool migrated = srv->schema_version >= migrate_latest_version();
+    bool ready = server_ready(srv);
+    json_t *body = json_pack("{s:s, s:s, s:i, s:i, s:b}", "status", ready ? "ready" : "not ready",
+                             "database", db ? "up" : "down", "schema_version", srv->schema_version,
+                             "schema_wanted", migrate_latest_version(), "vocabularies", srv->vocab != NULL);
+    if (!ready) {
+        reply_header(rq, "Retry-After", "1");
+        json_object_set_new(body, "detail",
+                            json_string(!db ? "database unreachable"
+                                        : !migrated ? "schema not migrated: run consultd migrate"
+                                                    : "loading vocabularies"));
+    }
+    (void)migrated;
+    reply_json(rq, ready ? 200 : 503, body);
+}
+
+/* Resident set size in bytes from /proc/self/statm, 0 if unknown. */
+static long resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d)
+        return 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n > 2 ? n - 3 : 0; /* ".", ".." and the directory's own fd */
+}
+
+void api_metrics(request *rq)
+{
+    server *srv = rq->srv;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    metrics_render_http(&srv->metrics, &buf, &len, &cap);
+    db_pool_stats st;
+    db_pool_get_stats(srv->db, &st);
+    metrics_appendf(&buf, &len, &cap,
+                    "# HELP consultd_db_pool_connections Database pool connections by state.\n"
+                    "# TYPE consultd_db_pool_connections gauge\n"
+                    "consultd_db_pool_connections{state=\"configured\"} %d\n"
+                    "consultd_db_pool_connections{state=\"connected\"} %d\n"
+                    "consultd_db_pool_connections{state=\"busy\"} %d\n"
+                    "consultd_db_pool_connections{state=\"waiting\"} %d\n"
+                    "# HELP consultd_db_errors_total Lost database connections and timed-out queries.\n"
+                    "# TYPE consultd_db_errors_total counter\n"
+                    "consultd_db_errors_total %lu\n"
+                    "# HELP consultd_up Whether the daemon is ready (database up, schema current).\n"
+                    "# TYPE consultd_up gauge\n"
+                    "consultd_up %d\n"
+                    "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+                    "# TYPE process_resident_memory_bytes gauge\n"
+                    "process_resident_memory_bytes %ld\n"
+                    "# HELP process_open_fds Number of open file descriptors.\n"
+                    "# TYPE process_open_fds gauge\n"
+                    "process_open_fds %d\n",
+                    st.size, st.connected, st.busy, st.waiting, st.errors, server_ready(srv) ? 1 : 0,
+                    resident_bytes(), open_fds());
+    reply_header(rq, "Cache-Control", "no-cache");
+    reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", buf ? buf : "", len);
+    free(buf);
+}
+
+void api_openapi(request *rq)
+{
+    reply_header(rq, "Cache-Control", "public, max-age=300");
+    reply_text(rq, 200, "application/json; charset=utf-8", embedded_openapi.data, embedded_openapi.len);
+}
+
+void api_vocabulary(request *rq)
+{
+    int kind = vocab_kind_parse(rq->path_param);
+    if (kind < 0) {
+        reply_problem(rq, 404, "not-found", "Not found",
+                      "The vocabularies are topics, communities and methods.", NULL, NULL);
+        return;
+    }
+    if (!rq->srv->vocab) {
+        reply_unavailable(rq);
+        return;
+    }
+    reply_json(rq, 200, vocab_to_json(rq->srv->vocab, (vocab_kind)kind));
+}
+
+static void on_area(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    if (!db_ok(res)) {
+        reply_db_error(rq, res);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        reply_problem(rq, 404, "not-found", "Not found", "No area with this code in the area register.", NULL, NULL);
+        return;
+    }
+    json_t *parents = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
+    reply_json(rq, 200, json_pack("{s:s, s:s, s:s, s:o, s:I}", "code", PQgetvalue(res, 0, 0), "name",
+                                  PQgetvalue(res, 0, 1), "level", PQgetvalue(res, 0, 2), "parents",
+                                  parents ? parents : json_array(), "children_count",
+                                  (json_int_t)atoll(PQgetvalue(res, 0, 4))));
+}
+
+void api_area(request *rq)
+{
+    if (!ons_code_valid(rq->path_param)) {
+        reply_problem(rq, 404, "not-found", "Not found", "Area codes are ONS GSS codes like E09000007.", NULL, NULL);
+        return;
+    }
+    const char *p[] = { rq->path_param };
+    db_query(rq->conn,
+             "SELECT a.code, a.name, a.level,"
+             " coalesce((SELECT json_agg(json_build_object('code', p.code, 'name', p.name, 'level', p.level)"
+             "           ORDER BY p.code) FROM area_parents ap JOIN areas p ON p.code = ap.parent"
+             "           WHERE ap.code = a.code), '[]')::text,"
+             " (SELECT count(*) FROM area_parents c WHERE c.parent = a.code)"
+             " FROM areas a WHERE a.code = $1",
+             1, p, on_area, rq);
+}

@@ -1,0 +1,127 @@
+/* auth.c - bearer tokens checked against api_keys. */
+#include "auth.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "http_reply.h"
+#include "router.h"
+#include "server.h"
+#include "token.h"
+
+typedef struct auth_state {
+    void (*next)(request *rq);
+    unsigned char hash[TOKEN_HASH_LEN];
+} auth_state;
+
+role role_parse(const char *s)
+{
+    if (strcmp(s, "partner") == 0)
+        return ROLE_PARTNER;
+    if (strcmp(s, "coordinator") == 0)
+        return ROLE_COORDINATOR;
+    if (strcmp(s, "admin") == 0)
+        return ROLE_ADMIN;
+    return ROLE_NONE;
+}
+
+const char *role_name(role r)
+{
+    static const char *names[] = { "none", "partner", "coordinator", "admin" };
+    return names[r];
+}
+
+static void reject(request *rq, const char *detail)
+{
+    reply_header(rq, "WWW-Authenticate", "Bearer realm=\"consultd\", error=\"invalid_token\"");
+    reply_problem(rq, 401, "unauthorized", "Unauthorized", detail, NULL, NULL);
+}
+
+static int hex_nibble(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+static void on_key(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    auth_state *st = rq->state;
+    if (!db_ok(res)) {
+        reply_db_error(rq, res);
+        return;
+    }
+    unsigned char stored[TOKEN_HASH_LEN] = { 0 };
+    bool found = PQntuples(res) == 1;
+    if (found) {
+        const char *hex = PQgetvalue(res, 0, 0); /* bytea text form: \x + 64 hex digits */
+        if (strlen(hex) != 2 + 2 * TOKEN_HASH_LEN)
+            found = false;
+        for (int i = 0; found && i < TOKEN_HASH_LEN; i++) {
+            int hi = hex_nibble(hex[2 + 2 * i]), lo = hex_nibble(hex[3 + 2 * i]);
+            if (hi < 0 || lo < 0)
+                found = false;
+            else
+                stored[i] = (unsigned char)(hi << 4 | lo);
+        }
+    }
+    /* Compare even when no row was found, so timing says nothing about ids. */
+    bool match = token_hash_equal(stored, st->hash) && found;
+    if (!match) {
+        reject(rq, "The API key is unknown, revoked or wrong.");
+        return;
+    }
+    rq->role = role_parse(PQgetvalue(res, 0, 1));
+    snprintf(rq->org_id, sizeof rq->org_id, "%s", PQgetvalue(res, 0, 2));
+    void (*next)(request *) = st->next;
+    rq->state_free(rq->state);
+    rq->state = NULL;
+    rq->state_free = NULL;
+    if (rq->role < rq->route->min_role) {
+        reply_problem(rq, 403, "forbidden", "Forbidden", "This API key's role may not use this operation.",
+                      NULL, NULL);
+        return;
+    }
+    next(rq);
+}
+
+static void on_conn(db_conn *conn, void *arg)
+{
+    request *rq = arg;
+    if (!conn) {
+        reply_unavailable(rq);
+        return;
+    }
+    rq->conn = conn;
+    const char *p[] = { rq->key_id };
+    db_query(conn, "SELECT secret_hash, role, organisation_id FROM api_keys WHERE id = $1 AND revoked_at IS NULL",
+             1, p, on_key, rq);
+}
+
+void auth_begin(request *rq, void (*next)(request *rq))
+{
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(rq->req), "Authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+        reply_problem(rq, 401, "unauthorized", "Unauthorized",
+                      "Send an API key as \"Authorization: Bearer <token>\".", NULL, NULL);
+        return;
+    }
+    const char *token = h + 7;
+    while (*token == ' ')
+        token++;
+    auth_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        reply_unavailable(rq);
+        return;
+    }
+    if (token_parse(token, rq->key_id, st->hash) < 0) {
+        free(st);
+        reject(rq, "The API key is malformed.");
+        return;
+    }
+    st->next = next;
+    rq->state = st;
+    rq->state_free = free;
+    db_acquire(rq->srv->db, on_conn, rq);
+}

@@ -1,0 +1,68 @@
+/* consultation.h - a consultation as the API accepts it: validation and
+ * normalisation of a request body into a C struct (pure: no I/O).
+ *
+ * Every invalid field is reported, not just the first. Topic, community and
+ * method entries are resolved through the vocabularies; topic and community
+ * entries that match nothing are kept as free tags with a warning. */
+#ifndef CONSULTD_CONSULTATION_H
+#define CONSULTD_CONSULTATION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "vocab.h"
+
+#define TITLE_MAX 300
+#define SUMMARY_MAX 5000
+#define AREAS_MAX 500
+#define TERMS_MAX 50
+#define TERM_TEXT_MAX 100
+#define EXTERNAL_REF_MAX 100
+#define CONTACT_NAME_MAX 200
+#define EMAIL_MAX 254
+#define PARTICIPANTS_MAX 100000000
+#define FIELDWORK_MAX_DAYS 731 /* two years, leap day included */
+
+typedef struct strlist {
+    char **items;
+    size_t n;
+} strlist;
+
+typedef struct consultation {
+    char *title;
+    char *summary;                /* "" when absent */
+    strlist topics, communities, areas, methods;
+    bool inferred;
+    char start[11], end[11];      /* YYYY-MM-DD */
+    const char *engagement_level; /* static string */
+    long long expected_participants;
+    bool has_participants;
+    char *contact_name, *contact_email;
+    char *external_ref;
+} consultation;
+
+void consultation_free(consultation *c);
+
+/* Validates obj (a request body, or a stored one with a merge patch applied)
+ * into out. Appends {"field","message"} objects to errors and strings to
+ * warnings. Returns 0 when valid, -1 when errors were added (out is then
+ * freed). */
+int consultation_parse(const json_t *obj, const vocab *v, consultation *out, json_t *errors, json_t *warnings);
+
+/* The fields a client may not send: set by the server. */
+bool consultation_server_field(const char *name);
+
+/* Days since 1970-01-01 for a valid YYYY-MM-DD calendar date; false otherwise. */
+bool date_parse(const char *s, long *days);
+/* true for an address of the form local@domain.tld, within length limits. */
+bool email_valid(const char *s);
+/* Characters (UTF-8 code points) in a valid UTF-8 string. */
+size_t utf8_length(const char *s);
+
+/* PostgreSQL text[] literal for a list ("{\"a\",\"b\"}"); malloc'd. */
+char *strlist_to_pg(const strlist *l);
+
+/* RFC 7396 JSON Merge Patch: returns the patched copy of target (new reference). */
+json_t *json_merge_patch(const json_t *target, const json_t *patch);
+
+#endif

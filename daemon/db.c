@@ -1,0 +1,458 @@
+/* db.c - asynchronous libpq connection pool driven by libevent. */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 500
+#define QUERY_GRACE_MS 2000
+
+typedef enum { C_DOWN, C_CONNECTING, C_READY, C_QUERY } conn_state;
+
+struct db_conn {
+    db_pool *pool;
+    PGconn *pg;
+    struct event *io;
+    struct event *timer;    /* connect timeout, query timeout, or reconnect delay */
+    conn_state state;
+    bool held;              /* handed to a caller and not yet released */
+    bool rolling_back;      /* an internal ROLLBACK before returning to the pool */
+    bool lost_while_held;   /* the holder's session is gone: its queries fail */
+    int backoff_ms;
+    db_result_cb cb;
+    void *arg;
+    PGresult *last;
+};
+
+typedef struct waiter {
+    db_acquire_cb cb;
+    void *arg;
+    struct waiter *next;
+} waiter;
+
+struct db_pool {
+    struct event_base *base;
+    char *url;
+    char options[64];
+    char connect_timeout[16];
+    int size, max_waiting, statement_timeout_ms, connect_timeout_s;
+    db_conn *conns;
+    waiter *head, *tail;
+    int nwaiting;
+    unsigned long errors;
+    bool was_up;            /* for logging transitions only */
+};
+
+static void conn_connect(db_conn *c);
+static void on_io(evutil_socket_t fd, short what, void *arg);
+static void conn_became_ready(db_conn *c);
+
+static void watch(db_conn *c, short what)
+{
+    event_del(c->io);
+    int fd = PQsocket(c->pg);
+    if (fd < 0)
+        return;
+    event_assign(c->io, c->pool->base, fd, what | EV_PERSIST, on_io, c);
+    event_add(c->io, NULL);
+}
+
+static void arm_timer(db_conn *c, int ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    evtimer_add(c->timer, &tv);
+}
+
+static int count_connected(const db_pool *p)
+{
+    int n = 0;
+    for (int i = 0; i < p->size; i++)
+        if (p->conns[i].state == C_READY || p->conns[i].state == C_QUERY)
+            n++;
+    return n;
+}
+
+static void fail_waiters(db_pool *p)
+{
+    while (p->head) {
+        waiter *w = p->head;
+        p->head = w->next;
+        if (!p->head)
+            p->tail = NULL;
+        p->nwaiting--;
+        db_acquire_cb cb = w->cb;
+        void *arg = w->arg;
+        free(w);
+        cb(NULL, arg);
+    }
+}
+
+/* Closes the connection and schedules a new attempt. The caller holding it (if
+ * any) keeps holding it until db_release. Any query in flight fails. */
+static void conn_lost(db_conn *c, const char *why)
+{
+    db_pool *p = c->pool;
+    conn_state was = c->state;
+    event_del(c->io);
+    evtimer_del(c->timer);
+    if (c->pg) {
+        if (was == C_READY || was == C_QUERY)
+            log_warn("database: connection lost: %s", why);
+        else
+            log_debug("database: connect failed: %s", why);
+        PQfinish(c->pg);
+        c->pg = NULL;
+    }
+    c->state = C_DOWN;
+    if (c->held)
+        c->lost_while_held = true;
+    if (was == C_READY || was == C_QUERY)
+        p->errors++;
+    if (c->last) {
+        PQclear(c->last);
+        c->last = NULL;
+    }
+    c->rolling_back = false;
+    arm_timer(c, c->backoff_ms);
+    c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+
+    if (p->was_up && count_connected(p) == 0) {
+        p->was_up = false;
+        log_error("database: unavailable (no connection); answering 503 until it returns");
+    }
+    if (was == C_QUERY && c->cb) {
+        db_result_cb cb = c->cb;
+        void *arg = c->arg;
+        c->cb = NULL;
+        cb(NULL, arg);
+    }
+    if (count_connected(p) == 0)
+        fail_waiters(p);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    db_conn *c = arg;
+    switch (c->state) {
+    case C_DOWN:
+        conn_connect(c);
+        break;
+    case C_CONNECTING:
+        conn_lost(c, "connect timed out");
+        break;
+    case C_QUERY:
+        conn_lost(c, "query outlived statement_timeout");
+        break;
+    case C_READY:
+        break;
+    }
+}
+
+static void conn_connect(db_conn *c)
+{
+    db_pool *p = c->pool;
+    const char *kw[] = { "dbname", "application_name", "options", "connect_timeout", NULL };
+    const char *val[] = { p->url, "consultd", p->options, p->connect_timeout, NULL };
+    c->pg = PQconnectStartParams(kw, val, 1);
+    if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", c->pg ? PQerrorMessage(c->pg) : "out of memory");
+        c->state = C_CONNECTING;
+        conn_lost(c, why);
+        return;
+    }
+    c->state = C_CONNECTING;
+    arm_timer(c, p->connect_timeout_s * 1000);
+    watch(c, EV_WRITE); /* libpq: behave as if PGRES_POLLING_WRITING first */
+}
+
+static void connect_step(db_conn *c)
+{
+    switch (PQconnectPoll(c->pg)) {
+    case PGRES_POLLING_READING:
+        watch(c, EV_READ);
+        break;
+    case PGRES_POLLING_WRITING:
+        watch(c, EV_WRITE);
+        break;
+    case PGRES_POLLING_OK:
+        evtimer_del(c->timer);
+        if (PQsetnonblocking(c->pg, 1) != 0) {
+            conn_lost(c, "cannot set non-blocking mode");
+            return;
+        }
+        c->backoff_ms = BACKOFF_MIN_MS;
+        c->state = C_READY;
+        if (!c->pool->was_up) {
+            c->pool->was_up = true;
+            log_info("database: connected");
+        }
+        watch(c, EV_READ);
+        conn_became_ready(c);
+        break;
+    default: {
+        char why[256];
+        snprintf(why, sizeof why, "%s", PQerrorMessage(c->pg));
+        for (char *e = why + strlen(why); e > why && (e[-1] == '\n'); e--)
+            e[-1] = '\0';
+        conn_lost(c, why);
+    }
+    }
+}
+
+static void query_done(db_conn *c)
+{
+    evtimer_del(c->timer);
+    watch(c, EV_READ);
+    PGresult *res = c->last;
+    c->last = NULL;
+    c->state = C_READY;
+    if (c->rolling_back) {
+        c->rolling_back = false;
+        PQclear(res);
+        conn_became_ready(c);
+        return;
+    }
+    db_result_cb cb = c->cb;
+    void *arg = c->arg;
+    c->cb = NULL;
+    cb(res, arg);
+    PQclear(res);
+}
+
+static void on_io(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    db_conn *c = arg;
+    if (c->state == C_CONNECTING) {
+        connect_step(c);
+        return;
+    }
+    if (what & EV_WRITE) {
+        int f = PQflush(c->pg);
+        if (f < 0) {
+            conn_lost(c, PQerrorMessage(c->pg));
+            return;
+        }
+        if (f == 0)
+            watch(c, EV_READ);
+    }
+    if (!(what & EV_READ))
+        return;
+    if (!PQconsumeInput(c->pg)) {
+        conn_lost(c, PQerrorMessage(c->pg));
+        return;
+    }
+    for (PGnotify *n; (n = PQnotifies(c->pg));)
+        PQfreemem(n);
+    if (c->state != C_QUERY) {
+        if (PQstatus(c->pg) == CONNECTION_BAD)
+            conn_lost(c, "server closed the connection");
+        return;
+    }
+    while (!PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {
+            query_done(c);
+            return;
+        }
+        if (c->last)
+            PQclear(c->last);
+        c->last = r;
+    }
+    if (PQstatus(c->pg) == CONNECTION_BAD)
+        conn_lost(c, "server closed the connection");
+}
+
+static void send_query(db_conn *c, const char *sql, int n, const char *const *params)
+{
+    if (!PQsendQueryParams(c->pg, sql, n, NULL, params, NULL, NULL, 0)) {
+        c->state = C_QUERY;
+        conn_lost(c, PQerrorMessage(c->pg));
+        return;
+    }
+    c->state = C_QUERY;
+    arm_timer(c, c->pool->statement_timeout_ms + QUERY_GRACE_MS);
+    int f = PQflush(c->pg);
+    if (f < 0)
+        conn_lost(c, PQerrorMessage(c->pg));
+    else
+        watch(c, f ? (EV_READ | EV_WRITE) : EV_READ);
+}
+
+/* A ready, unheld connection: give it to the first waiter. */
+static void conn_became_ready(db_conn *c)
+{
+    db_pool *p = c->pool;
+    if (c->held || c->state != C_READY || !p->head)
+        return;
+    waiter *w = p->head;
+    p->head = w->next;
+    if (!p->head)
+        p->tail = NULL;
+    p->nwaiting--;
+    c->held = true;
+    db_acquire_cb cb = w->cb;
+    void *arg = w->arg;
+    free(w);
+    cb(c, arg);
+}
+
+db_pool *db_pool_new(struct event_base *base, const char *url, int size, int max_waiting,
+                     int statement_timeout_ms, int connect_timeout_s)
+{
+    db_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->base = base;
+    p->url = strdup(url);
+    p->size = size;
+    p->max_waiting = max_waiting;
+    p->statement_timeout_ms = statement_timeout_ms;
+    p->connect_timeout_s = connect_timeout_s;
+    snprintf(p->options, sizeof p->options, "-c statement_timeout=%d", statement_timeout_ms);
+    snprintf(p->connect_timeout, sizeof p->connect_timeout, "%d", connect_timeout_s);
+    p->conns = calloc((size_t)size, sizeof *p->conns);
+    if (!p->url || !p->conns) {
+        free(p->url);
+        free(p->conns);
+        free(p);
+        return NULL;
+    }
+    for (int i = 0; i < size; i++) {
+        db_conn *c = &p->conns[i];
+        c->pool = p;
+        c->backoff_ms = BACKOFF_MIN_MS;
+        c->io = event_new(base, -1, 0, on_io, c);
+        c->timer = evtimer_new(base, on_timer, c);
+        if (!c->io || !c->timer) {
+            db_pool_free(p);
+            return NULL;
+        }
+        conn_connect(c);
+    }
+    return p;
+}
+
+void db_pool_free(db_pool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->size; i++) {
+        db_conn *c = &p->conns[i];
+        if (c->io)
+            event_free(c->io);
+        if (c->timer)
+            event_free(c->timer);
+        if (c->last)
+            PQclear(c->last);
+        if (c->pg)
+            PQfinish(c->pg);
+    }
+    while (p->head) {
+        waiter *w = p->head;
+        p->head = w->next;
+        free(w);
+    }
+    free(p->conns);
+    free(p->url);
+    free(p);
+}
+
+void db_acquire(db_pool *p, db_acquire_cb cb, void *arg)
+{
+    for (int i = 0; i < p->size; i++) {
+        db_conn *c = &p->conns[i];
+        if (c->state == C_READY && !c->held) {
+            c->held = true;
+            cb(c, arg);
+            return;
+        }
+    }
+    if (count_connected(p) == 0 || p->nwaiting >= p->max_waiting) {
+        cb(NULL, arg);
+        return;
+    }
+    waiter *w = malloc(sizeof *w);
+    if (!w) {
+        cb(NULL, arg);
+        return;
+    }
+    w->cb = cb;
+    w->arg = arg;
+    w->next = NULL;
+    if (p->tail)
+        p->tail->next = w;
+    else
+        p->head = w;
+    p->tail = w;
+    p->nwaiting++;
+}
+
+void db_query(db_conn *c, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *arg)
+{
+    c->cb = cb;
+    c->arg = arg;
+    if (c->state != C_READY || c->lost_while_held) {
+        c->cb = NULL;
+        cb(NULL, arg); /* lost while held: never continue a session on a new connection */
+        return;
+    }
+    send_query(c, sql, nparams, params);
+}
+
+void db_release(db_conn *c)
+{
+    if (!c)
+        return;
+    c->held = false;
+    c->lost_while_held = false;
+    c->cb = NULL;
+    if (c->state != C_READY)
+        return; /* lost: reconnecting, or (never) mid-query */
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+        c->rolling_back = true;
+        send_query(c, "ROLLBACK", 0, NULL);
+        return;
+    }
+    conn_became_ready(c);
+}
+
+bool db_pool_up(const db_pool *p)
+{
+    return count_connected(p) > 0;
+}
+
+void db_pool_get_stats(const db_pool *p, db_pool_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->size = p->size;
+    for (int i = 0; i < p->size; i++) {
+        const db_conn *c = &p->conns[i];
+        if (c->state == C_READY || c->state == C_QUERY)
+            out->connected++;
+        if (c->held || c->state == C_QUERY)
+            out->busy++;
+    }
+    out->waiting = p->nwaiting;
+    out->errors = p->errors;
+}
+
+const char *db_sqlstate(const PGresult *res)
+{
+    const char *s = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return s ? s : "";
+}
+
+bool db_ok(const PGresult *res)
+{
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}

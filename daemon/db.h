@@ -1,0 +1,55 @@
+/* db.h - a small pool of asynchronous PostgreSQL connections on the event loop.
+ *
+ * Nothing here blocks: connections are made with PQconnectStartParams /
+ * PQconnectPoll, queries sent with PQsendQueryParams in non-blocking mode,
+ * and each socket is watched by a libevent event.
+ *
+ * Use: db_acquire() hands a connection to the callback (or NULL when the
+ * database is unavailable or too many requests wait: answer 503). The holder
+ * sends queries one after another with db_query() and gives the connection
+ * back with db_release(), which rolls back any transaction left open.
+ * Callbacks may run before db_acquire()/db_query() return, so call them last.
+ *
+ * A connection that fails, or whose query outlives statement_timeout by more
+ * than a grace period, is closed (never cancelled: PQcancel blocks) and its
+ * callback gets NULL. Lost connections are re-made with capped exponential
+ * back-off (50 ms doubling to 500 ms), so service returns within a second of
+ * the database accepting connections again. */
+#ifndef CONSULTD_DB_H
+#define CONSULTD_DB_H
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+typedef struct db_pool db_pool;
+typedef struct db_conn db_conn;
+
+/* res is NULL when the connection was lost or timed out; it is freed after the
+ * callback returns. */
+typedef void (*db_result_cb)(PGresult *res, void *arg);
+typedef void (*db_acquire_cb)(db_conn *conn, void *arg);
+
+typedef struct db_pool_stats {
+    int size, connected, busy, waiting;
+    unsigned long errors;       /* lost connections and timed-out queries */
+} db_pool_stats;
+
+db_pool *db_pool_new(struct event_base *base, const char *url, int size, int max_waiting,
+                     int statement_timeout_ms, int connect_timeout_s);
+void db_pool_free(db_pool *pool);
+
+void db_acquire(db_pool *pool, db_acquire_cb cb, void *arg);
+void db_query(db_conn *conn, const char *sql, int nparams, const char *const *params,
+              db_result_cb cb, void *arg);
+void db_release(db_conn *conn);
+
+bool db_pool_up(const db_pool *pool);
+void db_pool_get_stats(const db_pool *pool, db_pool_stats *out);
+
+/* SQLSTATE of an error result ("" when none). */
+const char *db_sqlstate(const PGresult *res);
+/* true when res is a successful COMMAND_OK or TUPLES_OK result. */
+bool db_ok(const PGresult *res);
+
+#endif

@@ -1,0 +1,195 @@
+/* list_query.c - the consultation list filters. */
+#include "list_query.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consultation.h"
+#include "field_errors.h"
+#include "ids.h"
+#include "ons_csv.h"
+
+static const char *const known_params[] = {
+    "area", "topic", "community", "organisation", "status", "from", "to", "q", "limit", "cursor", NULL
+};
+static const char *const statuses[] = { "planned", "in_field", "closed", "cancelled", NULL };
+
+static bool one_of(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return true;
+    return false;
+}
+
+typedef struct sqlbuf {
+    char *s;
+    size_t len, cap;
+} sqlbuf;
+
+static void put(sqlbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(sqlbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if (b->s && (size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns)
+            return;
+        b->s = ns;
+        b->cap = cap;
+    }
+}
+
+/* Adds a parameter; returns its number ($n). */
+static int param(list_query *q, const char *value, char *owned)
+{
+    q->params[q->nparams] = value;
+    q->owned[q->nparams] = owned;
+    return ++q->nparams;
+}
+
+/* A vocabulary filter: the term and its descendants, or the literal free tag. */
+static char *term_filter(const vocab *v, vocab_kind kind, const char *text)
+{
+    const vocab_term *t = vocab_resolve(v, kind, text);
+    json_t *codes = json_array();
+    if (t)
+        vocab_expand(v, kind, t->code, codes);
+    else
+        json_array_append_new(codes, json_string(text));
+    strlist l = { NULL, json_array_size(codes) };
+    l.items = calloc(l.n ? l.n : 1, sizeof *l.items);
+    char *lit = NULL;
+    if (l.items) {
+        for (size_t i = 0; i < l.n; i++)
+            l.items[i] = (char *)json_string_value(json_array_get(codes, i));
+        lit = strlist_to_pg(&l);
+        free(l.items);
+    }
+    json_decref(codes);
+    return lit;
+}
+
+void list_cursor_encode(const char *id, char *out, size_t len)
+{
+    snprintf(out, len, "c1.%s", id);
+}
+
+int list_query_build(const struct evkeyvalq *query, const vocab *v, list_query *q, json_t *errors)
+{
+    memset(q, 0, sizeof *q);
+    q->limit = LIST_DEFAULT_LIMIT;
+    sqlbuf b = { 0 };
+    size_t before = json_array_size(errors);
+    put(&b, "SELECT c.id, consultation_json(c)::text FROM consultations c WHERE true");
+
+    const struct evkeyval *kv;
+    TAILQ_FOREACH(kv, query, next) {
+        const char *k = kv->key, *val = kv->value;
+        int seen = 0;
+        const struct evkeyval *other;
+        TAILQ_FOREACH(other, query, next)
+            seen += strcmp(other->key, k) == 0;
+        if (!one_of(k, known_params)) {
+            errors_add(errors, k, "unknown query parameter");
+            continue;
+        }
+        if (seen > 1) {
+            errors_add(errors, k, "may be given once");
+            continue;
+        }
+        if (q->nparams >= LIST_MAX_PARAMS - 1)
+            break;
+        if (strcmp(k, "area") == 0) {
+            if (!ons_code_valid(val)) {
+                errors_add(errors, k, "must be an ONS GSS code like E09000007");
+                continue;
+            }
+            int n = param(q, val, NULL);
+            put(&b, " AND c.areas && ARRAY(SELECT $%d::text UNION SELECT ancestor FROM area_ancestors"
+                    " WHERE code = $%d UNION SELECT code FROM area_ancestors WHERE ancestor = $%d)", n, n, n);
+        } else if (strcmp(k, "topic") == 0 || strcmp(k, "community") == 0) {
+            bool topic = k[0] == 't';
+            if (!*val || strlen(val) > TERM_TEXT_MAX) {
+                errors_add(errors, k, "must be 1 to %d characters", TERM_TEXT_MAX);
+                continue;
+            }
+            char *lit = term_filter(v, topic ? VOCAB_TOPICS : VOCAB_COMMUNITIES, val);
+            if (!lit)
+                continue;
+            int n = param(q, lit, lit);
+            put(&b, " AND c.%s && $%d::text[]", topic ? "topics" : "communities", n);
+        } else if (strcmp(k, "organisation") == 0) {
+            if (!uuid_valid(val)) {
+                errors_add(errors, k, "must be an organisation id (a UUID)");
+                continue;
+            }
+            put(&b, " AND c.organisation_id = $%d", param(q, val, NULL));
+        } else if (strcmp(k, "status") == 0) {
+            if (!one_of(val, statuses)) {
+                errors_add(errors, k, "must be one of planned, in_field, closed, cancelled");
+                continue;
+            }
+            put(&b, " AND c.status = $%d", param(q, val, NULL));
+        } else if (strcmp(k, "from") == 0 || strcmp(k, "to") == 0) {
+            long days;
+            if (!date_parse(val, &days)) {
+                errors_add(errors, k, "must be a date as YYYY-MM-DD");
+                continue;
+            }
+            if (k[0] == 'f')
+                put(&b, " AND c.fieldwork_end >= $%d::date", param(q, val, NULL));
+            else
+                put(&b, " AND c.fieldwork_start <= $%d::date", param(q, val, NULL));
+        } else if (strcmp(k, "q") == 0) {
+            if (!*val || utf8_length(val) > 200) {
+                errors_add(errors, k, "must be 1 to 200 characters");
+                continue;
+            }
+            put(&b, " AND to_tsvector('english', c.title || ' ' || c.summary) @@ websearch_to_tsquery('english', $%d)",
+                param(q, val, NULL));
+        } else if (strcmp(k, "limit") == 0) {
+            char *end;
+            long n = strtol(val, &end, 10);
+            if (!*val || *end || n < 1) {
+                errors_add(errors, k, "must be a whole number from 1 (larger than %d is read as %d)",
+                           LIST_MAX_LIMIT, LIST_MAX_LIMIT);
+                continue;
+            }
+            q->limit = n > LIST_MAX_LIMIT ? LIST_MAX_LIMIT : (int)n;
+        } else if (strcmp(k, "cursor") == 0) {
+            if (strncmp(val, "c1.", 3) != 0 || !uuid_valid(val + 3)) {
+                errors_add(errors, k, "is not a cursor this server issued");
+                continue;
+            }
+            put(&b, " AND c.id > $%d::uuid", param(q, val + 3, NULL));
+        }
+    }
+    put(&b, " ORDER BY c.id LIMIT %d", q->limit + 1);
+    q->sql = b.s;
+    if (!q->sql && json_array_size(errors) == before)
+        errors_add(errors, "query", "out of memory");
+    return json_array_size(errors) == before ? 0 : -1;
+}
+
+void list_query_free(list_query *q)
+{
+    for (int i = 0; i < q->nparams; i++)
+        free(q->owned[i]);
+    free(q->sql);
+    memset(q, 0, sizeof *q);
+}

@@ -1,0 +1,33 @@
+/* list_query.h - GET /v1/consultations filters into SQL (pure: no I/O).
+ *
+ * Every filter becomes a parameterised condition; values never enter the SQL
+ * text. Bad values and unknown parameters are reported in errors. */
+#ifndef CONSULTD_LIST_QUERY_H
+#define CONSULTD_LIST_QUERY_H
+
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "vocab.h"
+
+#define LIST_DEFAULT_LIMIT 50
+#define LIST_MAX_LIMIT 200
+#define LIST_MAX_PARAMS 16
+
+typedef struct list_query {
+    char *sql;                          /* malloc'd */
+    const char *params[LIST_MAX_PARAMS];
+    char *owned[LIST_MAX_PARAMS];       /* params this struct allocated */
+    int nparams;
+    int limit;
+} list_query;
+
+/* Returns 0, or -1 when errors were added. Free with list_query_free either way. */
+int list_query_build(const struct evkeyvalq *query, const vocab *v, list_query *out, json_t *errors);
+void list_query_free(list_query *q);
+
+/* The opaque cursor after the row with this id. */
+void list_cursor_encode(const char *id, char *out, size_t len);
+
+#endif

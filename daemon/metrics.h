@@ -1,0 +1,39 @@
+/* metrics.h - counters and histograms rendered in Prometheus text format.
+ * Route names are static strings from the route table. */
+#ifndef CONSULTD_METRICS_H
+#define CONSULTD_METRICS_H
+
+#include <stddef.h>
+
+#define METRICS_NBUCKETS 12
+
+typedef struct metrics_series {
+    char method[8];
+    const char *route;
+    int status;
+    unsigned long count;
+} metrics_series;
+
+typedef struct metrics_hist {
+    const char *route;
+    unsigned long buckets[METRICS_NBUCKETS]; /* cumulative at render time */
+    unsigned long count;
+    double sum;
+} metrics_hist;
+
+typedef struct metrics {
+    metrics_series *series;
+    size_t nseries, capseries;
+    metrics_hist *hists;
+    size_t nhists, caphists;
+} metrics;
+
+void metrics_http(metrics *m, const char *method, const char *route, int status, double seconds);
+/* Appends the HTTP metrics in exposition format to a malloc'd buffer. */
+void metrics_render_http(const metrics *m, char **buf, size_t *len, size_t *cap);
+void metrics_free(metrics *m);
+
+/* printf onto a growing buffer (shared by the /metrics renderer). */
+void metrics_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

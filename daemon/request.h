@@ -1,0 +1,48 @@
+/* request.h - one HTTP request in flight, from the router to its one reply.
+ *
+ * The request owns everything it points to that is not the server's: the
+ * parsed body, the held database connection, the handler's state. The reply
+ * functions (http_reply.h) send exactly one response and then free it all,
+ * so every handler path ends in exactly one reply_* call. */
+#ifndef CONSULTD_REQUEST_H
+#define CONSULTD_REQUEST_H
+
+#include <event2/http.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "db.h"
+#include "ids.h"
+
+typedef struct server server;
+typedef struct route route;
+
+typedef enum { ROLE_NONE = 0, ROLE_PARTNER, ROLE_COORDINATOR, ROLE_ADMIN } role;
+
+typedef struct request {
+    server *srv;
+    struct evhttp_request *req;
+    const route *route;
+    const char *method;
+    char path_param[80];          /* the {id} or {code} segment, when the route has one */
+    char request_id[72];
+    struct timespec start;
+
+    role role;                    /* ROLE_NONE until authenticated */
+    char org_id[UUID_STR_LEN];
+    char key_id[UUID_STR_LEN];
+
+    db_conn *conn;                /* held between db_acquire and the reply */
+    json_t *body;                 /* parsed JSON body, for routes that take one */
+    const char *raw_body;         /* the body bytes (valid until the reply) */
+    size_t raw_len;
+    struct evkeyvalq query;       /* decoded query string */
+
+    void *state;                  /* the handler's own, freed by state_free */
+    void (*state_free)(void *state);
+} request;
+
+#endif

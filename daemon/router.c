@@ -1,0 +1,216 @@
+/* router.c - route table, request set-up, body checks, dispatch. */
+#include "router.h"
+
+#include <ctype.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "auth.h"
+#include "http_reply.h"
+#include "server.h"
+
+static const route routes[] = {
+    { "GET", "/healthz", api_healthz, ROLE_NONE, BODY_NONE, "/healthz" },
+    { "GET", "/readyz", api_readyz, ROLE_NONE, BODY_NONE, "/readyz" },
+    { "GET", "/metrics", api_metrics, ROLE_NONE, BODY_NONE, "/metrics" },
+    { "GET", "/openapi.json", api_openapi, ROLE_NONE, BODY_NONE, "/openapi.json" },
+    { "POST", "/v1/consultations", api_consultation_create, ROLE_PARTNER, BODY_JSON, "/v1/consultations" },
+    { "GET", "/v1/consultations", api_consultation_list, ROLE_PARTNER, BODY_NONE, "/v1/consultations" },
+    { "GET", "/v1/consultations/{id}", api_consultation_get, ROLE_PARTNER, BODY_NONE, "/v1/consultations/{id}" },
+    { "PATCH", "/v1/consultations/{id}", api_consultation_patch, ROLE_PARTNER, BODY_PATCH, "/v1/consultations/{id}" },
+    { "DELETE", "/v1/consultations/{id}", api_consultation_delete, ROLE_PARTNER, BODY_NONE, "/v1/consultations/{id}" },
+    { "GET", "/v1/vocabularies/{name}", api_vocabulary, ROLE_PARTNER, BODY_NONE, "/v1/vocabularies/{name}" },
+    { "GET", "/v1/areas/{code}", api_area, ROLE_PARTNER, BODY_NONE, "/v1/areas/{code}" },
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+static const char *method_name(enum evhttp_cmd_type t)
+{
+    switch (t) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_TRACE: return "TRACE";
+    case EVHTTP_REQ_CONNECT: return "CONNECT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    }
+    return "OTHER";
+}
+
+/* Matches path against pattern; copies a {param} segment into param. */
+static bool match(const char *pattern, const char *path, char *param, size_t plen)
+{
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            const char *end = strchr(s, '/');
+            size_t n = end ? (size_t)(end - s) : strlen(s);
+            if (n == 0 || n >= plen)
+                return false;
+            memcpy(param, s, n);
+            param[n] = '\0';
+            p = close + 1;
+            s += n;
+        } else if (*p++ != *s++) {
+            return false;
+        }
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+static void set_request_id(request *rq)
+{
+    const char *given = evhttp_find_header(evhttp_request_get_input_headers(rq->req), "X-Request-Id");
+    if (given && strlen(given) > 0 && strlen(given) < sizeof rq->request_id) {
+        bool ok = true;
+        for (const char *c = given; *c && ok; c++)
+            ok = isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.';
+        if (ok) {
+            snprintf(rq->request_id, sizeof rq->request_id, "%s", given);
+            return;
+        }
+    }
+    if (uuid7_new(rq->request_id) < 0)
+        snprintf(rq->request_id, sizeof rq->request_id, "unknown");
+}
+
+/* The media type of Content-Type, lower-cased, without parameters. */
+static void media_type(const char *ct, char *out, size_t len, bool *bad_charset)
+{
+    size_t i = 0;
+    *bad_charset = false;
+    for (; ct && ct[i] && ct[i] != ';' && i + 1 < len; i++)
+        out[i] = (char)tolower((unsigned char)ct[i]);
+    while (i > 0 && out[i - 1] == ' ')
+        i--;
+    out[i] = '\0';
+    const char *cs = ct ? strcasestr(ct, "charset=") : NULL;
+    if (cs) {
+        cs += 8;
+        if (*cs == '"')
+            cs++;
+        if (strncasecmp(cs, "utf-8", 5) != 0 && strncasecmp(cs, "utf8", 4) != 0)
+            *bad_charset = true;
+    }
+}
+
+/* Checks type and size and parses a JSON body. Replies itself and returns -1
+ * on failure. */
+static int read_body(request *rq)
+{
+    const route *r = rq->route;
+    struct evbuffer *in = evhttp_request_get_input_buffer(rq->req);
+    size_t len = evbuffer_get_length(in);
+    size_t max = (size_t)(r->body == BODY_CSV ? rq->srv->cfg->server_max_import_bytes
+                                              : rq->srv->cfg->server_max_body_bytes);
+    if (len > max) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "The body is %zu bytes; the limit is %zu.", len, max);
+        reply_problem(rq, 413, "too-large", "Payload too large", detail, NULL, NULL);
+        return -1;
+    }
+    char mt[64];
+    bool bad_charset;
+    media_type(evhttp_find_header(evhttp_request_get_input_headers(rq->req), "Content-Type"), mt, sizeof mt,
+               &bad_charset);
+    bool type_ok = r->body == BODY_CSV ? strcmp(mt, "text/csv") == 0
+                   : strcmp(mt, "application/json") == 0 ||
+                         (r->body == BODY_PATCH && strcmp(mt, "application/merge-patch+json") == 0);
+    if (!type_ok || bad_charset) {
+        const char *want = r->body == BODY_CSV ? "Send text/csv."
+                           : r->body == BODY_PATCH ? "Send application/merge-patch+json or application/json (UTF-8)."
+                                                   : "Send application/json (UTF-8).";
+        reply_problem(rq, 415, "unsupported-media-type", "Unsupported media type", want, NULL, NULL);
+        return -1;
+    }
+    rq->raw_body = (const char *)evbuffer_pullup(in, -1);
+    rq->raw_len = len;
+    if (r->body == BODY_CSV)
+        return 0;
+    json_error_t jerr;
+    rq->body = json_loadb(rq->raw_body ? rq->raw_body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!rq->body) {
+        char detail[300];
+        snprintf(detail, sizeof detail, "The body is not valid JSON (line %d, column %d): %s", jerr.line,
+                 jerr.column, jerr.text);
+        reply_problem(rq, 400, "malformed-json", "Malformed JSON", detail, NULL, NULL);
+        return -1;
+    }
+    if (!json_is_object(rq->body)) {
+        reply_problem(rq, 400, "malformed-json", "Malformed JSON", "The body must be a JSON object.", NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void router_dispatch(struct evhttp_request *req, void *arg)
+{
+    server *srv = arg;
+    request *rq = calloc(1, sizeof *rq);
+    if (!rq) {
+        evhttp_send_reply(req, 503, "Service Unavailable", NULL);
+        return;
+    }
+    rq->srv = srv;
+    rq->req = req;
+    srv->inflight++;
+    clock_gettime(CLOCK_MONOTONIC, &rq->start);
+    TAILQ_INIT(&rq->query);
+    rq->method = method_name(evhttp_request_get_command(req));
+    set_request_id(rq);
+
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (!path || !*path) {
+        reply_problem(rq, 400, "bad-request", "Bad request", "The request target is malformed.", NULL, NULL);
+        return;
+    }
+    if (query && evhttp_parse_query_str(query, &rq->query) < 0) {
+        reply_problem(rq, 400, "bad-query", "Bad query string", "The query string is malformed.", NULL, NULL);
+        return;
+    }
+
+    char allow[64] = "";
+    bool path_known = false;
+    for (size_t i = 0; i < NROUTES; i++) {
+        char param[sizeof rq->path_param];
+        if (!match(routes[i].pattern, path, param, sizeof param))
+            continue;
+        path_known = true;
+        if (strcmp(routes[i].method, rq->method) != 0) {
+            if (!strstr(allow, routes[i].method)) {
+                size_t n = strlen(allow);
+                snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", routes[i].method);
+            }
+            continue;
+        }
+        rq->route = &routes[i];
+        memcpy(rq->path_param, param, sizeof param);
+        break;
+    }
+    if (!rq->route) {
+        if (path_known) {
+            reply_header(rq, "Allow", allow);
+            reply_problem(rq, 405, "method-not-allowed", "Method not allowed", NULL, NULL, NULL);
+        } else {
+            reply_problem(rq, 404, "not-found", "Not found", "No such resource.", NULL, NULL);
+        }
+        return;
+    }
+    if (rq->route->body != BODY_NONE && read_body(rq) < 0)
+        return;
+    if (rq->route->min_role == ROLE_NONE)
+        rq->route->handler(rq);
+    else
+        auth_begin(rq, rq->route->handler);
+}

@@ -1,0 +1,25 @@
+/* router.h - the method + path table behind evhttp's generic callback. */
+#ifndef CONSULTD_ROUTER_H
+#define CONSULTD_ROUTER_H
+
+#include <event2/http.h>
+
+#include "request.h"
+
+typedef enum { BODY_NONE, BODY_JSON, BODY_PATCH, BODY_CSV } body_kind;
+
+typedef void (*handler_fn)(request *rq);
+
+struct route {
+    const char *method;
+    const char *pattern;   /* "/v1/consultations/{id}": {x} matches one segment */
+    handler_fn handler;
+    role min_role;         /* ROLE_NONE: no authentication */
+    body_kind body;
+    const char *name;      /* the route label in metrics and logs */
+};
+
+/* evhttp generic callback; arg is the server. */
+void router_dispatch(struct evhttp_request *req, void *arg);
+
+#endif

@@ -1,0 +1,199 @@
+/* server.c - event loop, HTTP listener and its limits, signals, graceful stop. */
+#include "server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "log.h"
+#include "migrate.h"
+#include "router.h"
+
+#define DRAIN_DEADLINE_S 10
+
+bool server_ready(const server *srv)
+{
+    return db_pool_up(srv->db) && srv->vocab && srv->schema_version >= migrate_latest_version();
+}
+
+static void on_catalog_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    catalog_refresh(arg);
+}
+
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    server *srv = arg;
+    static const struct timeval tick = { 0, 50000 };
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (srv->inflight == 0) {
+        log_info("stopped: all requests answered");
+        event_base_loopexit(srv->base, NULL);
+        return;
+    }
+    evtimer_add(srv->ev_drain, &tick);
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    server *srv = arg;
+    if (srv->stopping) {
+        log_warn("second %s: exiting now with %d requests unanswered", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                 srv->inflight);
+        event_base_loopbreak(srv->base);
+        return;
+    }
+    srv->stopping = true;
+    log_info("%s: no longer accepting connections; finishing %d requests (at most %d s)",
+             sig == SIGINT ? "SIGINT" : "SIGTERM", srv->inflight, DRAIN_DEADLINE_S);
+    if (srv->listener) {
+        evhttp_del_accept_socket(srv->http, srv->listener);
+        srv->listener = NULL;
+    }
+    struct timeval deadline = { DRAIN_DEADLINE_S, 0 };
+    event_base_loopexit(srv->base, &deadline);
+    on_drain(-1, 0, srv);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    server *srv = arg;
+    config fresh;
+    char err[512];
+    extern char **environ;
+    if (config_load(&fresh, srv->cfg->path, srv->cfg->path != NULL, environ, err, sizeof err) < 0) {
+        log_error("reload refused, keeping the running configuration: %s", err);
+        config_free(&fresh);
+        return;
+    }
+    char changed[512];
+    if (config_restart_only_changes(srv->cfg, &fresh, changed, sizeof changed) > 0)
+        log_warn("reload: %s changed but take effect only after a restart", changed);
+    /* Keep the running values of keys that cannot change without a restart. */
+    config merged = fresh;
+    free(merged.database_url);
+    merged.database_url = strdup(srv->cfg->database_url);
+    free(merged.server_listen);
+    merged.server_listen = strdup(srv->cfg->server_listen);
+    merged.database_pool_size = srv->cfg->database_pool_size;
+    merged.database_statement_timeout_ms = srv->cfg->database_statement_timeout_ms;
+    merged.database_max_waiting = srv->cfg->database_max_waiting;
+    merged.database_connect_timeout_s = srv->cfg->database_connect_timeout_s;
+    merged.server_max_import_bytes = srv->cfg->server_max_import_bytes;
+    merged.server_max_header_bytes = srv->cfg->server_max_header_bytes;
+    merged.server_timeout_s = srv->cfg->server_timeout_s;
+    config_free(srv->cfg);
+    *srv->cfg = merged;
+    log_setup((log_level)log_level_parse(srv->cfg->log_level), strcmp(srv->cfg->log_format, "json") == 0);
+    log_info("reload: configuration applied");
+}
+
+/* Splits "host:port" or "[v6]:port". */
+static int split_listen(const char *listen, char *host, size_t hlen, unsigned short *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon)
+        return -1;
+    size_t n = (size_t)(colon - listen);
+    const char *h = listen;
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+        h++;
+        n -= 2;
+    }
+    if (n == 0 || n >= hlen)
+        return -1;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    *port = (unsigned short)atoi(colon + 1);
+    return 0;
+}
+
+static int setup_http(server *srv)
+{
+    const config *c = srv->cfg;
+    srv->http = evhttp_new(srv->base);
+    if (!srv->http)
+        return -1;
+    int max_body = c->server_max_body_bytes > c->server_max_import_bytes ? c->server_max_body_bytes
+                                                                         : c->server_max_import_bytes;
+    evhttp_set_max_body_size(srv->http, (ev_ssize_t)max_body);
+    evhttp_set_max_headers_size(srv->http, (ev_ssize_t)c->server_max_header_bytes);
+    evhttp_set_timeout(srv->http, c->server_timeout_s);
+    evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+    evhttp_set_default_content_type(srv->http, "application/json; charset=utf-8");
+    evhttp_set_gencb(srv->http, router_dispatch, srv);
+
+    char host[256];
+    unsigned short port;
+    if (split_listen(c->server_listen, host, sizeof host, &port) < 0) {
+        log_error("server.listen: cannot read \"%s\" as host:port", c->server_listen);
+        return -1;
+    }
+    srv->listener = evhttp_bind_socket_with_handle(srv->http, host, port);
+    if (!srv->listener) {
+        log_error("server.listen: cannot listen on %s (address in use, or not an address of this host)",
+                  c->server_listen);
+        return -1;
+    }
+    return 0;
+}
+
+int server_run(config *cfg)
+{
+    server srv;
+    memset(&srv, 0, sizeof srv);
+    srv.cfg = cfg;
+    int status = 1;
+    signal(SIGPIPE, SIG_IGN);
+
+    srv.base = event_base_new();
+    if (!srv.base) {
+        log_error("cannot create the event loop");
+        return 1;
+    }
+    srv.db = db_pool_new(srv.base, cfg->database_url, cfg->database_pool_size, cfg->database_max_waiting,
+                         cfg->database_statement_timeout_ms, cfg->database_connect_timeout_s);
+    if (!srv.db || setup_http(&srv) < 0)
+        goto out;
+
+    srv.ev_term = evsignal_new(srv.base, SIGTERM, on_stop_signal, &srv);
+    srv.ev_int = evsignal_new(srv.base, SIGINT, on_stop_signal, &srv);
+    srv.ev_hup = evsignal_new(srv.base, SIGHUP, on_hup, &srv);
+    srv.ev_catalog = event_new(srv.base, -1, EV_PERSIST, on_catalog_timer, &srv);
+    srv.ev_drain = evtimer_new(srv.base, on_drain, &srv);
+    if (!srv.ev_term || !srv.ev_int || !srv.ev_hup || !srv.ev_catalog || !srv.ev_drain)
+        goto out;
+    struct timeval second = { 1, 0 };
+    evsignal_add(srv.ev_term, NULL);
+    evsignal_add(srv.ev_int, NULL);
+    evsignal_add(srv.ev_hup, NULL);
+    event_add(srv.ev_catalog, &second);
+
+    log_info("consultd %s listening on %s", CONSULTD_VERSION, cfg->server_listen);
+    event_base_dispatch(srv.base);
+    status = 0;
+out:
+    if (srv.ev_term) event_free(srv.ev_term);
+    if (srv.ev_int) event_free(srv.ev_int);
+    if (srv.ev_hup) event_free(srv.ev_hup);
+    if (srv.ev_catalog) event_free(srv.ev_catalog);
+    if (srv.ev_drain) event_free(srv.ev_drain);
+    if (srv.http)
+        evhttp_free(srv.http);
+    db_pool_free(srv.db);
+    vocab_free(srv.vocab);
+    metrics_free(&srv.metrics);
+    event_base_free(srv.base);
+    return status;
+}

@@ -1,0 +1,38 @@
+/* server.h - the server context: the one place for the daemon's mutable state
+ * (event loop, HTTP listener, database pool, vocabularies, metrics). */
+#ifndef CONSULTD_SERVER_H
+#define CONSULTD_SERVER_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "db.h"
+#include "metrics.h"
+#include "vocab.h"
+
+typedef struct server server;
+
+struct server {
+    struct event_base *base;
+    config *cfg;
+    struct evhttp *http;
+    struct evhttp_bound_socket *listener;
+    db_pool *db;
+    vocab *vocab;                 /* NULL until loaded from the database */
+    int schema_version;           /* applied migrations seen, 0 until checked */
+    metrics metrics;
+    struct event *ev_term, *ev_int, *ev_hup, *ev_catalog, *ev_drain;
+    bool catalog_loading;
+    bool stopping;
+    int inflight;                 /* requests accepted and not yet answered */
+};
+
+/* Runs the daemon until SIGTERM/SIGINT. Returns the process exit status. */
+int server_run(config *cfg);
+
+/* true when the database is reachable and migrated and vocabularies loaded. */
+bool server_ready(const server *srv);
+
+#endif

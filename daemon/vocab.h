@@ -1,0 +1,59 @@
+/* vocab.h - the controlled vocabularies in memory (pure: filled by the caller).
+ *
+ * Entries resolve to codes through the code, the label or any synonym,
+ * compared after normalisation: ASCII letters lower-cased, every run of
+ * punctuation or white space a single space, ends trimmed
+ * ("Carers' Support" == "carers support" == "carers-support"). */
+#ifndef CONSULTD_VOCAB_H
+#define CONSULTD_VOCAB_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef enum { VOCAB_TOPICS = 0, VOCAB_COMMUNITIES, VOCAB_METHODS, VOCAB_COUNT } vocab_kind;
+
+typedef struct vocab_term {
+    char *code, *label, *parent;      /* parent NULL at the top level */
+    char **synonyms;
+    size_t nsynonyms;
+} vocab_term;
+
+typedef struct vocab_key {
+    char *key;                        /* normalised text */
+    size_t term;                      /* index into terms */
+} vocab_key;
+
+typedef struct vocab_list {
+    vocab_term *terms;
+    size_t nterms, capterms;
+    vocab_key *index;                 /* sorted by key after vocab_finish */
+    size_t nindex, capindex;
+} vocab_list;
+
+typedef struct vocab {
+    vocab_list lists[VOCAB_COUNT];
+} vocab;
+
+/* The vocabulary for a URL name ("topics", ...); -1 when unknown. */
+int vocab_kind_parse(const char *name);
+const char *vocab_kind_name(vocab_kind kind);
+
+vocab *vocab_new(void);
+void vocab_free(vocab *v);
+/* Adds a term (strings copied). Returns 0 or -1 (out of memory). */
+int vocab_add(vocab *v, vocab_kind kind, const char *code, const char *label, const char *parent,
+              const char *const *synonyms, size_t nsynonyms);
+/* Builds the lookup indexes; call once after the last vocab_add. */
+int vocab_finish(vocab *v);
+
+/* Normalises text into out (at most outlen bytes with the NUL). */
+void vocab_normalise(const char *text, char *out, size_t outlen);
+/* The term an entry names, or NULL. */
+const vocab_term *vocab_resolve(const vocab *v, vocab_kind kind, const char *text);
+/* The code and the codes of all its descendants, appended to out (an array). */
+void vocab_expand(const vocab *v, vocab_kind kind, const char *code, json_t *out);
+
+/* {"items": [{"code","label","parent","synonyms"}]} */
+json_t *vocab_to_json(const vocab *v, vocab_kind kind);
+
+#endif
