@@ -131,9 +131,11 @@ static void on_area(PGresult *res, void *arg)
         return;
     }
     json_t *parents = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
-    reply_json(rq, 200, json_pack("{s:s, s:s, s:s, s:o, s:I}", "code", PQgetvalue(res, 0, 0), "name",
+    json_t *ancestors = json_loads(PQgetvalue(res, 0, 5), 0, NULL);
+    reply_json(rq, 200, json_pack("{s:s, s:s, s:s, s:o, s:o, s:I}", "code", PQgetvalue(res, 0, 0), "name",
                                   PQgetvalue(res, 0, 1), "level", PQgetvalue(res, 0, 2), "parents",
-                                  parents ? parents : json_array(), "children_count",
+                                  parents ? parents : json_array(), "ancestors",
+                                  ancestors ? ancestors : json_array(), "children_count",
                                   (json_int_t)atoll(PQgetvalue(res, 0, 4))));
 }
 
@@ -149,7 +151,9 @@ void api_area(request *rq)
              " coalesce((SELECT json_agg(json_build_object('code', p.code, 'name', p.name, 'level', p.level)"
              "           ORDER BY p.code) FROM area_parents ap JOIN areas p ON p.code = ap.parent"
              "           WHERE ap.code = a.code), '[]')::text,"
-             " (SELECT count(*) FROM area_parents c WHERE c.parent = a.code)"
+             " (SELECT count(*) FROM area_parents c WHERE c.parent = a.code),"
+             " coalesce((SELECT json_agg(x.ancestor ORDER BY x.ancestor) FROM area_ancestors x"
+             "           WHERE x.code = a.code), '[]')::text"
              " FROM areas a WHERE a.code = $1",
              1, p, on_area, rq);
 }

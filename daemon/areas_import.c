@@ -139,6 +139,21 @@ static const char *const merge_sql[] = {
     "  UNION SELECT up.code, p.parent FROM up JOIN area_parents p ON p.code = up.ancestor"
     "  WHERE p.parent <> up.code) "
     "SELECT code, ancestor FROM up",
+    /* The lookups never say county-in-region: an area whose every child lies
+     * within P lies within P too (Kent's twelve districts are all in the South
+     * East, so Kent is). Then one more step of transitivity for what that adds. */
+    "INSERT INTO area_ancestors (code, ancestor) "
+    "SELECT p.parent, a.ancestor FROM area_parents p JOIN area_ancestors a ON a.code = p.code "
+    "WHERE a.ancestor <> p.parent "
+    "GROUP BY p.parent, a.ancestor "
+    "HAVING count(DISTINCT p.code) = (SELECT count(*) FROM area_parents c WHERE c.parent = p.parent) "
+    "ON CONFLICT DO NOTHING",
+    "INSERT INTO area_ancestors (code, ancestor) "
+    "SELECT x.code, y.ancestor FROM area_ancestors x JOIN area_ancestors y ON y.code = x.ancestor "
+    "WHERE y.ancestor <> x.code ON CONFLICT DO NOTHING",
+    "INSERT INTO area_ancestors (code, ancestor) "
+    "SELECT d.code, x.ancestor FROM area_ancestors d JOIN area_ancestors x ON x.code = d.ancestor "
+    "WHERE x.ancestor <> d.code ON CONFLICT DO NOTHING",
 };
 
 int areas_import(const char *url, char *const *files, int nfiles, FILE *out, char *err, size_t errlen)

@@ -2,7 +2,8 @@
  *
  * All files load in one transaction: areas are upserted (name and level),
  * parent links added, and the ancestor closure rebuilt, so a failed file
- * changes nothing. Prints one summary line per file on out. */
+ * changes nothing. The closure also holds derived containment: an area all of
+ * whose children lie within another area lies within it (county in region). Prints one summary line per file on out. */
 #ifndef CONSULTD_AREAS_IMPORT_H
 #define CONSULTD_AREAS_IMPORT_H
 

@@ -76,7 +76,7 @@ int admin_key_add(const char *url, const char *org_id, const char *role, const c
         if (PQntuples(r) == 1)
             rc = 0;
         else
-            snprintf(err, errlen, "--org: no organisation with id %s", org_id);
+            snprintf(err, errlen, "no organisation with id %s (create one with \"org add\")", org_id);
         PQclear(r);
     }
     PQfinish(c);

@@ -184,6 +184,9 @@ int server_run(config *cfg)
     event_base_dispatch(srv.base);
     status = 0;
 out:
+    /* Teardown is short and must finish: a late signal should not cut it off. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     if (srv.ev_term) event_free(srv.ev_term);
     if (srv.ev_int) event_free(srv.ev_int);
     if (srv.ev_hup) event_free(srv.ev_hup);

@@ -7,7 +7,7 @@ out=$1; openapi=$2; shift 2
 
 literal() {
   # Each input line becomes "...\n" with \ " ? escaped (? to avoid trigraphs).
-  awk '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\?/, "\\?"); printf "    \"%s\\n\"\n", $0 }' "$1"
+  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/    "/' -e 's/$/\\n"/' "$1"
 }
 
 {

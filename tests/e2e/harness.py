@@ -1,0 +1,240 @@
+"""End-to-end harness: a real consultd binary against a real PostgreSQL.
+
+Nothing is mocked. Each run creates its own database on the PostgreSQL server
+it is given, migrates it with the binary under test, and starts daemons on
+free loopback ports. Tests are plain functions registered with @test; the
+runner prints one line per test and a closing 'e2e: N passed, N failed'.
+"""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Env:
+    """What every test needs: the binary, the database, helpers."""
+
+    def __init__(self, binary, pg_url, pg_dir, data_dir):
+        self.binary = os.path.abspath(binary)
+        self.pg_dir = pg_dir
+        self.data_dir = data_dir
+        self.server_url = pg_url.rsplit("/", 1)[0]
+        self.dbname = "e2e_%d" % os.getpid()
+        self.admin_url = self.server_url + "/postgres"
+        self.db_url = "%s/%s" % (self.server_url, self.dbname)
+        self.daemons = []
+        self.sanitizer_reports = []
+
+    # --- database -----------------------------------------------------------
+    def psql(self, sql, url=None):
+        out = subprocess.run(["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", url or self.db_url, "-c", sql],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise AssertionError("psql failed: %s" % out.stderr)
+        return out.stdout.strip()
+
+    def create_database(self, name=None):
+        name = name or self.dbname
+        self.psql("DROP DATABASE IF EXISTS %s" % name, self.admin_url)
+        self.psql("CREATE DATABASE %s" % name, self.admin_url)
+        return "%s/%s" % (self.server_url, name)
+
+    # --- the binary -----------------------------------------------------------
+    def env(self, extra=None, db_url=None):
+        e = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTD_")}
+        e["CONSULTD_DATABASE_URL"] = db_url or self.db_url
+        e["CONSULTD_LOG_FORMAT"] = "json"
+        e.update(extra or {})
+        return e
+
+    def cli(self, *args, extra_env=None, db_url=None, env=None, check=True):
+        p = subprocess.run([self.binary] + list(args), capture_output=True, text=True, timeout=120,
+                           env=env if env is not None else self.env(extra_env, db_url))
+        self.check_sanitizer(p.stderr, "cli " + " ".join(args[:2]))
+        if check and p.returncode != 0:
+            raise AssertionError("consultd %s exited %d: %s" % (" ".join(args), p.returncode, p.stderr))
+        return p
+
+    def check_sanitizer(self, text, what):
+        if re.search(r"(AddressSanitizer|LeakSanitizer|runtime error:)", text or ""):
+            self.sanitizer_reports.append("%s:\n%s" % (what, text[-4000:]))
+
+    def org(self, name, kind="council"):
+        return self.cli("org", "add", "--name", name, "--kind", kind).stdout.strip()
+
+    def key(self, org, role="partner"):
+        return self.cli("key", "add", "--org", org, "--role", role).stdout.strip()
+
+    def new_org(self, name, role="partner", kind="council"):
+        org = self.org(name, kind)
+        return org, self.key(org, role)
+
+    def shared(self):
+        """One daemon on the e2e database that most tests share."""
+        d = getattr(self, "_shared", None)
+        if d is None or d.proc.poll() is not None:
+            d = self._shared = self.daemon()
+        return d
+
+    def daemon(self, extra_env=None, db_url=None, wait_ready=True):
+        d = Daemon(self, extra_env, db_url)
+        self.daemons.append(d)
+        d.start(wait_ready)
+        return d
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def fields(self):
+        """The field names of a problem's errors list."""
+        return [e["field"] for e in (self.json or {}).get("errors", [])]
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:400])
+
+
+class Daemon:
+    def __init__(self, env, extra_env, db_url):
+        self.env = env
+        self.port = free_port()
+        self.extra = dict(extra_env or {})
+        self.extra.setdefault("CONSULTD_LISTEN", "127.0.0.1:%d" % self.port)
+        self.db_url = db_url
+        self.log = tempfile.NamedTemporaryFile(prefix="consultd-", suffix=".log", delete=False)
+        self.proc = None
+
+    def start(self, wait_ready=True):
+        self.proc = subprocess.Popen([self.env.binary, "serve"], stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=self.env.env(self.extra, self.db_url))
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("daemon exited %d: %s" % (self.proc.returncode, self.logs()))
+            try:
+                r = self.request("GET", "/readyz" if wait_ready else "/healthz")
+                if r.status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("daemon not ready in 20 s: %s" % self.logs())
+
+    def logs(self):
+        with open(self.log.name, errors="replace") as f:
+            return f.read()
+
+    def stop(self, expect_status=0, signalled=False):
+        """SIGTERM (unless the test sent it already), wait, check the exit status and sanitizer output."""
+        if self.proc and self.proc.poll() is None and not signalled:
+            self.proc.send_signal(signal.SIGTERM)
+        if self.proc and self.proc.poll() is None:
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("daemon did not stop within 15 s of SIGTERM")
+        self.env.check_sanitizer(self.logs(), "daemon")
+        if self in self.env.daemons:
+            self.env.daemons.remove(self)
+        if expect_status is not None and self.proc.returncode != expect_status:
+            raise AssertionError("daemon exited %s, expected %d: %s" % (self.proc.returncode, expect_status,
+                                                                        self.logs()[-2000:]))
+
+    def request(self, method, path, body=None, token=None, headers=None, raw=None, ctype="application/json",
+                timeout=15):
+        h = {}
+        if token:
+            h["Authorization"] = "Bearer " + token
+        if raw is None and body is not None:
+            raw = json.dumps(body).encode()
+        if raw is not None and ctype:
+            h["Content-Type"] = ctype
+        h.update(headers or {})
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            c.request(method, path, body=raw, headers=h)
+            r = c.getresponse()
+            data = r.read()
+            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+        finally:
+            c.close()
+
+
+def check(cond, msg="check failed"):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(got, want, what=""):
+    if got != want:
+        raise AssertionError("%s: got %r, want %r" % (what or "value", got, want))
+
+
+def problem(r, status, *fields):
+    """Asserts an RFC 9457 problem with this status naming these fields."""
+    eq(r.status, status, "status of %r" % r)
+    check((r.header("content-type") or "").startswith("application/problem+json"),
+          "problem content type, got %r" % r.header("content-type"))
+    eq(r.json.get("status"), status, "problem status member")
+    check(r.json.get("type") and r.json.get("title"), "problem has type and title")
+    for f in fields:
+        check(f in r.fields(), "problem names field %r (got %r)" % (f, r.fields()))
+
+
+def run(env, tests):
+    passed = failed = 0
+    for fn in tests:
+        name = "%s.%s" % (fn.__module__, fn.__name__)
+        t0 = time.time()
+        try:
+            fn(env)
+            passed += 1
+            print("ok   %s (%.2fs)" % (name, time.time() - t0), flush=True)
+        except Exception:  # a test's failure, whatever its kind, is reported and the run goes on
+            failed += 1
+            print("FAIL %s\n%s" % (name, traceback.format_exc()), flush=True)
+    for d in list(env.daemons):
+        try:
+            d.stop()
+        except AssertionError as e:
+            failed += 1
+            print("FAIL daemon shutdown: %s" % e)
+    if env.sanitizer_reports:
+        failed += 1
+        print("FAIL sanitizer reports:\n" + "\n".join(env.sanitizer_reports))
+    print("e2e: %d passed, %d failed" % (passed, failed), flush=True)
+    return failed == 0

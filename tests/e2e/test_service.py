@@ -1,0 +1,144 @@
+"""Unauthenticated service endpoints, vocabularies, areas, graceful stop."""
+import json
+import re
+import threading
+import time
+
+from harness import test, eq, check, problem
+
+
+@test
+def health_ready_metrics(env):
+    d = env.shared()
+    r = d.request("GET", "/healthz")
+    eq(r.status, 200)
+    eq(r.json["status"], "ok")
+    r = d.request("GET", "/readyz")
+    eq(r.status, 200)
+    eq(r.json["database"], "up")
+    check(r.header("x-request-id"), "every response has a request id")
+    r = d.request("GET", "/metrics")
+    eq(r.status, 200)
+    check(r.header("content-type").startswith("text/plain"), r.header("content-type"))
+    text = r.body.decode()
+    for name in ("consultd_http_requests_total", "consultd_http_request_duration_seconds_bucket",
+                 "consultd_db_pool_connections", "process_resident_memory_bytes"):
+        check(name in text, "metric " + name)
+    # every sample line parses as Prometheus text format
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            check(re.match(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+Inf-]+$', line), "bad line: " + line)
+    check(re.search(r'consultd_http_requests_total\{method="GET",route="/healthz",status="200"\} [1-9]', text),
+          "healthz counted")
+
+
+@test
+def openapi_document_covers_every_route(env):
+    d = env.shared()
+    r = d.request("GET", "/openapi.json")
+    eq(r.status, 200)
+    doc = r.json
+    check(doc["openapi"].startswith("3.1"), doc.get("openapi"))
+    paths = doc["paths"]
+    want = {"/healthz": ["get"], "/readyz": ["get"], "/metrics": ["get"], "/openapi.json": ["get"],
+            "/v1/consultations": ["get", "post"], "/v1/consultations/{id}": ["get", "patch", "delete"],
+            "/v1/vocabularies/{name}": ["get"], "/v1/areas/{code}": ["get"]}
+    for path, methods in want.items():
+        check(path in paths, "OpenAPI has " + path)
+        for m in methods:
+            check(m in paths[path], "OpenAPI has %s %s" % (m, path))
+
+
+@test
+def vocabularies(env):
+    d = env.shared()
+    _, token = env.new_org("Vocab Reader")
+    topics = d.request("GET", "/v1/vocabularies/topics", token=token).json["items"]
+    communities = d.request("GET", "/v1/vocabularies/communities", token=token).json["items"]
+    methods = d.request("GET", "/v1/vocabularies/methods", token=token).json["items"]
+    check(len(topics) >= 60, "topics: %d" % len(topics))
+    check(len(communities) >= 35, "communities: %d" % len(communities))
+    check(len(methods) >= 10, "methods: %d" % len(methods))
+    codes = {t["code"] for t in topics}
+    for t in topics:
+        check(set(t) == {"code", "label", "parent", "synonyms"}, t)
+        check(t["parent"] is None or t["parent"] in codes, "parent exists: %r" % t)
+    parents = [t for t in topics if t["parent"] is None]
+    check(10 <= len(parents) < len(topics), "two levels")
+    for code in ("adult-social-care", "housing", "planning", "transport", "parks-green-spaces", "libraries",
+                 "waste-recycling", "community-safety", "public-health", "mental-health", "gp-services",
+                 "hospital-services", "education", "send", "youth-services", "council-finance"):
+        check(code in codes, "topic " + code)
+    ccodes = {c["code"] for c in communities}
+    for code in ("general-public", "carers", "young-carers", "care-leavers", "homeless-people",
+                 "refugees-asylum-seekers", "gypsy-roma-traveller", "social-housing-tenants", "businesses",
+                 "older-people", "disabled-people", "trans-people", "pregnancy-maternity", "ethnic-minorities",
+                 "faith-communities", "women-girls", "lgb-people", "married-civil-partners"):
+        check(code in ccodes, "community " + code)
+    problem(d.request("GET", "/v1/vocabularies/colours", token=token), 404)
+
+
+@test
+def areas_endpoint(env):
+    d = env.shared()
+    _, token = env.new_org("Area Reader")
+    r = d.request("GET", "/v1/areas/E05000128", token=token)
+    eq(r.status, 200)
+    eq(r.json["name"], "Belsize")
+    eq(r.json["level"], "ward")
+    eq([p["code"] for p in r.json["parents"]], ["E09000007"])
+    r = d.request("GET", "/v1/areas/E10000016", token=token)
+    eq(r.json["name"], "Kent")
+    eq(r.json["level"], "county")
+    eq(r.json["children_count"], 12)
+    eq(r.json["parents"], [], "the lookups name no parent for a county")
+    eq(r.json["ancestors"], ["E12000008"], "but all its districts are in the South East")
+    r = d.request("GET", "/v1/areas/E05000128", token=token)
+    eq(r.json["ancestors"], ["E09000007", "E12000007", "E13000001"], "Camden, London, Inner London")
+    problem(d.request("GET", "/v1/areas/E99999999", token=token), 404)
+    problem(d.request("GET", "/v1/areas/camden", token=token), 404)
+
+
+@test
+def sigterm_lets_in_flight_requests_finish(env):
+    d = env.daemon()
+    _, token = env.new_org("Drain Council")
+    # Hold the key table locked for a second so the requests are truly in flight.
+    locker = threading.Thread(target=env.psql, args=(
+        "BEGIN; LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT;",))
+    locker.start()
+    time.sleep(0.2)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        d.request("GET", "/v1/vocabularies/topics", token=token))) for _ in range(5)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    t0 = time.time()
+    d.proc.send_signal(15)
+    for t in threads:
+        t.join(10)
+    locker.join()
+    d.stop(expect_status=0, signalled=True)
+    check(time.time() - t0 > 0.3, "the daemon waited for the requests")
+    check("no longer accepting" in d.logs(), "stop is logged")
+    eq(sorted(r.status for r in results), [200] * 5, "requests accepted before SIGTERM are answered")
+
+
+@test
+def access_log_is_json_without_secrets(env):
+    d = env.daemon()
+    _, token = env.new_org("Log Council")
+    d.request("GET", "/v1/vocabularies/methods", token=token, headers={"X-Request-Id": "trace-abc-123"})
+    d.request("GET", "/v1/vocabularies/methods", token=token + "x")
+    d.stop()
+    lines = [l for l in d.logs().splitlines() if l.strip()]
+    for l in lines:
+        json.loads(l)
+    check(token not in d.logs() and token[37:] not in d.logs(), "token never logged")
+    access = [json.loads(l) for l in lines if '"msg":"request"' in l]
+    hit = [a for a in access if a["request_id"] == "trace-abc-123"]
+    eq(len(hit), 1, "the client's request id is logged")
+    eq(hit[0]["route"], "/v1/vocabularies/{name}")
+    eq(hit[0]["status"], 200)
+    check(hit[0]["organisation"], "organisation id logged")

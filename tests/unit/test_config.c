@@ -1,0 +1,169 @@
+/* Unit tests: configuration table, INI parsing, environment overrides. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static void defaults_match_contract(void **state)
+{
+    (void)state;
+    config c;
+    config_defaults(&c);
+    assert_int_equal(c.overlap_window_days, 28);
+    assert_int_equal(c.fatigue_max_asks, 3);
+    assert_int_equal(c.fatigue_window_days, 90);
+    assert_false(c.alerts_allow_private_targets);
+    assert_int_equal(c.alerts_timeout_s, 15);
+    assert_int_equal(c.limits_key_rate, 50);
+    assert_int_equal(c.limits_key_burst, 200);
+    assert_int_equal(c.server_max_body_bytes, 1048576);
+    assert_int_equal(c.server_timeout_s, 30);
+    assert_string_equal(c.log_format, "text");
+    config_free(&c);
+}
+
+static void ini_sets_keys(void **state)
+{
+    (void)state;
+    config c;
+    config_defaults(&c);
+    char err[256];
+    const char *ini = "# comment\n[database]\nurl = postgresql://u@h/db\n[alerts]\nallow_private_targets = yes\n"
+                      "[overlap]\nwindow_days=14\n[log]\nformat = json\n";
+    assert_int_equal(config_apply_ini(&c, "t.conf", ini, err, sizeof err), 0);
+    assert_string_equal(c.database_url, "postgresql://u@h/db");
+    assert_true(c.alerts_allow_private_targets);
+    assert_int_equal(c.overlap_window_days, 14);
+    assert_string_equal(c.log_format, "json");
+    config_free(&c);
+}
+
+static void unknown_key_names_key_and_line(void **state)
+{
+    (void)state;
+    config c;
+    config_defaults(&c);
+    char err[256];
+    assert_int_equal(config_apply_ini(&c, "t.conf", "[server]\nlisten = 127.0.0.1:1\nlistn = x\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, "t.conf:3"));
+    assert_non_null(strstr(err, "server.listn"));
+    assert_non_null(strstr(err, "unknown key"));
+    config_free(&c);
+}
+
+static void out_of_range_and_bad_types(void **state)
+{
+    (void)state;
+    config c;
+    config_defaults(&c);
+    char err[256];
+    assert_int_equal(config_set(&c, "server", "timeout_s", "0", err, sizeof err), -1);
+    assert_non_null(strstr(err, "server.timeout_s"));
+    assert_non_null(strstr(err, "from 1 to 3600"));
+    assert_int_equal(config_set(&c, "server", "timeout_s", "12abc", err, sizeof err), -1);
+    assert_int_equal(config_set(&c, "alerts", "allow_private_targets", "maybe", err, sizeof err), -1);
+    assert_non_null(strstr(err, "true or false"));
+    assert_int_equal(config_set(&c, "log", "format", "xml", err, sizeof err), -1);
+    assert_non_null(strstr(err, "text|json"));
+    assert_int_equal(config_set(&c, "server", "listen", "nocolon", err, sizeof err), -1);
+    assert_int_equal(config_set(&c, "alerts", "retry_schedule", "10,x", err, sizeof err), -1);
+    assert_int_equal(config_set(&c, "alerts", "retry_schedule", "10, 20,30", err, sizeof err), 0);
+    assert_int_equal(config_apply_ini(&c, "t", "url = x\n", err, sizeof err), -1);
+    assert_non_null(strstr(err, "outside a [section]"));
+    config_free(&c);
+}
+
+static void environment_wins_and_alias(void **state)
+{
+    (void)state;
+    config c;
+    config_defaults(&c);
+    char err[256];
+    assert_int_equal(config_apply_ini(&c, "t", "[server]\nlisten = 10.0.0.1:80\n", err, sizeof err), 0);
+    char *env[] = { "PATH=/bin", "CONSULTD_LISTEN=127.0.0.1:9000", "CONSULTD_OVERLAP_WINDOW_DAYS=7",
+                    "CONSULTD_ALERTS_ALLOW_PRIVATE_TARGETS=true", NULL };
+    assert_int_equal(config_apply_env(&c, env, err, sizeof err), 0);
+    assert_string_equal(c.server_listen, "127.0.0.1:9000");
+    assert_int_equal(c.overlap_window_days, 7);
+    assert_true(c.alerts_allow_private_targets);
+    /* the long name beats the alias whatever the order */
+    char *env2[] = { "CONSULTD_SERVER_LISTEN=127.0.0.1:1", "CONSULTD_LISTEN=127.0.0.1:2", NULL };
+    assert_int_equal(config_apply_env(&c, env2, err, sizeof err), 0);
+    assert_string_equal(c.server_listen, "127.0.0.1:1");
+    char *env3[] = { "CONSULTD_OVERLAP_WINDOWDAYS=3", NULL };
+    assert_int_equal(config_apply_env(&c, env3, err, sizeof err), -1);
+    assert_non_null(strstr(err, "CONSULTD_OVERLAP_WINDOWDAYS"));
+    char *env4[] = { "CONSULTD_FATIGUE_MAX_ASKS=0", NULL };
+    assert_int_equal(config_apply_env(&c, env4, err, sizeof err), -1);
+    assert_non_null(strstr(err, "fatigue.max_asks"));
+    config_free(&c);
+}
+
+static void missing_database_says_what_to_set(void **state)
+{
+    (void)state;
+    config c;
+    char err[512];
+    char *env[] = { NULL };
+    assert_int_equal(config_load(&c, "/nonexistent/consultd.conf", false, env, err, sizeof err), 0);
+    assert_int_equal(config_require_database(&c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "CONSULTD_DATABASE_URL"));
+    config_free(&c);
+    assert_int_equal(config_load(&c, "/nonexistent/consultd.conf", true, env, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot open"));
+    config_free(&c);
+}
+
+static void dump_masks_password(void **state)
+{
+    (void)state;
+    config c;
+    config_defaults(&c);
+    char err[256];
+    assert_int_equal(config_set(&c, "database", "url", "postgresql://u:s3cret@h/db", err, sizeof err), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    config_dump(&c, f);
+    fclose(f);
+    assert_null(strstr(buf, "s3cret"));
+    assert_non_null(strstr(buf, "url = postgresql://u:***@h/db"));
+    free(buf);
+    config_free(&c);
+}
+
+static void restart_only_changes_listed(void **state)
+{
+    (void)state;
+    config a, b;
+    config_defaults(&a);
+    config_defaults(&b);
+    char err[256];
+    config_set(&b, "server", "listen", "127.0.0.1:1", err, sizeof err);
+    config_set(&b, "overlap", "window_days", "3", err, sizeof err);
+    char changed[256];
+    assert_int_equal(config_restart_only_changes(&a, &b, changed, sizeof changed), 1);
+    assert_string_equal(changed, "server.listen");
+    config_free(&a);
+    config_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_match_contract),
+        cmocka_unit_test(ini_sets_keys),
+        cmocka_unit_test(unknown_key_names_key_and_line),
+        cmocka_unit_test(out_of_range_and_bad_types),
+        cmocka_unit_test(environment_wins_and_alias),
+        cmocka_unit_test(missing_database_says_what_to_set),
+        cmocka_unit_test(dump_masks_password),
+        cmocka_unit_test(restart_only_changes_listed),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
