@@ -174,11 +174,11 @@ int server_run(config *cfg)
     srv.ev_drain = evtimer_new(srv.base, on_drain, &srv);
     if (!srv.ev_term || !srv.ev_int || !srv.ev_hup || !srv.ev_catalog || !srv.ev_drain)
         goto out;
-    struct timeval second = { 1, 0 };
+    struct timeval tick = { 0, 100000 }; /* catalog_refresh is a no-op once loaded */
     evsignal_add(srv.ev_term, NULL);
     evsignal_add(srv.ev_int, NULL);
     evsignal_add(srv.ev_hup, NULL);
-    event_add(srv.ev_catalog, &second);
+    event_add(srv.ev_catalog, &tick);
 
     log_info("consultd %s listening on %s", CONSULTD_VERSION, cfg->server_listen);
     event_base_dispatch(srv.base);

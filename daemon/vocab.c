@@ -154,7 +154,8 @@ int vocab_finish(vocab *v)
                 l->index[out++] = l->index[i];
         }
         l->nindex = out;
-        qsort(l->index, l->nindex, sizeof *l->index, key_cmp);
+        if (l->nindex > 0)
+            qsort(l->index, l->nindex, sizeof *l->index, key_cmp);
     }
     return 0;
 }
@@ -162,6 +163,8 @@ int vocab_finish(vocab *v)
 const vocab_term *vocab_resolve(const vocab *v, vocab_kind kind, const char *text)
 {
     const vocab_list *l = &v->lists[kind];
+    if (l->nindex == 0)
+        return NULL;
     char norm[256];
     vocab_normalise(text, norm, sizeof norm);
     vocab_key probe = { norm, 0 };

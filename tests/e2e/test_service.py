@@ -113,7 +113,15 @@ def sigterm_lets_in_flight_requests_finish(env):
         d.request("GET", "/v1/vocabularies/topics", token=token))) for _ in range(5)]
     for t in threads:
         t.start()
-    time.sleep(0.2)
+    # Wait until all five are in the daemon: four hold the pool's connections, one waits.
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        m = d.request("GET", "/metrics").body.decode()
+        if 'state="busy"} 4' in m and 'state="waiting"} 1' in m:
+            break
+        time.sleep(0.02)
+    else:
+        raise AssertionError("requests never reached the pool")
     t0 = time.time()
     d.proc.send_signal(15)
     for t in threads:
