@@ -100,10 +100,8 @@ static void reply_validation(request *rq, json_t *errors)
 static void on_existing_ref(PGresult *res, void *arg)
 {
     request *rq = arg;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     json_t *ext = json_object();
     if (PQntuples(res) == 1)
         json_object_set_new(ext, "existing_id", json_string(PQgetvalue(res, 0, 0)));
@@ -123,10 +121,8 @@ static void find_existing_ref(request *rq)
 static void on_rolled_back(PGresult *res, void *arg)
 {
     request *rq = arg;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     find_existing_ref(rq);
 }
 
@@ -136,10 +132,8 @@ static void on_committed(PGresult *res, void *arg)
 {
     request *rq = arg;
     cstate *st = rq->state;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     reply_header(rq, "Location", st->location);
     set_etag(rq, st->version);
     reply_json_text(rq, st->status, st->response, strlen(st->response));
@@ -148,10 +142,8 @@ static void on_committed(PGresult *res, void *arg)
 static void on_idem_saved(PGresult *res, void *arg)
 {
     request *rq = arg;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     db_query(rq->conn, "COMMIT", 0, NULL, on_committed, rq);
 }
 
@@ -159,10 +151,8 @@ static void on_created(PGresult *res, void *arg)
 {
     request *rq = arg;
     cstate *st = rq->state;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     if (PQntuples(res) == 0) {
         if (st->idem_key[0])
             db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back, rq);
@@ -203,10 +193,8 @@ static void on_idem_lookup(PGresult *res, void *arg)
 {
     request *rq = arg;
     cstate *st = rq->state;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     if (PQntuples(res) == 0) {
         insert_consultation(rq);
         return;
@@ -238,10 +226,8 @@ static void on_idem_lock(PGresult *res, void *arg)
 {
     request *rq = arg;
     cstate *st = rq->state;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
         reply_problem(rq, 409, "idempotency-in-progress", "Request in progress",
                       "A request with this Idempotency-Key is still being processed; retry shortly.", NULL, NULL);
@@ -258,10 +244,8 @@ static void on_begin(PGresult *res, void *arg)
 {
     request *rq = arg;
     cstate *st = rq->state;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     const char *p[] = { rq->org_id, st->idem_key };
     db_query(rq->conn, "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 7406))", 2, p,
              on_idem_lock, rq);
@@ -340,10 +324,8 @@ void api_consultation_create(request *rq)
 static void on_get(PGresult *res, void *arg)
 {
     request *rq = arg;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     if (PQntuples(res) == 0) {
         not_found(rq);
         return;
@@ -572,10 +554,8 @@ static void on_list(PGresult *res, void *arg)
 {
     request *rq = arg;
     lstate *st = rq->state;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     int rows = PQntuples(res);
     int shown = rows > st->q.limit ? st->q.limit : rows;
     size_t cap = 64;

@@ -122,10 +122,8 @@ void api_vocabulary(request *rq)
 static void on_area(PGresult *res, void *arg)
 {
     request *rq = arg;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     if (PQntuples(res) == 0) {
         reply_problem(rq, 404, "not-found", "Not found", "No area with this code in the area register.", NULL, NULL);
         return;

@@ -48,10 +48,8 @@ static void on_key(PGresult *res, void *arg)
 {
     request *rq = arg;
     auth_state *st = rq->state;
-    if (!db_ok(res)) {
-        reply_db_error(rq, res);
+    if (reply_if_db_error(rq, res))
         return;
-    }
     unsigned char stored[TOKEN_HASH_LEN] = { 0 };
     bool found = PQntuples(res) == 1;
     if (found) {

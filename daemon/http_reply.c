@@ -131,3 +131,11 @@ void reply_db_error(request *rq, const PGresult *res)
     log_error("request %s: database error %s: %s", rq->request_id, state, PQresultErrorMessage(res));
     reply_problem(rq, 500, "internal", "Internal error", "The request failed; it has been logged.", NULL, NULL);
 }
+
+bool reply_if_db_error(request *rq, const PGresult *res)
+{
+    if (db_ok(res))
+        return false;
+    reply_db_error(rq, res);
+    return true;
+}

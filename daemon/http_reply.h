@@ -7,6 +7,7 @@
 #define CONSULTD_HTTP_REPLY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "field_errors.h"
@@ -28,8 +29,11 @@ void reply_problem(request *rq, int status, const char *slug, const char *title,
 
 /* 503 with Retry-After: the database is unavailable or too busy. */
 void reply_unavailable(request *rq);
-/* 500 for a database error that is not the client's doing (logged with detail). */
+/* 503 for a transient database failure (lost connection, timeout, shutdown),
+ * else 500 for a database error that is not the client's doing (logged). */
 void reply_db_error(request *rq, const PGresult *res);
+/* When res is not a success, replies as reply_db_error and returns true. */
+bool reply_if_db_error(request *rq, const PGresult *res);
 
 /* Frees the request without replying (server shutdown only). */
 void request_free(request *rq);
