@@ -1,6 +1,8 @@
-/* catalog.h - what the daemon reads from the database at start-up and keeps:
- * the vocabularies and the applied schema version. Retried every second
- * until it succeeds, so the daemon may start before PostgreSQL does. */
+/* catalog.h - what the daemon reads from the database and keeps in memory:
+ * the applied schema version, the vocabularies and the area register.
+ * Retried until complete, so the daemon may start before PostgreSQL does;
+ * then the area register is re-read whenever an import has changed it
+ * (checked every CATALOG_RECHECK_S seconds). */
 #ifndef CONSULTD_CATALOG_H
 #define CONSULTD_CATALOG_H
 
@@ -8,11 +10,17 @@
 
 #include "server.h"
 
-/* Starts a load if none is running and the catalog is not complete. */
+#define CATALOG_RECHECK_S 10
+
+/* Starts a load if none is running and the catalog is incomplete or due a check. */
 void catalog_refresh(server *srv);
 
 /* Builds a vocabulary from rows (vocabulary, code, label, parent,
  * synonyms-as-JSON-array). NULL on malformed rows or out of memory. */
 vocab *catalog_vocab_from_result(const PGresult *res);
+
+/* Builds the area register from rows (code, name, level, ancestors as a JSON
+ * array). NULL on malformed rows or out of memory. */
+area_register *catalog_areas_from_result(const PGresult *res);
 
 #endif

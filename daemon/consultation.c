@@ -338,6 +338,29 @@ static void parse_contact(const json_t *obj, consultation *out, json_t *errors)
     }
 }
 
+/* Neither topics nor communities were given: infer both from the text. */
+static void infer_terms(consultation *c, const vocab *v, json_t *warnings)
+{
+    size_t len = strlen(c->title) + strlen(c->summary) + 2;
+    char *text = malloc(len);
+    json_t *topics = json_array(), *communities = json_array();
+    if (text) {
+        snprintf(text, len, "%s %s", c->title, c->summary);
+        if (vocab_infer(v, text, topics, communities) > 0) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(topics, i, e) strlist_add(&c->topics, json_string_value(e));
+            json_array_foreach(communities, i, e) strlist_add(&c->communities, json_string_value(e));
+            c->inferred = true;
+            json_array_append_new(warnings, json_string("topics and communities were not given: inferred from "
+                                                        "the title and summary"));
+        }
+    }
+    free(text);
+    json_decref(topics);
+    json_decref(communities);
+}
+
 int consultation_parse(const json_t *obj, const vocab *v, consultation *out, json_t *errors, json_t *warnings)
 {
     memset(out, 0, sizeof *out);
@@ -406,6 +429,8 @@ int consultation_parse(const json_t *obj, const vocab *v, consultation *out, jso
         consultation_free(out);
         return -1;
     }
+    if (out->topics.n == 0 && out->communities.n == 0)
+        infer_terms(out, v, warnings);
     return 0;
 }
 

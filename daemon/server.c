@@ -15,7 +15,7 @@
 
 bool server_ready(const server *srv)
 {
-    return db_pool_up(srv->db) && srv->vocab && srv->schema_version >= migrate_latest_version();
+    return db_pool_up(srv->db) && srv->vocab && srv->areas && srv->schema_version >= migrate_latest_version();
 }
 
 static void on_catalog_timer(evutil_socket_t fd, short what, void *arg)
@@ -196,6 +196,7 @@ out:
         evhttp_free(srv.http);
     db_pool_free(srv.db);
     vocab_free(srv.vocab);
+    areas_free(srv.areas);
     metrics_free(&srv.metrics);
     event_base_free(srv.base);
     return status;

@@ -6,11 +6,13 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "config.h"
 #include "db.h"
 #include "metrics.h"
 #include "vocab.h"
+#include "areas.h"
 
 typedef struct server server;
 
@@ -21,10 +23,13 @@ struct server {
     struct evhttp_bound_socket *listener;
     db_pool *db;
     vocab *vocab;                 /* NULL until loaded from the database */
+    area_register *areas;         /* NULL until loaded from the database */
+    unsigned long overlaps_detected;
     int schema_version;           /* applied migrations seen, 0 until checked */
     metrics metrics;
     struct event *ev_term, *ev_int, *ev_hup, *ev_catalog, *ev_drain;
     bool catalog_loading;
+    struct timespec catalog_checked;  /* CLOCK_MONOTONIC of the last complete check */
     bool stopping;
     int inflight;                 /* requests accepted and not yet answered */
 };

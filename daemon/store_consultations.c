@@ -5,30 +5,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UNKNOWN_AREAS \
-    "(SELECT coalesce(json_agg(a ORDER BY a), '[]') FROM unnest(c.areas) a" \
-    " WHERE NOT EXISTS (SELECT 1 FROM areas WHERE code = a))::text"
+#define CANDIDATES(self) \
+    "(SELECT coalesce(json_agg(overlap_side_json(o)), '[]') FROM consultations o" \
+    " WHERE o.id IN (SELECT consultation_id FROM consultation_keys WHERE key = ANY($19::bigint[]))" \
+    " AND o.id <> " self " AND o.status <> 'cancelled')::text"
 
-const char SQL_CONSULTATION_INSERT[] =
-    "INSERT INTO consultations AS c (id, organisation_id, external_ref, title, summary, topics, communities,"
+const char SQL_CONSULTATION_INSERT_CHECKED[] =
+    "WITH ins AS ("
+    " INSERT INTO consultations AS c (id, organisation_id, external_ref, title, summary, topics, communities,"
     " inferred, areas, fieldwork_start, fieldwork_end, methods, engagement_level, expected_participants,"
-    " contact_name, contact_email)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    " contact_name, contact_email, area_scope)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     " ON CONFLICT (organisation_id, external_ref) WHERE external_ref IS NOT NULL DO NOTHING"
-    " RETURNING c.version, consultation_json(c)::text, " UNKNOWN_AREAS;
+    " RETURNING c.id, c.version, consultation_json(c)::text AS doc),"
+    " k AS (INSERT INTO consultation_keys (key, consultation_id) SELECT x, ins.id FROM ins, unnest($18::bigint[]) x)"
+    " SELECT ins.version, ins.doc, " CANDIDATES("ins.id") " FROM ins";
 
-const char SQL_CONSULTATION_UPDATE[] =
-    "UPDATE consultations AS c SET external_ref = $3, title = $4, summary = $5, topics = $6, communities = $7,"
+const char SQL_CONSULTATION_UPDATE_CHECKED[] =
+    "WITH upd AS ("
+    " UPDATE consultations AS c SET external_ref = $3, title = $4, summary = $5, topics = $6, communities = $7,"
     " inferred = $8, areas = $9, fieldwork_start = $10, fieldwork_end = $11, methods = $12,"
     " engagement_level = $13, expected_participants = $14, contact_name = $15, contact_email = $16,"
-    " version = c.version + 1, updated_at = now()"
-    " WHERE c.id = $1 AND c.organisation_id = $2 AND c.version = $17"
-    " RETURNING c.version, consultation_json(c)::text, " UNKNOWN_AREAS;
+    " area_scope = $17, version = c.version + 1, updated_at = now()"
+    " WHERE c.id = $1 AND c.organisation_id = $2 AND c.version = $20"
+    " RETURNING c.id, c.version, consultation_json(c)::text AS doc),"
+    " del AS (DELETE FROM consultation_keys k USING upd WHERE k.consultation_id = upd.id"
+    "  AND k.key <> ALL($18::bigint[])),"
+    " ins AS (INSERT INTO consultation_keys (key, consultation_id) SELECT x, upd.id FROM upd, unnest($18::bigint[]) x"
+    "  ON CONFLICT DO NOTHING)"
+    " SELECT upd.version, upd.doc, " CANDIDATES("upd.id") " FROM upd";
+
+const char SQL_OVERLAPS_UPSERT[] =
+    "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(id uuid, a uuid, b uuid, score numeric,"
+    "  level text, reasons jsonb, explanation text, same boolean)),"
+    " up AS (INSERT INTO overlap_pairs AS o (id, consultation_a, consultation_b, score, level, reasons, explanation,"
+    "  same_organisation) SELECT id, a, b, score, level, reasons, explanation, same FROM x"
+    "  ON CONFLICT (consultation_a, consultation_b) DO UPDATE SET score = excluded.score, level = excluded.level,"
+    "  reasons = excluded.reasons, explanation = excluded.explanation,"
+    "  same_organisation = excluded.same_organisation,"
+    "  status = CASE WHEN o.status = 'resolved' THEN 'open' ELSE o.status END,"
+    "  version = o.version + 1, updated_at = now()"
+    "  RETURNING o.score, overlap_json_for(o, $2::uuid) AS j, (o.xmax = 0) AS fresh),"
+    " gone AS (UPDATE overlap_pairs AS g SET status = 'resolved', version = g.version + 1, updated_at = now()"
+    "  WHERE $3::boolean AND (g.consultation_a = $2::uuid OR g.consultation_b = $2::uuid)"
+    "  AND g.status IN ('open', 'acknowledged')"
+    "  AND NOT EXISTS (SELECT 1 FROM x WHERE x.a = g.consultation_a AND x.b = g.consultation_b))"
+    " SELECT coalesce(json_agg(j ORDER BY score DESC), '[]')::text, count(*) FILTER (WHERE fresh) FROM up";
 
 const char SQL_CONSULTATION_CANCEL[] =
-    "UPDATE consultations AS c SET status = 'cancelled', version = c.version + 1, updated_at = now()"
-    " WHERE c.id = $1 AND c.version = $2"
-    " RETURNING c.version, consultation_json(c)::text, '[]'";
+    "WITH c AS (UPDATE consultations AS c SET status = 'cancelled', version = c.version + 1, updated_at = now()"
+    " WHERE c.id = $1 AND c.version = $2 RETURNING c.id, c.version, consultation_json(c)::text AS doc),"
+    " r AS (UPDATE overlap_pairs AS o SET status = 'resolved', version = o.version + 1, updated_at = now() FROM c"
+    "  WHERE (o.consultation_a = c.id OR o.consultation_b = c.id) AND o.status IN ('open', 'acknowledged')),"
+    " k AS (DELETE FROM consultation_keys k USING c WHERE k.consultation_id = c.id)"
+    " SELECT version, doc, '[]' FROM c";
 
 const char SQL_CONSULTATION_GET[] =
     "SELECT c.version, consultation_json(c)::text, c.organisation_id, c.status FROM consultations c WHERE c.id = $1";

@@ -5,11 +5,14 @@
 
 #include "consultation.h"
 
-/* Parameters $1..$16 of SQL_INSERT / SQL_UPDATE ($1 id, $2 organisation). */
+/* Parameters $1..$16 of the writes ($1 id, $2 organisation); the checked
+ * writes add $17 area scope, $18 stored keys, $19 probe keys, and for an
+ * update $20 the expected version. */
 #define CONSULTATION_NPARAMS 16
+#define CONSULTATION_MAX_PARAMS 20
 
 typedef struct consultation_params {
-    const char *values[CONSULTATION_NPARAMS + 1]; /* +1: the version for UPDATE */
+    const char *values[CONSULTATION_MAX_PARAMS];
     char *owned[4];                               /* the text[] literals */
     char participants[24];
 } consultation_params;
@@ -18,10 +21,18 @@ typedef struct consultation_params {
 int consultation_params_fill(consultation_params *p, const consultation *c, const char *id, const char *org_id);
 void consultation_params_free(consultation_params *p);
 
-/* Every statement that returns a consultation returns (version, doc, unknown_areas). */
-extern const char SQL_CONSULTATION_INSERT[];
-extern const char SQL_CONSULTATION_UPDATE[];   /* $17: expected version */
-extern const char SQL_CONSULTATION_CANCEL[];   /* $1 id, $2 expected version */
+/* The checked writes return (version, doc, candidates as a JSON array of
+ * overlap_side_json). They run after lock_buckets in the same transaction, so
+ * their snapshot includes every overlapping write that committed first. */
+extern const char SQL_CONSULTATION_INSERT_CHECKED[];
+extern const char SQL_CONSULTATION_UPDATE_CHECKED[];
+/* $1 overlaps (JSON array of {id,a,b,score,level,reasons,explanation,same}),
+ * $2 the consultation written, $3 resolve its live overlaps not in $1.
+ * Returns (overlaps as seen from $2, how many were new). */
+extern const char SQL_OVERLAPS_UPSERT[];
+/* $1 id, $2 expected version: cancels, resolves its open overlaps, drops its keys.
+ * Returns (version, doc). */
+extern const char SQL_CONSULTATION_CANCEL[];
 extern const char SQL_CONSULTATION_GET[];      /* $1 id: version, doc, organisation_id, status */
 extern const char SQL_CONSULTATION_BY_REF[];   /* $1 organisation, $2 external_ref: id */
 

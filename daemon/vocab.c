@@ -2,6 +2,7 @@
 #include "vocab.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,4 +195,58 @@ json_t *vocab_to_json(const vocab *v, vocab_kind kind)
                                                "parent", t->parent, "synonyms", syn));
     }
     return json_pack("{s:o}", "items", items);
+}
+
+static void append_unique(json_t *arr, const char *code)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (strcmp(json_string_value(v), code) == 0)
+            return;
+    }
+    json_array_append_new(arr, json_string(code));
+}
+
+#define INFER_MAX_PHRASE 6
+#define INFER_MAX_WORDS 1200
+
+size_t vocab_infer(const vocab *v, const char *text, json_t *topics, json_t *communities)
+{
+    size_t len = strlen(text);
+    char *norm = malloc(len + 1);
+    const char **words = malloc(INFER_MAX_WORDS * sizeof *words);
+    size_t found = 0;
+    if (!norm || !words)
+        goto out;
+    vocab_normalise(text, norm, len + 1);
+    size_t n = 0;
+    for (char *p = strtok(norm, " "); p && n < INFER_MAX_WORDS; p = strtok(NULL, " "))
+        words[n++] = p;
+    for (size_t i = 0; i < n;) {
+        size_t step = 1;
+        for (size_t k = (n - i < INFER_MAX_PHRASE ? n - i : INFER_MAX_PHRASE); k >= 1; k--) {
+            char phrase[256] = "";
+            for (size_t j = 0; j < k; j++) {
+                size_t used = strlen(phrase);
+                snprintf(phrase + used, sizeof phrase - used, "%s%s", j ? " " : "", words[i + j]);
+            }
+            const vocab_term *t = vocab_resolve(v, VOCAB_TOPICS, phrase);
+            const vocab_term *c = vocab_resolve(v, VOCAB_COMMUNITIES, phrase);
+            if (t || c) {
+                if (t)
+                    append_unique(topics, t->code);
+                if (c)
+                    append_unique(communities, c->code);
+                found += (t != NULL) + (c != NULL);
+                step = k;
+                break;
+            }
+        }
+        i += step;
+    }
+out:
+    free(norm);
+    free(words);
+    return found;
 }

@@ -53,6 +53,12 @@ const vocab_term *vocab_resolve(const vocab *v, vocab_kind kind, const char *tex
 /* The code and the codes of all its descendants, appended to out (an array). */
 void vocab_expand(const vocab *v, vocab_kind kind, const char *code, json_t *out);
 
+/* Infers topics and communities from free text: the longest vocabulary
+ * label or synonym (up to six words) at each word, left to right, so "public
+ * health" is a topic and not the general public. Codes are appended to the
+ * arrays (unique). Returns how many were found. */
+size_t vocab_infer(const vocab *v, const char *text, json_t *topics, json_t *communities);
+
 /* {"items": [{"code","label","parent","synonyms"}]} */
 json_t *vocab_to_json(const vocab *v, vocab_kind kind);
 

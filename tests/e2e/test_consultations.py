@@ -51,7 +51,8 @@ def optional_fields_default(env):
     eq(r.status, 201)
     eq(r.json["engagement_level"], "consult")
     eq(r.json["summary"], "")
-    eq(r.json["topics"], [])
+    eq(r.json["topics"], ["libraries"], "no terms given: inferred from the title")
+    eq(r.json["inferred"], True)
     eq(r.json["contact"], None)
     eq(r.json["external_ref"], None)
 

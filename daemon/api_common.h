@@ -1,0 +1,19 @@
+/* api_common.h - small pieces the resource handlers share. */
+#ifndef CONSULTD_API_COMMON_H
+#define CONSULTD_API_COMMON_H
+
+#include "request.h"
+
+/* ETag: "<version>" */
+void api_set_etag(request *rq, const char *version);
+
+/* Parses If-Match: the version it names, 0 for "*", -1 when absent (after
+ * replying 428), -2 when malformed (after replying 400). what names the
+ * resource in the 428 message. */
+long api_read_if_match(request *rq, const char *what);
+
+/* Replies 200 with {"items": [...], "next_cursor"}: column 0 of each row is
+ * its id (for the cursor), column 1 its JSON; one row beyond limit means more. */
+void api_reply_page(request *rq, PGresult *res, int limit);
+
+#endif

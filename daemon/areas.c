@@ -1,0 +1,97 @@
+/* areas.c - in-memory area register. */
+#include "areas.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+area_register *areas_new(void)
+{
+    return calloc(1, sizeof(area_register));
+}
+
+void areas_free(area_register *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->items[i].name);
+        free(r->items[i].level);
+        free(r->items[i].ancestors);
+    }
+    free(r->items);
+    free(r);
+}
+
+int areas_add(area_register *r, const char *code, const char *name, const char *level,
+              const char *const *ancestors, size_t nancestors)
+{
+    if (strlen(code) != 9)
+        return -1;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 1024;
+        area *n = realloc(r->items, cap * sizeof *n);
+        if (!n)
+            return -1;
+        r->items = n;
+        r->cap = cap;
+    }
+    area *a = &r->items[r->n];
+    memset(a, 0, sizeof *a);
+    memcpy(a->code, code, 10);
+    a->name = strdup(name);
+    a->level = strdup(level);
+    a->ancestors = nancestors ? calloc(nancestors, sizeof *a->ancestors) : NULL;
+    r->n++;
+    if (!a->name || !a->level || (nancestors && !a->ancestors))
+        return -1;
+    for (size_t i = 0; i < nancestors; i++) {
+        if (strlen(ancestors[i]) != 9)
+            return -1;
+        memcpy(a->ancestors[i], ancestors[i], 10);
+    }
+    a->nancestors = nancestors;
+    return 0;
+}
+
+static int cmp_area(const void *x, const void *y)
+{
+    return strcmp(((const area *)x)->code, ((const area *)y)->code);
+}
+
+void areas_finish(area_register *r)
+{
+    if (r->n)
+        qsort(r->items, r->n, sizeof *r->items, cmp_area);
+}
+
+const area *areas_find(const area_register *r, const char *code)
+{
+    if (!r || !r->n || strlen(code) != 9)
+        return NULL;
+    area probe;
+    memcpy(probe.code, code, 10);
+    return bsearch(&probe, r->items, r->n, sizeof *r->items, cmp_area);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+size_t areas_scope(const area_register *r, const char *const *codes, size_t n, const char **out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < cap; i++) {
+        out[k++] = codes[i];
+        const area *a = areas_find(r, codes[i]);
+        for (size_t j = 0; a && j < a->nancestors && k < cap; j++)
+            out[k++] = a->ancestors[j];
+    }
+    if (k)
+        qsort(out, k, sizeof *out, cmp_str);
+    size_t u = 0;
+    for (size_t i = 0; i < k; i++)
+        if (u == 0 || strcmp(out[u - 1], out[i]) != 0)
+            out[u++] = out[i];
+    return u;
+}

@@ -1,0 +1,39 @@
+/* areas.h - the area register in memory (pure: filled by the caller).
+ *
+ * Loaded from the database (areas and area_ancestors) at start-up and again
+ * when an import changes it. Answers: is a code known, what is its name, what
+ * contains it. */
+#ifndef CONSULTD_AREAS_H
+#define CONSULTD_AREAS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct area {
+    char code[10];
+    char *name;
+    char *level;
+    char (*ancestors)[10];   /* every containing area */
+    size_t nancestors;
+} area;
+
+typedef struct area_register {
+    area *items;             /* sorted by code after areas_finish */
+    size_t n, cap;
+    char stamp[64];          /* what the database said when loaded (change detection) */
+} area_register;
+
+area_register *areas_new(void);
+void areas_free(area_register *r);
+/* Adds an area; ancestors is a NULL-terminated list or NULL. 0 or -1. */
+int areas_add(area_register *r, const char *code, const char *name, const char *level,
+              const char *const *ancestors, size_t nancestors);
+void areas_finish(area_register *r);
+
+const area *areas_find(const area_register *r, const char *code);
+
+/* Writes codes ∪ their ancestors (sorted, unique) into out (capacity cap);
+ * returns how many were written. Unknown codes contribute only themselves. */
+size_t areas_scope(const area_register *r, const char *const *codes, size_t n, const char **out, size_t cap);
+
+#endif

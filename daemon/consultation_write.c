@@ -1,0 +1,612 @@
+/* consultation_write.c - POST and PATCH /v1/consultations: the write and its
+ * overlap check in one transaction.
+ *
+ *   BEGIN
+ *   [Idempotency-Key: try its advisory lock (409 if held), look up a replay]
+ *   SELECT lock_buckets(...)        exclusive own (area, month), shared ancestors
+ *   INSERT/UPDATE ... + keys + candidates   one statement, snapshot after the locks
+ *   -- score every candidate in C (overlap.c) --
+ *   upsert overlaps (PATCH: resolve the ones that no longer hold)
+ *   [store the response under the Idempotency-Key]
+ *   COMMIT, reply
+ *
+ * Two writes that could overlap conflict on a lock, so whichever commits
+ * second sees the first: each pair is found once, never zero times. */
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_common.h"
+#include "consultation.h"
+#include "http_reply.h"
+#include "overlap.h"
+#include "router.h"
+#include "server.h"
+#include "store_consultations.h"
+
+#define IDEMPOTENCY_KEY_MAX 200
+#define SCOPE_MAX 4096
+
+typedef struct wstate {
+    consultation c;
+    consultation_params params;
+    json_t *warnings;
+    bool update;
+    char id[UUID_STR_LEN];
+    char owner[UUID_STR_LEN];
+    char version[24];
+    bool was_inferred;            /* PATCH: the stored terms were inferred */
+    /* the overlap check */
+    overlap_side side;
+    char *lit[5];                 /* scope, keys, probe keys, lock keys, lock modes */
+    json_t *overlaps;             /* the overlaps this write found, as returned */
+    char *doc;
+    /* Idempotency-Key */
+    char idem_key[IDEMPOTENCY_KEY_MAX + 1];
+    char req_hash[2 + 2 * SHA256_DIGEST_LENGTH + 1];
+    char location[96];
+    char *response;
+} wstate;
+
+static void wstate_free(void *p)
+{
+    wstate *st = p;
+    consultation_free(&st->c);
+    consultation_params_free(&st->params);
+    json_decref(st->warnings);
+    overlap_side_clear(&st->side);
+    for (int i = 0; i < 5; i++)
+        free(st->lit[i]);
+    json_decref(st->overlaps);
+    free(st->doc);
+    free(st->response);
+    free(st);
+}
+
+static wstate *wstate_new(request *rq)
+{
+    wstate *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->warnings = json_array();
+    rq->state = st;
+    rq->state_free = wstate_free;
+    return st;
+}
+
+/* ---- literals for PostgreSQL arrays ------------------------------------------ */
+
+static char *int64_array(const int64_t *v, size_t n)
+{
+    char *out = malloc(n * 21 + 3);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    out[o++] = '{';
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)sprintf(out + o, "%s%lld", i ? "," : "", (long long)v[i]);
+    out[o++] = '}';
+    out[o] = '\0';
+    return out;
+}
+
+static char *bool_array(const bool *v, size_t n)
+{
+    char *out = malloc(n * 2 + 3);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    out[o++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out[o++] = ',';
+        out[o++] = v[i] ? 't' : 'f';
+    }
+    out[o++] = '}';
+    out[o] = '\0';
+    return out;
+}
+
+static json_t *strlist_json(const strlist *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(a, json_string(l->items[i]));
+    return a;
+}
+
+/* Builds the engine's view of the consultation being written, its keys and
+ * its locks, and warns about areas the register does not know. */
+static int prepare_check(request *rq, wstate *st)
+{
+    const area_register *reg = rq->srv->areas;
+    const char **scope = malloc(SCOPE_MAX * sizeof *scope);
+    if (!scope)
+        return -1;
+    size_t nscope = areas_scope(reg, (const char *const *)st->c.areas.items, st->c.areas.n, scope, SCOPE_MAX);
+    strlist sl = { (char **)scope, nscope };
+    st->lit[0] = strlist_to_pg(&sl);
+    json_t *scope_json = json_array();
+    for (size_t i = 0; i < nscope; i++)
+        json_array_append_new(scope_json, json_string(scope[i]));
+    free(scope);
+    for (size_t i = 0; i < st->c.areas.n; i++) {
+        if (!areas_find(reg, st->c.areas.items[i])) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "areas: %s is not in the area register", st->c.areas.items[i]);
+            json_array_append_new(st->warnings, json_string(msg));
+        }
+    }
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s}", "id", st->id, "organisation",
+                            st->owner, "title", st->c.title, "areas", strlist_json(&st->c.areas), "scope",
+                            scope_json, "topics", strlist_json(&st->c.topics), "communities",
+                            strlist_json(&st->c.communities), "start", st->c.start, "end", st->c.end,
+                            "engagement_level", st->c.engagement_level);
+    int rc = doc ? overlap_side_init(&st->side, doc) : -1;
+    json_decref(doc);
+    if (rc < 0 || !st->lit[0])
+        return -1;
+    int window = rq->srv->cfg->overlap_window_days;
+    size_t nk, np, nl;
+    bool *excl = NULL;
+    int64_t *keys = overlap_keys(&st->side, &nk);
+    int64_t *probe = overlap_probe_keys(&st->side, window, &np);
+    int64_t *locks = overlap_locks(&st->side, window, &excl, &nl);
+    if (keys && probe && locks && excl) {
+        st->lit[1] = int64_array(keys, nk);
+        st->lit[2] = int64_array(probe, np);
+        st->lit[3] = int64_array(locks, nl);
+        st->lit[4] = bool_array(excl, nl);
+    }
+    free(keys);
+    free(probe);
+    free(locks);
+    free(excl);
+    for (int i = 1; i < 5; i++)
+        if (!st->lit[i])
+            return -1;
+    st->params.values[16] = st->lit[0];
+    st->params.values[17] = st->lit[1];
+    st->params.values[18] = st->lit[2];
+    st->params.values[19] = st->version;
+    return 0;
+}
+
+/* ---- the reply ------------------------------------------------------------------ */
+
+/* The stored document plus this write's warnings and overlaps, serialised. */
+static char *response_doc(const char *doc, json_t *warnings, json_t *overlaps)
+{
+    json_t *obj = json_loads(doc, 0, NULL);
+    if (!obj)
+        return NULL;
+    json_object_set(obj, "warnings", warnings);
+    json_object_set_new(obj, "overlaps", overlaps ? json_incref(overlaps) : json_array());
+    char *out = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    return out;
+}
+
+static void send_response(request *rq)
+{
+    wstate *st = rq->state;
+    if (!st->update)
+        reply_header(rq, "Location", st->location);
+    api_set_etag(rq, st->version);
+    reply_json_text(rq, st->update ? 200 : 201, st->response, strlen(st->response));
+}
+
+static void on_committed(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    if (reply_if_db_error(rq, res))
+        return;
+    send_response(rq);
+}
+
+static void on_idem_saved(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    if (reply_if_db_error(rq, res))
+        return;
+    db_query(rq->conn, "COMMIT", 0, NULL, on_committed, rq);
+}
+
+static void finish_write(request *rq)
+{
+    wstate *st = rq->state;
+    st->response = response_doc(st->doc, st->warnings, st->overlaps);
+    if (!st->response) {
+        reply_unavailable(rq);
+        return;
+    }
+    if (!st->idem_key[0]) {
+        db_query(rq->conn, "COMMIT", 0, NULL, on_committed, rq);
+        return;
+    }
+    const char *p[] = { rq->org_id, st->idem_key, st->req_hash, "201", st->location, st->response };
+    db_query(rq->conn,
+             "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status, location, body)"
+             " VALUES ($1, $2, $3::bytea, $4, $5, $6) ON CONFLICT (organisation_id, key) DO UPDATE"
+             " SET request_hash = excluded.request_hash, status = excluded.status, location = excluded.location,"
+             " body = excluded.body, created_at = now()",
+             6, p, on_idem_saved, rq);
+}
+
+/* ---- overlaps ---------------------------------------------------------------------- */
+
+static void on_overlaps(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    wstate *st = rq->state;
+    if (reply_if_db_error(rq, res))
+        return;
+    st->overlaps = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    rq->srv->overlaps_detected += (unsigned long)atol(PQgetvalue(res, 0, 1));
+    finish_write(rq);
+}
+
+/* Scores every candidate; writes the overlaps found (and, for an update,
+ * resolves the ones that no longer hold). */
+static void score_candidates(request *rq, const char *candidates_text)
+{
+    wstate *st = rq->state;
+    json_t *candidates = json_loads(candidates_text, 0, NULL);
+    json_t *rows = json_array();
+    size_t i;
+    json_t *cand;
+    json_array_foreach(candidates, i, cand) {
+        overlap_side other;
+        if (overlap_side_init(&other, cand) < 0)
+            continue;
+        overlap_result r;
+        overlap_evaluate(&st->side, &other, rq->srv->vocab, rq->srv->areas, rq->srv->cfg->overlap_window_days, &r);
+        if (r.overlaps) {
+            char oid[UUID_STR_LEN];
+            bool first = strcmp(st->id, other.id) < 0;
+            if (uuid7_new(oid) == 0)
+                json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:f, s:s, s:O, s:s, s:b}", "id", oid, "a",
+                                                      first ? st->id : other.id, "b", first ? other.id : st->id,
+                                                      "score", r.score, "level", r.level, "reasons", r.reasons,
+                                                      "explanation", r.explanation, "same", r.same_organisation));
+        }
+        overlap_result_clear(&r);
+        overlap_side_clear(&other);
+    }
+    json_decref(candidates);
+    if (json_array_size(rows) == 0 && !st->update) {
+        json_decref(rows);
+        finish_write(rq);
+        return;
+    }
+    char *text = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    if (!text) {
+        reply_unavailable(rq);
+        return;
+    }
+    free(st->lit[0]); /* the scope literal is no longer needed: it holds the rows now */
+    st->lit[0] = text;
+    const char *p[] = { st->lit[0], st->id, st->update ? "true" : "false" };
+    db_query(rq->conn, SQL_OVERLAPS_UPSERT, 3, p, on_overlaps, rq);
+}
+
+/* ---- external_ref conflicts (409 with existing_id) ----------------------------- */
+
+static void on_existing_ref(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    if (reply_if_db_error(rq, res))
+        return;
+    json_t *ext = json_object();
+    if (PQntuples(res) == 1)
+        json_object_set_new(ext, "existing_id", json_string(PQgetvalue(res, 0, 0)));
+    json_t *errors = json_array();
+    errors_add(errors, "external_ref", "already used by another consultation of this organisation");
+    reply_problem(rq, 409, "conflict", "Conflict", "external_ref is already used by this organisation.", errors, ext);
+}
+
+static void on_rolled_back(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    wstate *st = rq->state;
+    if (reply_if_db_error(rq, res))
+        return;
+    const char *p[] = { st->owner, st->c.external_ref };
+    db_query(rq->conn, SQL_CONSULTATION_BY_REF, 2, p, on_existing_ref, rq);
+}
+
+static void on_written(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    wstate *st = rq->state;
+    if (!db_ok(res) && strcmp(db_sqlstate(res), "23505") == 0 && st->c.external_ref) {
+        db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back, rq);
+        return;
+    }
+    if (reply_if_db_error(rq, res))
+        return;
+    if (PQntuples(res) == 0) {
+        if (!st->update) { /* ON CONFLICT DO NOTHING: the external_ref is taken */
+            db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back, rq);
+            return;
+        }
+        reply_problem(rq, 412, "precondition-failed", "Precondition failed",
+                      "The consultation changed while this request ran; read it again and retry.", NULL, NULL);
+        return;
+    }
+    snprintf(st->version, sizeof st->version, "%s", PQgetvalue(res, 0, 0));
+    st->doc = strdup(PQgetvalue(res, 0, 1));
+    if (!st->doc) {
+        reply_unavailable(rq);
+        return;
+    }
+    score_candidates(rq, PQgetvalue(res, 0, 2));
+}
+
+static void on_locked(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    wstate *st = rq->state;
+    if (reply_if_db_error(rq, res))
+        return;
+    if (st->update)
+        db_query(rq->conn, SQL_CONSULTATION_UPDATE_CHECKED, 20, st->params.values, on_written, rq);
+    else
+        db_query(rq->conn, SQL_CONSULTATION_INSERT_CHECKED, 19, st->params.values, on_written, rq);
+}
+
+static void take_locks(request *rq)
+{
+    wstate *st = rq->state;
+    const char *p[] = { st->lit[3], st->lit[4] };
+    db_query(rq->conn, "SELECT lock_buckets($1::bigint[], $2::boolean[])", 2, p, on_locked, rq);
+}
+
+/* ---- Idempotency-Key ----------------------------------------------------------------- */
+
+static void on_idem_lookup(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    wstate *st = rq->state;
+    if (reply_if_db_error(rq, res))
+        return;
+    if (PQntuples(res) == 0) {
+        take_locks(rq);
+        return;
+    }
+    if (strcmp(PQgetvalue(res, 0, 0), st->req_hash) != 0) {
+        json_t *errors = json_array();
+        errors_add(errors, "Idempotency-Key", "was already used with a different request body");
+        reply_problem(rq, 422, "idempotency-key-reused", "Idempotency-Key reused",
+                      "This Idempotency-Key was used for a different request in the last 24 hours.", errors, NULL);
+        return;
+    }
+    /* A replay: the original answer, as it was. */
+    const char *body = PQgetvalue(res, 0, 3);
+    json_t *doc = json_loads(body, 0, NULL);
+    json_t *version = json_object_get(doc, "version");
+    if (json_is_integer(version)) {
+        char v[24];
+        snprintf(v, sizeof v, "%lld", (long long)json_integer_value(version));
+        api_set_etag(rq, v);
+    }
+    json_decref(doc);
+    if (!PQgetisnull(res, 0, 2))
+        reply_header(rq, "Location", PQgetvalue(res, 0, 2));
+    reply_header(rq, "Idempotent-Replayed", "true");
+    reply_json_text(rq, atoi(PQgetvalue(res, 0, 1)), body, strlen(body));
+}
+
+static void on_idem_lock(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    wstate *st = rq->state;
+    if (reply_if_db_error(rq, res))
+        return;
+    if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        reply_problem(rq, 409, "idempotency-in-progress", "Request in progress",
+                      "A request with this Idempotency-Key is still being processed; retry shortly.", NULL, NULL);
+        return;
+    }
+    const char *p[] = { rq->org_id, st->idem_key };
+    db_query(rq->conn,
+             "SELECT request_hash::text, status, location, body FROM idempotency_keys"
+             " WHERE organisation_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'",
+             2, p, on_idem_lookup, rq);
+}
+
+static void on_begin(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    wstate *st = rq->state;
+    if (reply_if_db_error(rq, res))
+        return;
+    if (!st->idem_key[0]) {
+        take_locks(rq);
+        return;
+    }
+    const char *p[] = { rq->org_id, st->idem_key };
+    db_query(rq->conn, "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 7406))", 2, p,
+             on_idem_lock, rq);
+}
+
+/* Reads Idempotency-Key; -1 (after replying) when malformed. */
+static int read_idempotency_key(request *rq, wstate *st)
+{
+    const char *k = evhttp_find_header(evhttp_request_get_input_headers(rq->req), "Idempotency-Key");
+    if (!k)
+        return 0;
+    size_t n = strlen(k);
+    bool ok = n >= 1 && n <= IDEMPOTENCY_KEY_MAX;
+    for (const char *c = k; ok && *c; c++)
+        ok = (unsigned char)*c > 0x20 && (unsigned char)*c < 0x7f;
+    if (!ok) {
+        json_t *errors = json_array();
+        errors_add(errors, "Idempotency-Key", "must be 1 to %d visible ASCII characters", IDEMPOTENCY_KEY_MAX);
+        reply_problem(rq, 400, "bad-header", "Bad header", "The Idempotency-Key header is malformed.", errors, NULL);
+        return -1;
+    }
+    snprintf(st->idem_key, sizeof st->idem_key, "%s", k);
+    /* The hash covers the operation and the exact body bytes. */
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok_hash = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+                  EVP_DigestUpdate(ctx, rq->method, strlen(rq->method)) && EVP_DigestUpdate(ctx, " ", 1) &&
+                  EVP_DigestUpdate(ctx, rq->route->pattern, strlen(rq->route->pattern)) &&
+                  EVP_DigestUpdate(ctx, "\n", 1) &&
+                  EVP_DigestUpdate(ctx, rq->raw_body ? rq->raw_body : "", rq->raw_len) &&
+                  EVP_DigestFinal_ex(ctx, d, NULL);
+    EVP_MD_CTX_free(ctx);
+    if (!ok_hash) {
+        reply_unavailable(rq);
+        return -1;
+    }
+    memcpy(st->req_hash, "\\x", 2);
+    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        snprintf(st->req_hash + 2 + 2 * i, 3, "%02x", d[i]);
+    return 0;
+}
+
+static bool catalog_ready(request *rq)
+{
+    if (rq->srv->vocab && rq->srv->areas)
+        return true;
+    reply_unavailable(rq);
+    return false;
+}
+
+/* ---- POST ------------------------------------------------------------------------- */
+
+void api_consultation_create(request *rq)
+{
+    if (!catalog_ready(rq))
+        return;
+    wstate *st = wstate_new(rq);
+    if (!st) {
+        reply_unavailable(rq);
+        return;
+    }
+    if (read_idempotency_key(rq, st) < 0)
+        return;
+    json_t *errors = json_array();
+    if (consultation_parse(rq->body, rq->srv->vocab, &st->c, errors, st->warnings) < 0) {
+        reply_problem(rq, 422, "validation", "Invalid consultation", "One or more fields are invalid.", errors, NULL);
+        return;
+    }
+    json_decref(errors);
+    snprintf(st->owner, sizeof st->owner, "%s", rq->org_id);
+    if (uuid7_new(st->id) < 0 || consultation_params_fill(&st->params, &st->c, st->id, rq->org_id) < 0 ||
+        prepare_check(rq, st) < 0) {
+        reply_unavailable(rq);
+        return;
+    }
+    snprintf(st->location, sizeof st->location, "/v1/consultations/%s", st->id);
+    db_query(rq->conn, "BEGIN", 0, NULL, on_begin, rq);
+}
+
+/* ---- PATCH ------------------------------------------------------------------------ */
+
+static void on_patch_loaded(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    wstate *st = rq->state;
+    if (reply_if_db_error(rq, res))
+        return;
+    if (PQntuples(res) == 0) {
+        reply_problem(rq, 404, "not-found", "Not found", "No consultation with this id.", NULL, NULL);
+        return;
+    }
+    snprintf(st->owner, sizeof st->owner, "%s", PQgetvalue(res, 0, 2));
+    if (strcmp(st->owner, rq->org_id) != 0 && rq->role != ROLE_ADMIN) {
+        reply_problem(rq, 403, "forbidden", "Forbidden",
+                      "Only the organisation that posted this consultation (or an admin) may change it.", NULL, NULL);
+        return;
+    }
+    long current = atol(PQgetvalue(res, 0, 0));
+    if (atol(st->version) != 0 && atol(st->version) != current) {
+        api_set_etag(rq, PQgetvalue(res, 0, 0));
+        reply_problem(rq, 412, "precondition-failed", "Precondition failed",
+                      "The consultation has changed since you read it; read it again and retry.", NULL, NULL);
+        return;
+    }
+    snprintf(st->version, sizeof st->version, "%ld", current);
+    if (strcmp(PQgetvalue(res, 0, 3), "cancelled") == 0) {
+        reply_problem(rq, 409, "cancelled", "Conflict", "A cancelled consultation cannot be edited.", NULL, NULL);
+        return;
+    }
+    json_t *stored = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+    if (!stored) {
+        reply_unavailable(rq);
+        return;
+    }
+    bool inferred = json_is_true(json_object_get(stored, "inferred"));
+    const char *key;
+    json_t *val;
+    void *tmp;
+    json_object_foreach_safe(stored, tmp, key, val) {
+        if (consultation_server_field(key) || json_is_null(val))
+            json_object_del(stored, key);
+    }
+    /* Inferred terms are re-inferred from the new text unless the patch sets terms. */
+    if (inferred && !json_object_get(rq->body, "topics") && !json_object_get(rq->body, "communities")) {
+        json_object_del(stored, "topics");
+        json_object_del(stored, "communities");
+    }
+    json_t *merged = json_merge_patch(stored, rq->body);
+    json_decref(stored);
+    json_t *errors = json_array();
+    int rc = consultation_parse(merged, rq->srv->vocab, &st->c, errors, st->warnings);
+    json_decref(merged);
+    if (rc < 0) {
+        reply_problem(rq, 422, "validation", "Invalid consultation", "One or more fields are invalid.", errors, NULL);
+        return;
+    }
+    json_decref(errors);
+    if (consultation_params_fill(&st->params, &st->c, st->id, st->owner) < 0 || prepare_check(rq, st) < 0) {
+        reply_unavailable(rq);
+        return;
+    }
+    db_query(rq->conn, "BEGIN", 0, NULL, on_begin, rq);
+}
+
+void api_consultation_patch(request *rq)
+{
+    if (!uuid_valid(rq->path_param)) {
+        reply_problem(rq, 404, "not-found", "Not found", "No consultation with this id.", NULL, NULL);
+        return;
+    }
+    if (!catalog_ready(rq))
+        return;
+    long want = api_read_if_match(rq, "consultation");
+    if (want < 0)
+        return;
+    /* Server-owned fields in the patch are refused by name, before anything is read. */
+    json_t *errors = json_array();
+    const char *key;
+    json_t *val;
+    json_object_foreach(rq->body, key, val) {
+        if (consultation_server_field(key))
+            errors_add(errors, key, "is set by the server and cannot be changed");
+    }
+    if (json_array_size(errors) > 0) {
+        reply_problem(rq, 422, "validation", "Invalid consultation", "One or more fields are invalid.", errors, NULL);
+        return;
+    }
+    json_decref(errors);
+    wstate *st = wstate_new(rq);
+    if (!st) {
+        reply_unavailable(rq);
+        return;
+    }
+    st->update = true;
+    snprintf(st->id, sizeof st->id, "%.36s", rq->path_param);
+    for (char *p = st->id; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
+    snprintf(st->version, sizeof st->version, "%ld", want);
+    const char *p[] = { st->id };
+    db_query(rq->conn, SQL_CONSULTATION_GET, 1, p, on_patch_loaded, rq);
+}

@@ -1,0 +1,84 @@
+/* overlap.h - the overlap engine's pure core: blocking keys, the lock set,
+ * the overlap rule, its score and its explanation. No I/O.
+ *
+ * Rule: two consultations overlap when their areas intersect (the same area,
+ * or one contains the other through the area register; sibling areas do
+ * not), their fieldwork windows are at most window_days apart, and they share
+ * a topic or a community (a term matches itself, its parent and its children;
+ * general-public matches every community at low weight) or their titles are
+ * similar (textsim.h).
+ *
+ * Score (0..1), documented in the README:
+ *   subject = max(0.45 topic + 0.35 community + 0.20 text, text)
+ *   score   = area x time x (0.85 subject + 0.15 engagement)
+ * topic/community: 1 same term, 0.7 parent or child, 0.6 same free tag,
+ * 0.3 general-public; text: title similarity; engagement: 1 - |levels apart|/4;
+ * area: 1 same area, 0.8 containment; time: 1 when the windows overlap, else
+ * 1 - 0.5 gap/window_days. Level: high >= 0.70, medium >= 0.45, else low. */
+#ifndef CONSULTD_OVERLAP_H
+#define CONSULTD_OVERLAP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "areas.h"
+#include "textsim.h"
+#include "vocab.h"
+
+#define OVERLAP_HIGH 0.70
+#define OVERLAP_MEDIUM 0.45
+
+/* One consultation as the engine sees it. Built from a JSON object with
+ * id, organisation, organisation_name, title, areas, scope, topics,
+ * communities, start, end (YYYY-MM-DD), engagement_level. The side keeps a
+ * reference to the object; the strings live in it. */
+typedef struct overlap_side {
+    json_t *doc;
+    const char *id, *org, *org_name, *title;
+    json_t *areas, *scope, *topics, *communities;
+    long start, end;              /* days since 1970-01-01 */
+    int engagement;               /* 0 inform .. 4 empower */
+    textsim_words words;
+} overlap_side;
+
+/* Returns 0, or -1 when the object lacks a field or has a bad date. */
+int overlap_side_init(overlap_side *s, json_t *doc);
+void overlap_side_clear(overlap_side *s);
+
+typedef struct overlap_result {
+    bool overlaps;
+    double score;
+    const char *level;            /* "low" | "medium" | "high" */
+    bool same_organisation;
+    json_t *reasons;              /* owned; NULL when not overlapping */
+    char explanation[600];
+} overlap_result;
+
+/* Evaluates a pair. v and areas give labels and names for the explanation
+ * (either may be NULL: codes are used). */
+void overlap_evaluate(const overlap_side *a, const overlap_side *b, const vocab *v, const area_register *areas,
+                      int window_days, overlap_result *out);
+void overlap_result_clear(overlap_result *r);
+
+/* Blocking keys. A consultation stores overlap_keys; a check probes
+ * overlap_probe_keys: any stored consultation whose areas and window could
+ * overlap shares a key with the probe (no false negatives; false positives
+ * are removed by overlap_evaluate). Each returns a malloc'd array (or NULL
+ * when out of memory) and its length. */
+int64_t *overlap_keys(const overlap_side *s, size_t *n);
+int64_t *overlap_probe_keys(const overlap_side *s, int window_days, size_t *n);
+
+/* The advisory locks a write takes, sorted by key: exclusive on its own
+ * (area, month) buckets, shared on its ancestors' buckets, months from start
+ * to end + window_days. Any two writes that could overlap conflict on at
+ * least one lock, so the later one sees the earlier (no write skew), while
+ * writes in sibling areas never wait for each other. */
+int64_t *overlap_locks(const overlap_side *s, int window_days, bool **exclusive, size_t *n);
+
+/* Month number (year * 12 + month - 1) of a day count. */
+int overlap_month(long days);
+/* "1 March 2027" */
+void overlap_format_date(long days, char *out, size_t len);
+
+#endif
