@@ -21,4 +21,13 @@ void api_consultation_get(request *rq);
 void api_consultation_patch(request *rq);
 void api_consultation_delete(request *rq);
 
+/* api_overlaps.c */
+void api_consultation_overlaps(request *rq);
+void api_preflight(request *rq);
+void api_outreach(request *rq);
+void api_overlap_list(request *rq);
+void api_overlap_get(request *rq);
+void api_overlap_patch(request *rq);
+void api_fatigue(request *rq);
+
 #endif

@@ -193,3 +193,97 @@ void list_query_free(list_query *q)
     free(q->sql);
     memset(q, 0, sizeof *q);
 }
+
+static const char *const overlap_params[] = {
+    "status", "area", "organisation", "level", "min_score", "from", "to", "limit", "cursor", NULL
+};
+static const char *const overlap_statuses[] = { "open", "acknowledged", "coordinated", "dismissed", "resolved", NULL };
+static const char *const overlap_levels[] = { "low", "medium", "high", NULL };
+
+#define EITHER_SIDE "EXISTS (SELECT 1 FROM consultations c WHERE c.id IN (o.consultation_a, o.consultation_b) AND "
+
+int overlap_query_build(const struct evkeyvalq *query, list_query *q, json_t *errors)
+{
+    memset(q, 0, sizeof *q);
+    q->limit = LIST_DEFAULT_LIMIT;
+    sqlbuf b = { 0 };
+    size_t before = json_array_size(errors);
+    put(&b, "SELECT o.id, overlap_json(o)::text FROM overlap_pairs o WHERE true");
+    const struct evkeyval *kv;
+    TAILQ_FOREACH(kv, query, next) {
+        const char *k = kv->key, *val = kv->value;
+        int seen = 0;
+        const struct evkeyval *other;
+        TAILQ_FOREACH(other, query, next)
+            seen += strcmp(other->key, k) == 0;
+        if (!one_of(k, overlap_params)) {
+            errors_add(errors, k, "unknown query parameter");
+            continue;
+        }
+        if (seen > 1) {
+            errors_add(errors, k, "may be given once");
+            continue;
+        }
+        if (q->nparams >= LIST_MAX_PARAMS - 1)
+            break;
+        if (strcmp(k, "status") == 0 || strcmp(k, "level") == 0) {
+            bool st = k[0] == 's';
+            if (!one_of(val, st ? overlap_statuses : overlap_levels)) {
+                errors_add(errors, k, st ? "must be one of open, acknowledged, coordinated, dismissed, resolved"
+                                         : "must be one of low, medium, high");
+                continue;
+            }
+            put(&b, " AND o.%s = $%d", k, param(q, val, NULL));
+        } else if (strcmp(k, "area") == 0) {
+            if (!ons_code_valid(val)) {
+                errors_add(errors, k, "must be an ONS GSS code like E09000007");
+                continue;
+            }
+            int n = param(q, val, NULL);
+            put(&b, " AND " EITHER_SIDE "(c.area_scope @> ARRAY[$%d::text] OR c.areas && ARRAY(SELECT $%d::text"
+                    " UNION SELECT ancestor FROM area_ancestors WHERE code = $%d)))", n, n, n);
+        } else if (strcmp(k, "organisation") == 0) {
+            if (!uuid_valid(val)) {
+                errors_add(errors, k, "must be an organisation id (a UUID)");
+                continue;
+            }
+            put(&b, " AND " EITHER_SIDE "c.organisation_id = $%d)", param(q, val, NULL));
+        } else if (strcmp(k, "min_score") == 0) {
+            char *end;
+            double d = strtod(val, &end);
+            if (!*val || *end || d < 0 || d > 1) {
+                errors_add(errors, k, "must be a number from 0 to 1");
+                continue;
+            }
+            put(&b, " AND o.score >= $%d::numeric", param(q, val, NULL));
+        } else if (strcmp(k, "from") == 0 || strcmp(k, "to") == 0) {
+            long days;
+            if (!date_parse(val, &days)) {
+                errors_add(errors, k, "must be a date as YYYY-MM-DD");
+                continue;
+            }
+            put(&b, " AND " EITHER_SIDE "c.fieldwork_%s $%d::date)", k[0] == 'f' ? "end >=" : "start <=",
+                param(q, val, NULL));
+        } else if (strcmp(k, "limit") == 0) {
+            char *end;
+            long n = strtol(val, &end, 10);
+            if (!*val || *end || n < 1) {
+                errors_add(errors, k, "must be a whole number from 1 (larger than %d is read as %d)",
+                           LIST_MAX_LIMIT, LIST_MAX_LIMIT);
+                continue;
+            }
+            q->limit = n > LIST_MAX_LIMIT ? LIST_MAX_LIMIT : (int)n;
+        } else if (strcmp(k, "cursor") == 0) {
+            if (strncmp(val, "c1.", 3) != 0 || !uuid_valid(val + 3)) {
+                errors_add(errors, k, "is not a cursor this server issued");
+                continue;
+            }
+            put(&b, " AND o.id > $%d::uuid", param(q, val + 3, NULL));
+        }
+    }
+    put(&b, " ORDER BY o.id LIMIT %d", q->limit + 1);
+    q->sql = b.s;
+    if (!q->sql && json_array_size(errors) == before)
+        errors_add(errors, "query", "out of memory");
+    return json_array_size(errors) == before ? 0 : -1;
+}

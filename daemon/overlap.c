@@ -178,6 +178,24 @@ int overlap_month(long days)
     return y * 12 + m - 1;
 }
 
+void overlap_iso_date(long days, char out[11])
+{
+    int y, m, d;
+    civil(days, &y, &m, &d);
+    unsigned yy = y < 0 ? 0u : y > 9999 ? 9999u : (unsigned)y, mm = (unsigned)m % 100u, dd = (unsigned)d % 100u;
+    out[0] = (char)('0' + yy / 1000);
+    out[1] = (char)('0' + yy / 100 % 10);
+    out[2] = (char)('0' + yy / 10 % 10);
+    out[3] = (char)('0' + yy % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + mm / 10);
+    out[6] = (char)('0' + mm % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + dd / 10);
+    out[9] = (char)('0' + dd % 10);
+    out[10] = '\0';
+}
+
 void overlap_format_date(long days, char *out, size_t len)
 {
     int y, m, d;

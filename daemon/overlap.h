@@ -78,6 +78,8 @@ int64_t *overlap_locks(const overlap_side *s, int window_days, bool **exclusive,
 
 /* Month number (year * 12 + month - 1) of a day count. */
 int overlap_month(long days);
+/* "2027-03-01" */
+void overlap_iso_date(long days, char out[11]);
 /* "1 March 2027" */
 void overlap_format_date(long days, char *out, size_t len);
 

@@ -24,6 +24,16 @@ static const route routes[] = {
     { "GET", "/v1/consultations/{id}", api_consultation_get, ROLE_PARTNER, BODY_NONE, "/v1/consultations/{id}" },
     { "PATCH", "/v1/consultations/{id}", api_consultation_patch, ROLE_PARTNER, BODY_PATCH, "/v1/consultations/{id}" },
     { "DELETE", "/v1/consultations/{id}", api_consultation_delete, ROLE_PARTNER, BODY_NONE, "/v1/consultations/{id}" },
+    { "GET", "/v1/consultations/{id}/overlaps", api_consultation_overlaps, ROLE_PARTNER, BODY_NONE,
+      "/v1/consultations/{id}/overlaps" },
+    { "GET", "/v1/consultations/{id}/preflight", api_preflight, ROLE_PARTNER, BODY_NONE,
+      "/v1/consultations/{id}/preflight" },
+    { "POST", "/v1/consultations/{id}/outreach", api_outreach, ROLE_PARTNER, BODY_OPTIONAL,
+      "/v1/consultations/{id}/outreach" },
+    { "GET", "/v1/overlaps", api_overlap_list, ROLE_PARTNER, BODY_NONE, "/v1/overlaps" },
+    { "GET", "/v1/overlaps/{id}", api_overlap_get, ROLE_PARTNER, BODY_NONE, "/v1/overlaps/{id}" },
+    { "PATCH", "/v1/overlaps/{id}", api_overlap_patch, ROLE_PARTNER, BODY_PATCH, "/v1/overlaps/{id}" },
+    { "GET", "/v1/fatigue", api_fatigue, ROLE_PARTNER, BODY_NONE, "/v1/fatigue" },
     { "GET", "/v1/vocabularies/{name}", api_vocabulary, ROLE_PARTNER, BODY_NONE, "/v1/vocabularies/{name}" },
     { "GET", "/v1/areas/{code}", api_area, ROLE_PARTNER, BODY_NONE, "/v1/areas/{code}" },
 };
@@ -118,6 +128,8 @@ static int read_body(request *rq)
         reply_problem(rq, 413, "too-large", "Payload too large", detail, NULL, NULL);
         return -1;
     }
+    if (r->body == BODY_OPTIONAL && len == 0)
+        return 0;
     char mt[64];
     bool bad_charset;
     media_type(evhttp_find_header(evhttp_request_get_input_headers(rq->req), "Content-Type"), mt, sizeof mt,

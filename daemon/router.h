@@ -6,7 +6,8 @@
 
 #include "request.h"
 
-typedef enum { BODY_NONE, BODY_JSON, BODY_PATCH, BODY_CSV } body_kind;
+/* BODY_OPTIONAL: a JSON object, or no body at all (rq->body stays NULL). */
+typedef enum { BODY_NONE, BODY_JSON, BODY_PATCH, BODY_CSV, BODY_OPTIONAL } body_kind;
 
 typedef void (*handler_fn)(request *rq);
 

@@ -101,3 +101,33 @@ CREATE FUNCTION overlap_side_json(c consultations) RETURNS json
         'topics', c.topics, 'communities', c.communities,
         'start', c.fieldwork_start, 'end', c.fieldwork_end,
         'engagement_level', c.engagement_level);
+
+CREATE INDEX consultations_area_scope ON consultations USING gin (area_scope);
+
+-- The API representation now says whether and how outreach was sent.
+CREATE OR REPLACE FUNCTION consultation_json(c consultations) RETURNS json
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN json_build_object(
+        'id', c.id,
+        'organisation', (SELECT json_build_object('id', o.id, 'name', o.name)
+                           FROM organisations o WHERE o.id = c.organisation_id),
+        'title', c.title,
+        'summary', c.summary,
+        'topics', c.topics,
+        'communities', c.communities,
+        'inferred', c.inferred,
+        'areas', c.areas,
+        'fieldwork', json_build_object('start', c.fieldwork_start, 'end', c.fieldwork_end),
+        'methods', c.methods,
+        'engagement_level', c.engagement_level,
+        'expected_participants', c.expected_participants,
+        'contact', CASE WHEN c.contact_name IS NULL AND c.contact_email IS NULL THEN NULL
+                        ELSE json_build_object('name', c.contact_name, 'email', c.contact_email) END,
+        'external_ref', c.external_ref,
+        'status', c.status,
+        'outreach', CASE WHEN c.outreach_at IS NULL THEN NULL
+                         ELSE json_build_object('sent_at', rfc3339(c.outreach_at),
+                                                'override_reason', c.outreach_override_reason) END,
+        'version', c.version,
+        'created_at', rfc3339(c.created_at),
+        'updated_at', rfc3339(c.updated_at));

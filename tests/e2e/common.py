@@ -1,5 +1,6 @@
 """Request bodies shared by the consultation tests."""
 import copy
+import os
 import itertools
 
 _counter = itertools.count(1)
@@ -17,7 +18,7 @@ def body(**over):
         "engagement_level": "consult",
         "expected_participants": 400,
         "contact": {"name": "Engagement team", "email": "engage@example.org"},
-        "external_ref": "REF-%d" % next(_counter),
+        "external_ref": "REF-%d-%d" % (os.getpid(), next(_counter)),
     }
     for k, v in over.items():
         if v is None:

@@ -1,0 +1,103 @@
+/* fatigue.c - per (area, community, month) counts against the limit. */
+#include "fatigue.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *parent_of(const vocab *v, const char *code)
+{
+    const vocab_term *t = v ? vocab_resolve(v, VOCAB_COMMUNITIES, code) : NULL;
+    return t && strcmp(t->code, code) == 0 ? t->parent : NULL;
+}
+
+bool fatigue_asks(const json_t *communities, const char *c, const vocab *v)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(communities, i, e) {
+        const char *x = json_string_value(e);
+        if (!x)
+            continue;
+        const char *px = parent_of(v, x), *pc = parent_of(v, c);
+        if (strcmp(x, c) == 0 || strcmp(x, "general-public") == 0 || (px && strcmp(px, c) == 0) ||
+            (pc && strcmp(pc, x) == 0))
+            return true;
+    }
+    return false;
+}
+
+static bool in_list(const json_t *arr, const char *s)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(arr, i, e) {
+        if (strcmp(json_string_value(e), s) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The row is in the area (the area is in its scope) or contains it (one of
+ * its areas is in the area's scope). */
+static bool reaches(const overlap_side *r, const fatigue_query *q)
+{
+    if (in_list(r->scope, q->area))
+        return true;
+    for (size_t i = 0; i < q->nscope; i++)
+        if (in_list(r->areas, q->area_scope[i]))
+            return true;
+    return false;
+}
+
+/* Days since 1970-01-01 of the first day of month m (overlap_month numbering). */
+static long month_start(int m)
+{
+    long y = m / 12, mo = m % 12 + 1;
+    long yy = mo <= 2 ? y - 1 : y;
+    long era = yy / 400;
+    long yoe = yy - era * 400;
+    long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static void count_for(const overlap_side *rows, size_t n, const fatigue_query *q, const vocab *v,
+                      const char *community, json_t *out)
+{
+    for (int m = q->first_month; m < q->first_month + q->months; m++) {
+        long end = month_start(m + 1) - 1, start = end - q->window_days + 1;
+        json_int_t count = 0;
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].start <= end && rows[i].end >= start && reaches(&rows[i], q) &&
+                fatigue_asks(rows[i].communities, community, v))
+                count++;
+        bool exceeded = count > q->max_asks;
+        if (q->only_exceeded && !exceeded)
+            continue;
+        char month[16];
+        snprintf(month, sizeof month, "%04d-%02d", m / 12, m % 12 + 1);
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:I, s:i, s:i, s:b}", "area", q->area, "community",
+                                             community, "month", month, "count", count, "max_asks", q->max_asks,
+                                             "window_days", q->window_days, "exceeded", exceeded));
+    }
+}
+
+void fatigue_buckets(const overlap_side *rows, size_t nrows, const fatigue_query *q, const vocab *v, json_t *out)
+{
+    if (q->community) {
+        count_for(rows, nrows, q, v, q->community, out);
+        return;
+    }
+    json_t *seen = json_array();
+    for (size_t i = 0; i < nrows; i++) {
+        size_t j;
+        const json_t *c;
+        json_array_foreach(rows[i].communities, j, c) {
+            const char *code = json_string_value(c);
+            if (code && !in_list(seen, code) && reaches(&rows[i], q)) {
+                json_array_append_new(seen, json_string(code));
+                count_for(rows, nrows, q, v, code, out);
+            }
+        }
+    }
+    json_decref(seen);
+}

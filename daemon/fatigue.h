@@ -1,0 +1,36 @@
+/* fatigue.h - how often one community in one area is asked (pure).
+ *
+ * A bucket is (area, community, month). Its count is the consultations that
+ * reach the area (they are in it, or contain it) and ask the community (the
+ * term itself, its parent or its children, or general-public, which asks
+ * everyone), with fieldwork inside the window of window_days that ends on the
+ * last day of the month. A bucket whose count is above max_asks is exceeded. */
+#ifndef CONSULTD_FATIGUE_H
+#define CONSULTD_FATIGUE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "overlap.h"
+
+typedef struct fatigue_query {
+    const char *area;             /* the area asked about */
+    const char *const *area_scope;/* the area and its ancestors */
+    size_t nscope;
+    const char *community;        /* NULL: every community the rows ask */
+    int first_month;              /* overlap_month() numbering */
+    int months;
+    int window_days;
+    int max_asks;
+    bool only_exceeded;
+} fatigue_query;
+
+/* Appends bucket objects {area, community, month, count, max_asks,
+ * window_days, exceeded} to out. rows are the consultations that may reach
+ * the area (the caller's pre-filter may be wider). */
+void fatigue_buckets(const overlap_side *rows, size_t nrows, const fatigue_query *q, const vocab *v, json_t *out);
+
+/* Whether a consultation with these communities asks community c. */
+bool fatigue_asks(const json_t *communities, const char *c, const vocab *v);
+
+#endif
