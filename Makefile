@@ -31,7 +31,7 @@ SCHEMA := $(sort $(wildcard schema/*.sql))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit e2e asan install clean
+.PHONY: all deps run test unit e2e asan install clean bench-text
 all: $(BIN)
 
 $(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h) | $(BUILD)
@@ -76,6 +76,13 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/consultd OPT=-O1 \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		build/asan/consultd $(UNIT_BIN:build/release/%=build/asan/%)
+
+# Text-similarity precision and recall on the published docket pairs (needs zlib1g-dev).
+$(BUILD)/text_accuracy: tests/bench/text_accuracy.c daemon/textsim.c daemon/textsim.h | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ tests/bench/text_accuracy.c daemon/textsim.c -lz
+
+bench-text: $(BUILD)/text_accuracy
+	$(BUILD)/text_accuracy ../shared/data/consultations/regulations_gov_docket_pairs_10k.tsv.gz
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/consultd $(DESTDIR)$(PREFIX)/lib/systemd/system \

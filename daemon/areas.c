@@ -29,13 +29,13 @@ int areas_add(area_register *r, const char *code, const char *name, const char *
         return -1;
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 1024;
-        area *n = realloc(r->items, cap * sizeof *n);
+        area_info *n = realloc(r->items, cap * sizeof *n);
         if (!n)
             return -1;
         r->items = n;
         r->cap = cap;
     }
-    area *a = &r->items[r->n];
+    area_info *a = &r->items[r->n];
     memset(a, 0, sizeof *a);
     memcpy(a->code, code, 10);
     a->name = strdup(name);
@@ -55,7 +55,7 @@ int areas_add(area_register *r, const char *code, const char *name, const char *
 
 static int cmp_area(const void *x, const void *y)
 {
-    return strcmp(((const area *)x)->code, ((const area *)y)->code);
+    return strcmp(((const area_info *)x)->code, ((const area_info *)y)->code);
 }
 
 void areas_finish(area_register *r)
@@ -64,11 +64,11 @@ void areas_finish(area_register *r)
         qsort(r->items, r->n, sizeof *r->items, cmp_area);
 }
 
-const area *areas_find(const area_register *r, const char *code)
+const area_info *areas_find(const area_register *r, const char *code)
 {
     if (!r || !r->n || strlen(code) != 9)
         return NULL;
-    area probe;
+    area_info probe;
     memcpy(probe.code, code, 10);
     return bsearch(&probe, r->items, r->n, sizeof *r->items, cmp_area);
 }
@@ -83,7 +83,7 @@ size_t areas_scope(const area_register *r, const char *const *codes, size_t n, c
     size_t k = 0;
     for (size_t i = 0; i < n && k < cap; i++) {
         out[k++] = codes[i];
-        const area *a = areas_find(r, codes[i]);
+        const area_info *a = areas_find(r, codes[i]);
         for (size_t j = 0; a && j < a->nancestors && k < cap; j++)
             out[k++] = a->ancestors[j];
     }

@@ -9,16 +9,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct area {
+typedef struct area_info {
     char code[10];
     char *name;
     char *level;
     char (*ancestors)[10];   /* every containing area */
     size_t nancestors;
-} area;
+} area_info;
 
 typedef struct area_register {
-    area *items;             /* sorted by code after areas_finish */
+    area_info *items;             /* sorted by code after areas_finish */
     size_t n, cap;
     char stamp[64];          /* what the database said when loaded (change detection) */
 } area_register;
@@ -30,7 +30,7 @@ int areas_add(area_register *r, const char *code, const char *name, const char *
               const char *const *ancestors, size_t nancestors);
 void areas_finish(area_register *r);
 
-const area *areas_find(const area_register *r, const char *code);
+const area_info *areas_find(const area_register *r, const char *code);
 
 /* Writes codes ∪ their ancestors (sorted, unique) into out (capacity cap);
  * returns how many were written. Unknown codes contribute only themselves. */

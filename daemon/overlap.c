@@ -261,7 +261,7 @@ static void explain(const overlap_side *a, const overlap_side *b, const vocab *v
         snprintf(what, sizeof what, "about the same subject (titles %d%% alike)", (int)(text * 100 + 0.5));
     }
     const char *code = json_string_value(json_array_get(areas, 0));
-    const area *ar = code ? areas_find(reg, code) : NULL;
+    const area_info *ar = code ? areas_find(reg, code) : NULL;
     snprintf(place, sizeof place, "%s", ar ? ar->name : (code ? code : "the same area"));
     if (gap == 0) {
         format_range(ov_from, ov_to, when, sizeof when);

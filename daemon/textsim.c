@@ -18,15 +18,18 @@ static int is_stop(const char *w)
     return 0;
 }
 
-/* policies -> policy, taxes -> tax, rules -> rule; "class" stays. */
+/* policies -> policy, taxes -> tax, classes -> class, churches -> church,
+ * sizes -> size, rules -> rule; "class" and "bus" stay. */
 static void stem(char *w)
 {
     size_t n = strlen(w);
     if (n > 4 && strcmp(w + n - 3, "ies") == 0) {
         strcpy(w + n - 3, "y");
-    } else if (n > 4 && strcmp(w + n - 2, "es") == 0 && strchr("sxz", w[n - 3])) {
+    } else if (n > 4 && strcmp(w + n - 2, "es") == 0 &&
+               (w[n - 3] == 'x' || strcmp(w + n - 4, "sses") == 0 || strcmp(w + n - 4, "ches") == 0 ||
+                strcmp(w + n - 4, "shes") == 0)) {
         w[n - 2] = '\0';
-    } else if (n > 3 && w[n - 1] == 's' && w[n - 2] != 's') {
+    } else if (n > 3 && w[n - 1] == 's' && w[n - 2] != 's' && w[n - 2] != 'u') {
         w[n - 1] = '\0';
     }
 }

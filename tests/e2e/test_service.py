@@ -42,7 +42,10 @@ def openapi_document_covers_every_route(env):
     paths = doc["paths"]
     want = {"/healthz": ["get"], "/readyz": ["get"], "/metrics": ["get"], "/openapi.json": ["get"],
             "/v1/consultations": ["get", "post"], "/v1/consultations/{id}": ["get", "patch", "delete"],
-            "/v1/vocabularies/{name}": ["get"], "/v1/areas/{code}": ["get"]}
+            "/v1/vocabularies/{name}": ["get"], "/v1/areas/{code}": ["get"],
+            "/v1/consultations/{id}/overlaps": ["get"], "/v1/consultations/{id}/preflight": ["get"],
+            "/v1/consultations/{id}/outreach": ["post"], "/v1/overlaps": ["get"],
+            "/v1/overlaps/{id}": ["get", "patch"], "/v1/fatigue": ["get"]}
     for path, methods in want.items():
         check(path in paths, "OpenAPI has " + path)
         for m in methods:
