@@ -1,6 +1,8 @@
 /* auth.c - bearer tokens checked against api_keys. */
 #include "auth.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -44,6 +46,32 @@ static int hex_nibble(char c)
     return -1;
 }
 
+static auth_cache_entry *cache_slot(server *srv, const char *key_id)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = key_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &srv->auth_cache->slots[h % AUTH_CACHE_SLOTS];
+}
+
+static time_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+/* After authentication: the role check, then the handler. */
+static void authorised(request *rq, void (*next)(request *rq))
+{
+    if (rq->role < rq->route->min_role) {
+        reply_problem(rq, 403, "forbidden", "Forbidden", "This API key's role may not use this operation.",
+                      NULL, NULL);
+        return;
+    }
+    next(rq);
+}
+
 static void on_key(PGresult *res, void *arg)
 {
     request *rq = arg;
@@ -72,16 +100,37 @@ static void on_key(PGresult *res, void *arg)
     }
     rq->role = role_parse(PQgetvalue(res, 0, 1));
     snprintf(rq->org_id, sizeof rq->org_id, "%s", PQgetvalue(res, 0, 2));
+    int ttl = rq->srv->cfg->server_auth_cache_s;
+    if (ttl > 0) {
+        auth_cache_entry *e = cache_slot(rq->srv, rq->key_id);
+        memcpy(e->key_id, rq->key_id, sizeof e->key_id);
+        memcpy(e->hash, stored, sizeof e->hash);
+        e->role = rq->role;
+        memcpy(e->org_id, rq->org_id, sizeof e->org_id);
+        e->until = now_s() + ttl;
+    }
     void (*next)(request *) = st->next;
     rq->state_free(rq->state);
     rq->state = NULL;
     rq->state_free = NULL;
-    if (rq->role < rq->route->min_role) {
-        reply_problem(rq, 403, "forbidden", "Forbidden", "This API key's role may not use this operation.",
-                      NULL, NULL);
+    authorised(rq, next);
+}
+
+/* A verified key from the cache: take a connection for the handler. */
+static void on_conn_cached(db_conn *conn, void *arg)
+{
+    request *rq = arg;
+    auth_state *st = rq->state;
+    if (!conn) {
+        reply_unavailable(rq);
         return;
     }
-    next(rq);
+    rq->conn = conn;
+    void (*next)(request *) = st->next;
+    rq->state_free(rq->state);
+    rq->state = NULL;
+    rq->state_free = NULL;
+    authorised(rq, next);
 }
 
 static void on_conn(db_conn *conn, void *arg)
@@ -121,5 +170,13 @@ void auth_begin(request *rq, void (*next)(request *rq))
     st->next = next;
     rq->state = st;
     rq->state_free = free;
+    auth_cache_entry *e = cache_slot(rq->srv, rq->key_id);
+    if (rq->srv->cfg->server_auth_cache_s > 0 && strcmp(e->key_id, rq->key_id) == 0 && e->until > now_s() &&
+        token_hash_equal(e->hash, st->hash)) {
+        rq->role = e->role;
+        memcpy(rq->org_id, e->org_id, sizeof rq->org_id);
+        db_acquire(rq->srv->db, on_conn_cached, rq);
+        return;
+    }
     db_acquire(rq->srv->db, on_conn, rq);
 }

@@ -7,9 +7,29 @@
 #ifndef CONSULTD_AUTH_H
 #define CONSULTD_AUTH_H
 
+#include <time.h>
+
 #include "request.h"
 
 void auth_begin(request *rq, void (*next)(request *rq));
+
+/* Keys verified in the last server.auth_cache_s seconds are trusted without a
+ * lookup (the secret's hash is still compared, in constant time). A revoked
+ * key therefore stops working within that many seconds. Direct-mapped by key
+ * id: bounded memory, no eviction policy to get wrong. */
+#define AUTH_CACHE_SLOTS 1024
+
+typedef struct auth_cache_entry {
+    char key_id[UUID_STR_LEN];
+    unsigned char hash[32];
+    role role;
+    char org_id[UUID_STR_LEN];
+    time_t until;                 /* CLOCK_MONOTONIC seconds */
+} auth_cache_entry;
+
+typedef struct auth_cache {
+    auth_cache_entry slots[AUTH_CACHE_SLOTS];
+} auth_cache;
 
 /* Parses "partner" / "coordinator" / "admin"; ROLE_NONE otherwise. */
 role role_parse(const char *s);

@@ -36,6 +36,7 @@ static const key_def keys[] = {
     { "server", "max_import_bytes", T_INT, O(server_max_import_bytes), "16777216", 1024, 268435456, NULL, false },
     { "server", "max_header_bytes", T_INT, O(server_max_header_bytes), "16384", 1024, 1048576, NULL, false },
     { "server", "timeout_s", T_INT, O(server_timeout_s), "30", 1, 3600, NULL, false },
+    { "server", "auth_cache_s", T_INT, O(server_auth_cache_s), "5", 0, 300, NULL, true },
     { "overlap", "window_days", T_INT, O(overlap_window_days), "28", 0, 366, NULL, true },
     { "fatigue", "max_asks", T_INT, O(fatigue_max_asks), "3", 1, 1000, NULL, true },
     { "fatigue", "window_days", T_INT, O(fatigue_window_days), "90", 1, 3660, NULL, true },

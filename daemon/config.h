@@ -24,6 +24,7 @@ typedef struct config {
     int server_max_import_bytes;
     int server_max_header_bytes;
     int server_timeout_s;
+    int server_auth_cache_s;
     int overlap_window_days;
     int fatigue_max_asks;
     int fatigue_window_days;

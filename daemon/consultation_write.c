@@ -207,12 +207,28 @@ static void on_committed(PGresult *res, void *arg)
     send_response(rq);
 }
 
-static void on_idem_saved(PGresult *res, void *arg)
+/* Replies for the first failure of a pipeline; true when there was one. */
+static bool reply_if_pipeline_failed(request *rq, PGresult *const *res, int n)
+{
+    bool lost;
+    const PGresult *bad = db_pipeline_failure(res, n, &lost);
+    if (lost) {
+        reply_unavailable(rq);
+        return true;
+    }
+    if (bad) {
+        reply_db_error(rq, bad);
+        return true;
+    }
+    return false;
+}
+
+static void on_saved_and_committed(PGresult *const *res, int n, void *arg)
 {
     request *rq = arg;
-    if (reply_if_db_error(rq, res))
+    if (reply_if_pipeline_failed(rq, res, n))
         return;
-    db_query(rq->conn, "COMMIT", 0, NULL, on_committed, rq);
+    send_response(rq);
 }
 
 static void finish_write(request *rq)
@@ -227,26 +243,47 @@ static void finish_write(request *rq)
         db_query(rq->conn, "COMMIT", 0, NULL, on_committed, rq);
         return;
     }
+    static const char save[] =
+        "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status, location, body)"
+        " VALUES ($1, $2, $3::bytea, $4, $5, $6) ON CONFLICT (organisation_id, key) DO UPDATE"
+        " SET request_hash = excluded.request_hash, status = excluded.status, location = excluded.location,"
+        " body = excluded.body, created_at = now()";
     const char *p[] = { rq->org_id, st->idem_key, st->req_hash, "201", st->location, st->response };
-    db_query(rq->conn,
-             "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status, location, body)"
-             " VALUES ($1, $2, $3::bytea, $4, $5, $6) ON CONFLICT (organisation_id, key) DO UPDATE"
-             " SET request_hash = excluded.request_hash, status = excluded.status, location = excluded.location,"
-             " body = excluded.body, created_at = now()",
-             6, p, on_idem_saved, rq);
+    db_call calls[] = { { save, 6, p, NULL }, { "COMMIT", 0, NULL, NULL } };
+    db_pipeline(rq->conn, calls, 2, on_saved_and_committed, rq);
 }
 
 /* ---- overlaps ---------------------------------------------------------------------- */
 
+static void take_overlaps(request *rq, const PGresult *res)
+{
+    wstate *st = rq->state;
+    st->overlaps = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    rq->srv->overlaps_detected += (unsigned long)atol(PQgetvalue(res, 0, 1));
+}
+
 static void on_overlaps(PGresult *res, void *arg)
 {
     request *rq = arg;
-    wstate *st = rq->state;
     if (reply_if_db_error(rq, res))
         return;
-    st->overlaps = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-    rq->srv->overlaps_detected += (unsigned long)atol(PQgetvalue(res, 0, 1));
+    take_overlaps(rq, res);
     finish_write(rq);
+}
+
+static void on_overlaps_committed(PGresult *const *res, int n, void *arg)
+{
+    request *rq = arg;
+    wstate *st = rq->state;
+    if (reply_if_pipeline_failed(rq, res, n))
+        return;
+    take_overlaps(rq, res[0]);
+    st->response = response_doc(st->doc, st->warnings, st->overlaps);
+    if (!st->response) {
+        reply_unavailable(rq);
+        return;
+    }
+    send_response(rq);
 }
 
 /* Scores every candidate; writes the overlaps found (and, for an update,
@@ -291,7 +328,12 @@ static void score_candidates(request *rq, const char *candidates_text)
     free(st->lit[0]); /* the scope literal is no longer needed: it holds the rows now */
     st->lit[0] = text;
     const char *p[] = { st->lit[0], st->id, st->update ? "true" : "false" };
-    db_query(rq->conn, SQL_OVERLAPS_UPSERT, 3, p, on_overlaps, rq);
+    if (st->idem_key[0]) { /* the stored replay must hold the overlaps: commit after it */
+        db_query(rq->conn, SQL_OVERLAPS_UPSERT, 3, p, on_overlaps, rq);
+        return;
+    }
+    db_call calls[] = { { SQL_OVERLAPS_UPSERT, 3, p, "overlaps_upsert" }, { "COMMIT", 0, NULL, NULL } };
+    db_pipeline(rq->conn, calls, 2, on_overlaps_committed, rq);
 }
 
 /* ---- external_ref conflicts (409 with existing_id) ----------------------------- */
@@ -319,19 +361,18 @@ static void on_rolled_back(PGresult *res, void *arg)
     db_query(rq->conn, SQL_CONSULTATION_BY_REF, 2, p, on_existing_ref, rq);
 }
 
-static void on_written(PGresult *res, void *arg)
+static void on_rolled_back_for_ref(PGresult *res, void *arg)
 {
-    request *rq = arg;
+    on_rolled_back(res, arg);
+}
+
+/* The write's own result: the new row with its candidates, or why not. */
+static void handle_written(request *rq, const PGresult *res)
+{
     wstate *st = rq->state;
-    if (!db_ok(res) && strcmp(db_sqlstate(res), "23505") == 0 && st->c.external_ref) {
-        db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back, rq);
-        return;
-    }
-    if (reply_if_db_error(rq, res))
-        return;
     if (PQntuples(res) == 0) {
         if (!st->update) { /* ON CONFLICT DO NOTHING: the external_ref is taken */
-            db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back, rq);
+            db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back_for_ref, rq);
             return;
         }
         reply_problem(rq, 412, "precondition-failed", "Precondition failed",
@@ -347,38 +388,58 @@ static void on_written(PGresult *res, void *arg)
     score_candidates(rq, PQgetvalue(res, 0, 2));
 }
 
-static void on_locked(PGresult *res, void *arg)
+static void on_write_round(PGresult *const *res, int n, void *arg)
 {
     request *rq = arg;
     wstate *st = rq->state;
-    if (reply_if_db_error(rq, res))
+    bool lost;
+    const PGresult *bad = db_pipeline_failure(res, n, &lost);
+    if (!lost && bad == res[n - 1] && strcmp(db_sqlstate(bad), "23505") == 0 && st->c.external_ref) {
+        db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back_for_ref, rq);
         return;
-    if (st->update)
-        db_query(rq->conn, SQL_CONSULTATION_UPDATE_CHECKED, 20, st->params.values, on_written, rq);
-    else
-        db_query(rq->conn, SQL_CONSULTATION_INSERT_CHECKED, 19, st->params.values, on_written, rq);
+    }
+    if (reply_if_pipeline_failed(rq, res, n))
+        return;
+    handle_written(rq, res[n - 1]);
 }
 
-static void take_locks(request *rq)
+/* Sends [BEGIN,] the locks and the write in one round trip. */
+static void send_write(request *rq, bool begin)
 {
     wstate *st = rq->state;
-    const char *p[] = { st->lit[3], st->lit[4] };
-    db_query(rq->conn, "SELECT lock_buckets($1::bigint[], $2::boolean[])", 2, p, on_locked, rq);
+    const char *lp[] = { st->lit[3], st->lit[4] };
+    db_call calls[3];
+    int n = 0;
+    if (begin)
+        calls[n++] = (db_call){ "BEGIN", 0, NULL, NULL };
+    calls[n++] = (db_call){ "SELECT lock_buckets($1::bigint[], $2::boolean[])", 2, lp, "lock_buckets" };
+    if (st->update)
+        calls[n++] = (db_call){ SQL_CONSULTATION_UPDATE_CHECKED, 20, st->params.values, "consultation_update" };
+    else
+        calls[n++] = (db_call){ SQL_CONSULTATION_INSERT_CHECKED, 19, st->params.values, "consultation_insert" };
+    db_pipeline(rq->conn, calls, n, on_write_round, rq);
 }
 
 /* ---- Idempotency-Key ----------------------------------------------------------------- */
 
-static void on_idem_lookup(PGresult *res, void *arg)
+/* [BEGIN, try the key's lock, look up a stored answer] in one round trip. */
+static void on_idem_round(PGresult *const *res, int n, void *arg)
 {
     request *rq = arg;
     wstate *st = rq->state;
-    if (reply_if_db_error(rq, res))
+    if (reply_if_pipeline_failed(rq, res, n))
         return;
-    if (PQntuples(res) == 0) {
-        take_locks(rq);
+    if (strcmp(PQgetvalue(res[1], 0, 0), "t") != 0) {
+        reply_problem(rq, 409, "idempotency-in-progress", "Request in progress",
+                      "A request with this Idempotency-Key is still being processed; retry shortly.", NULL, NULL);
         return;
     }
-    if (strcmp(PQgetvalue(res, 0, 0), st->req_hash) != 0) {
+    const PGresult *found = res[2];
+    if (PQntuples(found) == 0) {
+        send_write(rq, false);
+        return;
+    }
+    if (strcmp(PQgetvalue(found, 0, 0), st->req_hash) != 0) {
         json_t *errors = json_array();
         errors_add(errors, "Idempotency-Key", "was already used with a different request body");
         reply_problem(rq, 422, "idempotency-key-reused", "Idempotency-Key reused",
@@ -386,7 +447,7 @@ static void on_idem_lookup(PGresult *res, void *arg)
         return;
     }
     /* A replay: the original answer, as it was. */
-    const char *body = PQgetvalue(res, 0, 3);
+    const char *body = PQgetvalue(found, 0, 3);
     json_t *doc = json_loads(body, 0, NULL);
     json_t *version = json_object_get(doc, "version");
     if (json_is_integer(version)) {
@@ -395,43 +456,27 @@ static void on_idem_lookup(PGresult *res, void *arg)
         api_set_etag(rq, v);
     }
     json_decref(doc);
-    if (!PQgetisnull(res, 0, 2))
-        reply_header(rq, "Location", PQgetvalue(res, 0, 2));
+    if (!PQgetisnull(found, 0, 2))
+        reply_header(rq, "Location", PQgetvalue(found, 0, 2));
     reply_header(rq, "Idempotent-Replayed", "true");
-    reply_json_text(rq, atoi(PQgetvalue(res, 0, 1)), body, strlen(body));
+    reply_json_text(rq, atoi(PQgetvalue(found, 0, 1)), body, strlen(body));
 }
 
-static void on_idem_lock(PGresult *res, void *arg)
+static void start_write(request *rq)
 {
-    request *rq = arg;
     wstate *st = rq->state;
-    if (reply_if_db_error(rq, res))
-        return;
-    if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-        reply_problem(rq, 409, "idempotency-in-progress", "Request in progress",
-                      "A request with this Idempotency-Key is still being processed; retry shortly.", NULL, NULL);
-        return;
-    }
-    const char *p[] = { rq->org_id, st->idem_key };
-    db_query(rq->conn,
-             "SELECT request_hash::text, status, location, body FROM idempotency_keys"
-             " WHERE organisation_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'",
-             2, p, on_idem_lookup, rq);
-}
-
-static void on_begin(PGresult *res, void *arg)
-{
-    request *rq = arg;
-    wstate *st = rq->state;
-    if (reply_if_db_error(rq, res))
-        return;
     if (!st->idem_key[0]) {
-        take_locks(rq);
+        send_write(rq, true);
         return;
     }
     const char *p[] = { rq->org_id, st->idem_key };
-    db_query(rq->conn, "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 7406))", 2, p,
-             on_idem_lock, rq);
+    db_call calls[] = {
+        { "BEGIN", 0, NULL, NULL },
+        { "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 7406))", 2, p, NULL },
+        { "SELECT request_hash::text, status, location, body FROM idempotency_keys"
+          " WHERE organisation_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'", 2, p, NULL },
+    };
+    db_pipeline(rq->conn, calls, 3, on_idem_round, rq);
 }
 
 /* Reads Idempotency-Key; -1 (after replying) when malformed. */
@@ -505,7 +550,7 @@ void api_consultation_create(request *rq)
         return;
     }
     snprintf(st->location, sizeof st->location, "/v1/consultations/%s", st->id);
-    db_query(rq->conn, "BEGIN", 0, NULL, on_begin, rq);
+    start_write(rq);
 }
 
 /* ---- PATCH ------------------------------------------------------------------------ */
@@ -570,7 +615,7 @@ static void on_patch_loaded(PGresult *res, void *arg)
         reply_unavailable(rq);
         return;
     }
-    db_query(rq->conn, "BEGIN", 0, NULL, on_begin, rq);
+    start_write(rq);
 }
 
 void api_consultation_patch(request *rq)

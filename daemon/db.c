@@ -10,6 +10,7 @@
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 500
 #define QUERY_GRACE_MS 2000
+#define DB_MAX_PREPARED 32
 
 typedef enum { C_DOWN, C_CONNECTING, C_READY, C_QUERY } conn_state;
 
@@ -26,6 +27,15 @@ struct db_conn {
     db_result_cb cb;
     void *arg;
     PGresult *last;
+    /* pipeline mode: pl_map turns each result position into a call index, or
+     * -(call + 1) for the Prepare that precedes that call's first use */
+    bool pipeline;
+    int pl_n, pl_done, pl_slots;
+    int pl_map[2 * DB_PIPELINE_MAX];
+    PGresult *pl_res[DB_PIPELINE_MAX];
+    db_pipeline_cb pl_cb;
+    const char *prepared[DB_MAX_PREPARED]; /* statement names prepared on this connection */
+    int nprepared;
 };
 
 typedef struct waiter {
@@ -50,6 +60,9 @@ struct db_pool {
 static void conn_connect(db_conn *c);
 static void on_io(evutil_socket_t fd, short what, void *arg);
 static void conn_became_ready(db_conn *c);
+static void pipeline_fail(db_conn *c);
+static void conn_lost(db_conn *c, const char *why);
+static void watch(db_conn *c, short what);
 
 static void watch(db_conn *c, short what)
 {
@@ -91,6 +104,25 @@ static void fail_waiters(db_pool *p)
     }
 }
 
+/* Hands the pipeline's caller a row of NULL results: the connection is gone. */
+static void pipeline_fail(db_conn *c)
+{
+    for (int i = 0; i < c->pl_n; i++) {
+        if (c->pl_res[i])
+            PQclear(c->pl_res[i]);
+        c->pl_res[i] = NULL;
+    }
+    c->pipeline = false;
+    db_pipeline_cb cb = c->pl_cb;
+    void *arg = c->arg;
+    int n = c->pl_n;
+    c->pl_cb = NULL;
+    if (cb) {
+        PGresult *none[DB_PIPELINE_MAX] = { 0 };
+        cb(none, n, arg);
+    }
+}
+
 /* Closes the connection and schedules a new attempt. The caller holding it (if
  * any) keeps holding it until db_release. Any query in flight fails. */
 static void conn_lost(db_conn *c, const char *why)
@@ -108,6 +140,7 @@ static void conn_lost(db_conn *c, const char *why)
         c->pg = NULL;
     }
     c->state = C_DOWN;
+    c->nprepared = 0;
     if (c->held)
         c->lost_while_held = true;
     if (was == C_READY || was == C_QUERY)
@@ -124,7 +157,9 @@ static void conn_lost(db_conn *c, const char *why)
         p->was_up = false;
         log_error("database: unavailable (no connection); answering 503 until it returns");
     }
-    if (was == C_QUERY && c->cb) {
+    if (was == C_QUERY && c->pipeline) {
+        pipeline_fail(c);
+    } else if (was == C_QUERY && c->cb) {
         db_result_cb cb = c->cb;
         void *arg = c->arg;
         c->cb = NULL;
@@ -226,6 +261,62 @@ static void query_done(db_conn *c)
     PQclear(res);
 }
 
+static void pipeline_done(db_conn *c)
+{
+    evtimer_del(c->timer);
+    if (PQexitPipelineMode(c->pg) != 1) {
+        conn_lost(c, "could not leave pipeline mode");
+        return;
+    }
+    watch(c, EV_READ);
+    c->state = C_READY;
+    c->pipeline = false;
+    PGresult *res[DB_PIPELINE_MAX];
+    int n = c->pl_n;
+    memcpy(res, c->pl_res, sizeof res);
+    memset(c->pl_res, 0, sizeof c->pl_res);
+    db_pipeline_cb cb = c->pl_cb;
+    void *arg = c->arg;
+    c->pl_cb = NULL;
+    cb(res, n, arg);
+    for (int i = 0; i < n; i++)
+        if (res[i])
+            PQclear(res[i]);
+}
+
+/* Each call's results end with a NULL; the sync point ends the pipeline. */
+static void pipeline_read(db_conn *c)
+{
+    while (!PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {
+            if (c->pl_done >= c->pl_slots)
+                break; /* waiting for the sync point */
+            c->pl_done++;
+            continue;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            pipeline_done(c);
+            return;
+        }
+        int slot = c->pl_done < c->pl_slots ? c->pl_map[c->pl_done] : DB_PIPELINE_MAX;
+        int call = slot < 0 ? -slot - 1 : slot;
+        bool keep = call < c->pl_n && (slot >= 0 || !db_ok(r)); /* a Prepare's result matters only if it failed */
+        if (keep && c->pl_res[call] && !db_ok(c->pl_res[call]))
+            keep = false; /* the first error of a call is the one to report */
+        if (keep) {
+            if (c->pl_res[call])
+                PQclear(c->pl_res[call]);
+            c->pl_res[call] = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    if (PQstatus(c->pg) == CONNECTION_BAD)
+        conn_lost(c, "server closed the connection");
+}
+
 static void on_io(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -254,6 +345,10 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
     if (c->state != C_QUERY) {
         if (PQstatus(c->pg) == CONNECTION_BAD)
             conn_lost(c, "server closed the connection");
+        return;
+    }
+    if (c->pipeline) {
+        pipeline_read(c);
         return;
     }
     while (!PQisBusy(c->pg)) {
@@ -405,6 +500,74 @@ void db_query(db_conn *c, const char *sql, int nparams, const char *const *param
         return;
     }
     send_query(c, sql, nparams, params);
+}
+
+void db_pipeline(db_conn *c, const db_call *calls, int n, db_pipeline_cb cb, void *arg)
+{
+    c->arg = arg;
+    c->pl_cb = cb;
+    c->pl_n = n;
+    c->pl_done = 0;
+    c->pipeline = true;
+    if (n < 1 || n > DB_PIPELINE_MAX || c->state != C_READY || c->lost_while_held) {
+        pipeline_fail(c);
+        return;
+    }
+    if (PQenterPipelineMode(c->pg) != 1) {
+        c->state = C_QUERY;
+        conn_lost(c, "could not enter pipeline mode");
+        return;
+    }
+    c->state = C_QUERY;
+    c->pl_slots = 0;
+    for (int i = 0; i < n; i++) {
+        int ok;
+        if (calls[i].name) {
+            int k;
+            for (k = 0; k < c->nprepared && c->prepared[k] != calls[i].name; k++)
+                ;
+            if (k == c->nprepared && k < DB_MAX_PREPARED) {
+                if (!PQsendPrepare(c->pg, calls[i].name, calls[i].sql, calls[i].nparams, NULL)) {
+                    conn_lost(c, PQerrorMessage(c->pg));
+                    return;
+                }
+                c->prepared[c->nprepared++] = calls[i].name;
+                c->pl_map[c->pl_slots++] = -(i + 1);
+            }
+            ok = PQsendQueryPrepared(c->pg, calls[i].name, calls[i].nparams, calls[i].params, NULL, NULL, 0);
+        } else {
+            ok = PQsendQueryParams(c->pg, calls[i].sql, calls[i].nparams, NULL, calls[i].params, NULL, NULL, 0);
+        }
+        if (!ok) {
+            conn_lost(c, PQerrorMessage(c->pg));
+            return;
+        }
+        c->pl_map[c->pl_slots++] = i;
+    }
+    if (PQpipelineSync(c->pg) != 1) {
+        conn_lost(c, PQerrorMessage(c->pg));
+        return;
+    }
+    arm_timer(c, c->pool->statement_timeout_ms + QUERY_GRACE_MS);
+    int f = PQflush(c->pg);
+    if (f < 0)
+        conn_lost(c, PQerrorMessage(c->pg));
+    else
+        watch(c, f ? (EV_READ | EV_WRITE) : EV_READ);
+}
+
+const PGresult *db_pipeline_failure(PGresult *const *res, int n, bool *lost)
+{
+    *lost = false;
+    for (int i = 0; i < n; i++) {
+        if (!res[i]) {
+            *lost = true;
+            return NULL;
+        }
+        if (!db_ok(res[i]))
+            return res[i];
+    }
+    return NULL;
 }
 
 void db_release(db_conn *c)

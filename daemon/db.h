@@ -44,6 +44,29 @@ void db_query(db_conn *conn, const char *sql, int nparams, const char *const *pa
               db_result_cb cb, void *arg);
 void db_release(db_conn *conn);
 
+/* Pipelining: several statements sent at once and answered in one round trip
+ * (libpq pipeline mode). If one fails, the later ones come back
+ * PGRES_PIPELINE_ABORTED; a transaction they were in is rolled back on release.
+ * The callback gets one result per call (NULL for all when the connection was
+ * lost); they are freed after it returns. */
+#define DB_PIPELINE_MAX 8
+
+typedef struct db_call {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+    const char *name;   /* non-NULL: a prepared statement (a static string, unique per SQL),
+                           prepared on first use on each connection, in the same round trip */
+} db_call;
+
+typedef void (*db_pipeline_cb)(PGresult *const *res, int n, void *arg);
+
+void db_pipeline(db_conn *conn, const db_call *calls, int n, db_pipeline_cb cb, void *arg);
+
+/* The first result of a pipeline that is not a success (NULL when all are),
+ * or NULL with *lost set when the connection was lost. */
+const PGresult *db_pipeline_failure(PGresult *const *res, int n, bool *lost);
+
 bool db_pool_up(const db_pool *pool);
 void db_pool_get_stats(const db_pool *pool, db_pool_stats *out);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "catalog.h"
 #include "log.h"
 #include "migrate.h"
@@ -162,6 +163,9 @@ int server_run(config *cfg)
         log_error("cannot create the event loop");
         return 1;
     }
+    srv.auth_cache = calloc(1, sizeof *srv.auth_cache);
+    if (!srv.auth_cache)
+        goto out;
     srv.db = db_pool_new(srv.base, cfg->database_url, cfg->database_pool_size, cfg->database_max_waiting,
                          cfg->database_statement_timeout_ms, cfg->database_connect_timeout_s);
     if (!srv.db || setup_http(&srv) < 0)
@@ -197,6 +201,7 @@ out:
     db_pool_free(srv.db);
     vocab_free(srv.vocab);
     areas_free(srv.areas);
+    free(srv.auth_cache);
     metrics_free(&srv.metrics);
     event_base_free(srv.base);
     return status;

@@ -25,6 +25,7 @@ struct server {
     vocab *vocab;                 /* NULL until loaded from the database */
     area_register *areas;         /* NULL until loaded from the database */
     unsigned long overlaps_detected;
+    struct auth_cache *auth_cache; /* owned; see auth.h */
     int schema_version;           /* applied migrations seen, 0 until checked */
     metrics metrics;
     struct event *ev_term, *ev_int, *ev_hup, *ev_catalog, *ev_drain;

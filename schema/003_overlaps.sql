@@ -10,9 +10,12 @@ ALTER TABLE consultations
 -- Blocking keys: hash(kind, area, month) -> consultation. A write probes the
 -- keys that any overlapping consultation must have stored (see overlap.h),
 -- so the check costs the same whatever the size of the register.
+-- A derived index kept by the statements that write consultations (consultations
+-- are never deleted, only cancelled, which drops their keys): no foreign key, whose
+-- check per key row cost 14% of write throughput.
 CREATE TABLE consultation_keys (
     key              bigint NOT NULL,
-    consultation_id  uuid NOT NULL REFERENCES consultations (id) ON DELETE CASCADE,
+    consultation_id  uuid NOT NULL,
     PRIMARY KEY (key, consultation_id)
 );
 CREATE INDEX consultation_keys_consultation ON consultation_keys (consultation_id);

@@ -58,6 +58,7 @@ class Env:
         e = {k: v for k, v in os.environ.items() if not k.startswith("CONSULTD_")}
         e["CONSULTD_DATABASE_URL"] = db_url or self.db_url
         e["CONSULTD_LOG_FORMAT"] = "json"
+        e["CONSULTD_SERVER_AUTH_CACHE_S"] = "1"  # revocation tests wait for at most this
         e.update(extra or {})
         return e
 

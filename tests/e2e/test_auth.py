@@ -1,4 +1,6 @@
 """Bearer keys, roles and who may change what."""
+import time
+
 from harness import test, eq, check, problem
 from common import create
 
@@ -19,7 +21,12 @@ def missing_malformed_wrong_and_revoked_keys_get_401(env):
     eq(d.request("GET", "/v1/consultations", token=token).status, 200)
     key_id = env.psql("SELECT id FROM api_keys WHERE organisation_id = '%s'" % org)
     env.cli("key", "revoke", key_id)
+    # a verified key is trusted for server.auth_cache_s (1 s here) without a lookup
+    deadline = time.time() + 3
+    while d.request("GET", "/v1/consultations", token=token).status == 200 and time.time() < deadline:
+        time.sleep(0.1)
     problem(d.request("GET", "/v1/consultations", token=token), 401)
+    check(time.time() < deadline, "revocation took effect within the cache time")
 
 
 @test

@@ -1,0 +1,107 @@
+#!/bin/sh
+# Overlap-check benchmark: POST /v1/consultations with the overlap check at two
+# register sizes, on this machine, with PostgreSQL on the same machine.
+#
+#   tests/bench/run.sh [SIZES] [SECONDS]      default: "10000 1000000" 15
+#
+# For each size: a fresh database, the ONS area register, SIZE generated
+# consultations loaded with COPY (keys computed by the daemon's own code), then
+# wrk posts for SECONDS with 2 threads and 32 connections. Prints requests/s,
+# p50/p99 latency and the daemon's resident memory. Needs wrk (apt-get install wrk).
+set -eu
+cd "$(dirname "$0")/../.."
+sizes=${1:-"10000 1000000"}
+secs=${2:-15}
+data=../shared/data
+tmp=$(mktemp -d /tmp/consultd-bench.XXXXXX)
+chmod 755 "$tmp"
+cleanup() { [ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null; scripts/pg.sh stop "$tmp/pg" || true; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+
+make -s all build/release/libconsultd.a
+cc -O2 -std=c11 -D_GNU_SOURCE -Idaemon $(pkg-config --cflags jansson libpq) -o "$tmp/gen" tests/bench/gen.c \
+  build/release/libconsultd.a $(pkg-config --libs libevent libpq jansson libcrypto inih) -lcsv
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+url=$(scripts/pg.sh start "$tmp/pg" "$port" ${PG_MODE:-})
+admin=${url%/*}/postgres
+
+# Inputs shared by every size: titles from the regulations.gov listing, vocabularies, wards.
+python3 - "$data" "$tmp" <<'PY'
+import csv, gzip, re, sys
+data, tmp = sys.argv[1], sys.argv[2]
+titles = []
+with gzip.open(data + "/consultations/regulations_gov_rules_proposed_rules.csv.gz", "rt", newline="") as f:
+    for r in csv.DictReader(f):
+        t = re.sub(r"[^A-Za-z0-9 ,.;:()'/-]", " ", r["title"]).strip()
+        if 10 <= len(t) <= 200:
+            titles.append(t)
+        if len(titles) >= 50000:
+            break
+open(tmp + "/titles.txt", "w").write("\n".join(titles) + "\n")
+PY
+
+for size in $sizes; do
+  db="bench_$size"
+  psql -X -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  export CONSULTD_DATABASE_URL="${url%/*}/$db"
+  # The daemon reaches PostgreSQL as on a single machine: over its Unix socket (BENCH_TCP=1: loopback TCP).
+  daemon_url="host=$tmp/pg port=$port dbname=$db user=consultd"
+  [ -n "${BENCH_TCP:-}" ] && daemon_url=$CONSULTD_DATABASE_URL
+  daemon/consultd migrate 2>/dev/null
+  daemon/consultd areas import "$data"/ons/*.csv >/dev/null
+  psql -X -q -tA "$CONSULTD_DATABASE_URL" -c "SELECT code FROM vocab_terms WHERE vocabulary = 'topics'" > "$tmp/topics.txt"
+  psql -X -q -tA "$CONSULTD_DATABASE_URL" -c "SELECT code FROM vocab_terms WHERE vocabulary = 'communities' AND code <> 'general-public'" > "$tmp/communities.txt"
+  psql -X -q -tA -F "$(printf '\t')" "$CONSULTD_DATABASE_URL" -c \
+    "SELECT a.code, a.level, coalesce((SELECT json_agg(ancestor) FROM area_ancestors x WHERE x.code = a.code), '[]') FROM areas a" > "$tmp/areas.tsv"
+  : > "$tmp/orgs.txt"
+  for i in $(seq 1 50); do daemon/consultd org add --name "Bench organisation $i" >> "$tmp/orgs.txt"; done
+  token=$(daemon/consultd key add --org "$(head -n 1 "$tmp/orgs.txt")" --role partner)
+
+  echo "== $size stored consultations: generating and loading"
+  t0=$(date +%s)
+  "$tmp/gen" "$size" 42 "$tmp/areas.tsv" "$tmp/titles.txt" "$tmp/topics.txt" "$tmp/communities.txt" \
+    "$tmp/orgs.txt" "$tmp/c.copy" "$tmp/k.copy"
+  psql -X -q "$CONSULTD_DATABASE_URL" \
+    -c "\\copy consultations (id, organisation_id, title, topics, communities, areas, fieldwork_start, fieldwork_end, engagement_level, area_scope) FROM '$tmp/c.copy'" \
+    -c "\\copy consultation_keys (key, consultation_id) FROM '$tmp/k.copy'" \
+    -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys"
+  echo "   loaded in $(( $(date +%s) - t0 )) s: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM consultations') consultations, $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM consultation_keys') keys"
+
+  python3 - "$tmp" > tests/bench/data.lua <<'PY'
+import sys
+tmp = sys.argv[1]
+def lua(name, path, limit=None, pick=None):
+    items = [l.strip() for l in open(path) if l.strip()]
+    if pick: items = [pick(l) for l in items]
+    items = [i for i in items if i][:limit]
+    return "  %s = {%s},\n" % (name, ",".join('"%s"' % i.replace('"', "'") for i in items))
+out = "return {\n"
+out += lua("titles", tmp + "/titles.txt", 20000)
+out += lua("topics", tmp + "/topics.txt")
+out += lua("communities", tmp + "/communities.txt")
+out += lua("wards", tmp + "/areas.tsv", None, lambda l: l.split("\t")[0] if l.split("\t")[1] == "ward" else "")
+print(out + "}")
+PY
+
+  hport=$(free_port)
+  CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_DATABASE_POOL_SIZE=${POOL:-8} \
+    CONSULTD_DATABASE_URL="$daemon_url" daemon/consultd serve &
+  dpid=$!
+  tries=0
+  until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do
+    kill -0 "$dpid" 2>/dev/null || { echo "bench: the daemon exited" >&2; exit 1; }
+    tries=$((tries + 1)); [ "$tries" -lt 300 ] || { echo "bench: the daemon is not ready after 30 s" >&2; exit 1; }
+    sleep 0.1
+  done
+  TOKEN=$token wrk -t2 -c32 -d3s -s tests/bench/post.lua "http://127.0.0.1:$hport" >/dev/null  # warm-up
+  echo "== $size stored: wrk -t2 -c32 -d${secs}s POST /v1/consultations"
+  TOKEN=$token wrk -t2 -c32 -d"${secs}s" --latency -s tests/bench/post.lua "http://127.0.0.1:$hport" \
+    | grep -E 'requests/s|latency p|non-2xx'
+  echo "   daemon resident memory: $(( $(awk '/VmRSS/ {print $2}' /proc/$dpid/status) / 1024 )) MiB;" \
+    "overlaps recorded: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM overlap_pairs')"
+  [ -n "${PROFILE:-}" ] && psql -X "$CONSULTD_DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT calls, round(total_exec_time::numeric,0) AS exec_ms, round(total_plan_time::numeric,0) AS plan_ms, round((total_exec_time/calls)::numeric,3) AS ms_per_call, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8"
+  kill "$dpid"; wait "$dpid" 2>/dev/null || true; dpid=""
+done
+rm -f tests/bench/data.lua
