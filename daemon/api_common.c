@@ -37,3 +37,16 @@ long api_read_if_match(request *rq, const char *what)
     }
     return v;
 }
+
+void api_reply_versioned(request *rq, const PGresult *res, int status, const char *slug, const char *title,
+                         const char *detail)
+{
+    if (reply_if_db_error(rq, res))
+        return;
+    if (PQntuples(res) == 0) {
+        reply_problem(rq, status, slug, title, detail, NULL, NULL);
+        return;
+    }
+    api_set_etag(rq, PQgetvalue(res, 0, 0));
+    reply_json_text(rq, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+}

@@ -12,6 +12,11 @@ void api_set_etag(request *rq, const char *version);
  * resource in the 428 message. */
 long api_read_if_match(request *rq, const char *what);
 
+/* Replies for a statement returning (version, JSON document): database
+ * errors as usual; no row: the problem given; else 200 with its ETag. */
+void api_reply_versioned(request *rq, const PGresult *res, int status, const char *slug, const char *title,
+                         const char *detail);
+
 /* Replies 200 with {"items": [...], "next_cursor"}: column 0 of each row is
  * its id (for the cursor), column 1 its JSON; one row beyond limit means more. */
 void api_reply_page(request *rq, PGresult *res, int limit);

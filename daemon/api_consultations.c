@@ -20,15 +20,8 @@ static void not_found(request *rq)
 
 static void on_get(PGresult *res, void *arg)
 {
-    request *rq = arg;
-    if (reply_if_db_error(rq, res))
-        return;
-    if (PQntuples(res) == 0) {
-        not_found(rq);
-        return;
-    }
-    api_set_etag(rq, PQgetvalue(res, 0, 0));
-    reply_json_text(rq, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+    api_reply_versioned(arg, res, 404, "not-found", "Not found",
+                        "No consultation with this id.");
 }
 
 void api_consultation_get(request *rq)
@@ -49,16 +42,8 @@ typedef struct dstate {
 
 static void on_cancelled(PGresult *res, void *arg)
 {
-    request *rq = arg;
-    if (reply_if_db_error(rq, res))
-        return;
-    if (PQntuples(res) == 0) {
-        reply_problem(rq, 412, "precondition-failed", "Precondition failed",
-                      "The consultation changed while this request ran; read it again and retry.", NULL, NULL);
-        return;
-    }
-    api_set_etag(rq, PQgetvalue(res, 0, 0));
-    reply_json_text(rq, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+    api_reply_versioned(arg, res, 412, "precondition-failed", "Precondition failed",
+                        "The consultation changed while this request ran; read it again and retry.");
 }
 
 static void on_delete_loaded(PGresult *res, void *arg)

@@ -107,15 +107,8 @@ void api_overlap_list(request *rq)
 
 static void on_overlap(PGresult *res, void *arg)
 {
-    request *rq = arg;
-    if (reply_if_db_error(rq, res))
-        return;
-    if (PQntuples(res) == 0) {
-        overlap_not_found(rq);
-        return;
-    }
-    api_set_etag(rq, PQgetvalue(res, 0, 0));
-    reply_json_text(rq, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+    api_reply_versioned(arg, res, 404, "not-found", "Not found",
+                        "No overlap with this id.");
 }
 
 void api_overlap_get(request *rq)
@@ -140,16 +133,8 @@ typedef struct pstate {
 
 static void on_overlap_patched(PGresult *res, void *arg)
 {
-    request *rq = arg;
-    if (reply_if_db_error(rq, res))
-        return;
-    if (PQntuples(res) == 0) {
-        reply_problem(rq, 412, "precondition-failed", "Precondition failed",
-                      "The overlap changed while this request ran; read it again and retry.", NULL, NULL);
-        return;
-    }
-    api_set_etag(rq, PQgetvalue(res, 0, 0));
-    reply_json_text(rq, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+    api_reply_versioned(arg, res, 412, "precondition-failed", "Precondition failed",
+                        "The overlap changed while this request ran; read it again and retry.");
 }
 
 static void on_overlap_loaded(PGresult *res, void *arg)
@@ -315,15 +300,8 @@ static void free_rows(overlap_side *rows, size_t n)
 
 static void on_outreach_done(PGresult *res, void *arg)
 {
-    request *rq = arg;
-    if (reply_if_db_error(rq, res))
-        return;
-    if (PQntuples(res) == 0) {
-        reply_problem(rq, 409, "not-planned", "Conflict", "The consultation is no longer planned.", NULL, NULL);
-        return;
-    }
-    api_set_etag(rq, PQgetvalue(res, 0, 0));
-    reply_json_text(rq, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+    api_reply_versioned(arg, res, 409, "not-planned", "Conflict",
+                        "The consultation is no longer planned.");
 }
 
 static void on_preflight_fatigue(PGresult *res, void *arg)

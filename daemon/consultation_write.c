@@ -361,18 +361,13 @@ static void on_rolled_back(PGresult *res, void *arg)
     db_query(rq->conn, SQL_CONSULTATION_BY_REF, 2, p, on_existing_ref, rq);
 }
 
-static void on_rolled_back_for_ref(PGresult *res, void *arg)
-{
-    on_rolled_back(res, arg);
-}
-
 /* The write's own result: the new row with its candidates, or why not. */
 static void handle_written(request *rq, const PGresult *res)
 {
     wstate *st = rq->state;
     if (PQntuples(res) == 0) {
         if (!st->update) { /* ON CONFLICT DO NOTHING: the external_ref is taken */
-            db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back_for_ref, rq);
+            db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back, rq);
             return;
         }
         reply_problem(rq, 412, "precondition-failed", "Precondition failed",
@@ -395,7 +390,7 @@ static void on_write_round(PGresult *const *res, int n, void *arg)
     bool lost;
     const PGresult *bad = db_pipeline_failure(res, n, &lost);
     if (!lost && bad == res[n - 1] && strcmp(db_sqlstate(bad), "23505") == 0 && st->c.external_ref) {
-        db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back_for_ref, rq);
+        db_query(rq->conn, "ROLLBACK", 0, NULL, on_rolled_back, rq);
         return;
     }
     if (reply_if_pipeline_failed(rq, res, n))

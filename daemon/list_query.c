@@ -62,6 +62,29 @@ static int param(list_query *q, const char *value, char *owned)
     return ++q->nparams;
 }
 
+/* limit and cursor, the same for every list; true when k was one of them. */
+static bool paging_param(list_query *q, sqlbuf *b, const char *alias, const char *k, const char *val, json_t *errors)
+{
+    if (strcmp(k, "limit") == 0) {
+        char *end;
+        long n = strtol(val, &end, 10);
+        if (!*val || *end || n < 1)
+            errors_add(errors, k, "must be a whole number from 1 (larger than %d is read as %d)", LIST_MAX_LIMIT,
+                       LIST_MAX_LIMIT);
+        else
+            q->limit = n > LIST_MAX_LIMIT ? LIST_MAX_LIMIT : (int)n;
+        return true;
+    }
+    if (strcmp(k, "cursor") == 0) {
+        if (strncmp(val, "c1.", 3) != 0 || !uuid_valid(val + 3))
+            errors_add(errors, k, "is not a cursor this server issued");
+        else
+            put(b, " AND %s.id > $%d::uuid", alias, param(q, val + 3, NULL));
+        return true;
+    }
+    return false;
+}
+
 /* A vocabulary filter: the term and its descendants, or the literal free tag. */
 static char *term_filter(const vocab *v, vocab_kind kind, const char *text)
 {
@@ -162,21 +185,8 @@ int list_query_build(const struct evkeyvalq *query, const vocab *v, list_query *
             }
             put(&b, " AND to_tsvector('english', c.title || ' ' || c.summary) @@ websearch_to_tsquery('english', $%d)",
                 param(q, val, NULL));
-        } else if (strcmp(k, "limit") == 0) {
-            char *end;
-            long n = strtol(val, &end, 10);
-            if (!*val || *end || n < 1) {
-                errors_add(errors, k, "must be a whole number from 1 (larger than %d is read as %d)",
-                           LIST_MAX_LIMIT, LIST_MAX_LIMIT);
-                continue;
-            }
-            q->limit = n > LIST_MAX_LIMIT ? LIST_MAX_LIMIT : (int)n;
-        } else if (strcmp(k, "cursor") == 0) {
-            if (strncmp(val, "c1.", 3) != 0 || !uuid_valid(val + 3)) {
-                errors_add(errors, k, "is not a cursor this server issued");
-                continue;
-            }
-            put(&b, " AND c.id > $%d::uuid", param(q, val + 3, NULL));
+        } else {
+            paging_param(q, &b, "c", k, val, errors);
         }
     }
     put(&b, " ORDER BY c.id LIMIT %d", q->limit + 1);
@@ -264,21 +274,8 @@ int overlap_query_build(const struct evkeyvalq *query, list_query *q, json_t *er
             }
             put(&b, " AND " EITHER_SIDE "c.fieldwork_%s $%d::date)", k[0] == 'f' ? "end >=" : "start <=",
                 param(q, val, NULL));
-        } else if (strcmp(k, "limit") == 0) {
-            char *end;
-            long n = strtol(val, &end, 10);
-            if (!*val || *end || n < 1) {
-                errors_add(errors, k, "must be a whole number from 1 (larger than %d is read as %d)",
-                           LIST_MAX_LIMIT, LIST_MAX_LIMIT);
-                continue;
-            }
-            q->limit = n > LIST_MAX_LIMIT ? LIST_MAX_LIMIT : (int)n;
-        } else if (strcmp(k, "cursor") == 0) {
-            if (strncmp(val, "c1.", 3) != 0 || !uuid_valid(val + 3)) {
-                errors_add(errors, k, "is not a cursor this server issued");
-                continue;
-            }
-            put(&b, " AND o.id > $%d::uuid", param(q, val + 3, NULL));
+        } else {
+            paging_param(q, &b, "o", k, val, errors);
         }
     }
     put(&b, " ORDER BY o.id LIMIT %d", q->limit + 1);
