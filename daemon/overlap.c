@@ -28,7 +28,6 @@ int overlap_side_init(overlap_side *s, json_t *doc)
     const char *end = json_string_value(json_object_get(doc, "end"));
     s->id = json_string_value(json_object_get(doc, "id"));
     s->org = json_string_value(json_object_get(doc, "organisation"));
-    s->org_name = json_string_value(json_object_get(doc, "organisation_name"));
     s->title = json_string_value(json_object_get(doc, "title"));
     s->areas = json_object_get(doc, "areas");
     s->scope = json_object_get(doc, "scope");
@@ -43,8 +42,6 @@ int overlap_side_init(overlap_side *s, json_t *doc)
     for (int i = 0; lvl && i < 5; i++)
         if (strcmp(lvl, levels[i]) == 0)
             s->engagement = i;
-    if (!s->org_name)
-        s->org_name = s->org;
     textsim_words_of(s->title, &s->words);
     s->doc = json_incref(doc);
     return 0;

@@ -30,12 +30,12 @@
 #define OVERLAP_MEDIUM 0.45
 
 /* One consultation as the engine sees it. Built from a JSON object with
- * id, organisation, organisation_name, title, areas, scope, topics,
+ * id, organisation, title, areas, scope, topics,
  * communities, start, end (YYYY-MM-DD), engagement_level. The side keeps a
  * reference to the object; the strings live in it. */
 typedef struct overlap_side {
     json_t *doc;
-    const char *id, *org, *org_name, *title;
+    const char *id, *org, *title;
     json_t *areas, *scope, *topics, *communities;
     long start, end;              /* days since 1970-01-01 */
     int engagement;               /* 0 inform .. 4 empower */

@@ -69,13 +69,25 @@ CREATE FUNCTION overlap_json(o overlap_pairs) RETURNS json
         'updated_at', rfc3339(o.updated_at));
 
 -- An overlap seen from one of its consultations: with the other one summarised.
+-- Built in one json_build_object (no re-parsing of overlap_json): it is
+-- returned for every overlap a write finds.
 CREATE FUNCTION overlap_json_for(o overlap_pairs, me uuid) RETURNS json
     LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN (SELECT json_object_agg(key, value) FROM (
-                SELECT key, value FROM json_each(overlap_json(o))
-                UNION ALL
-                SELECT 'other', consultation_summary(
-                    CASE WHEN o.consultation_a = me THEN o.consultation_b ELSE o.consultation_a END)) kv);
+    RETURN json_build_object(
+        'id', o.id,
+        'consultations', json_build_array(o.consultation_a, o.consultation_b),
+        'score', o.score,
+        'level', o.level,
+        'same_organisation', o.same_organisation,
+        'reasons', o.reasons,
+        'explanation', o.explanation,
+        'status', o.status,
+        'note', o.note,
+        'version', o.version,
+        'detected_at', rfc3339(o.detected_at),
+        'updated_at', rfc3339(o.updated_at),
+        'other', consultation_summary(
+            CASE WHEN o.consultation_a = me THEN o.consultation_b ELSE o.consultation_a END));
 
 -- Takes the write's advisory locks in the order given (sorted by the caller):
 -- exclusive on its own (area, month) buckets, shared on its ancestors'.
@@ -99,7 +111,6 @@ CREATE FUNCTION overlap_side_json(c consultations) RETURNS json
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN json_build_object(
         'id', c.id, 'organisation', c.organisation_id,
-        'organisation_name', (SELECT name FROM organisations WHERE id = c.organisation_id),
         'title', c.title, 'areas', c.areas, 'scope', c.area_scope,
         'topics', c.topics, 'communities', c.communities,
         'start', c.fieldwork_start, 'end', c.fieldwork_end,

@@ -66,7 +66,7 @@ for size in $sizes; do
   psql -X -q "$CONSULTD_DATABASE_URL" \
     -c "\\copy consultations (id, organisation_id, title, topics, communities, areas, fieldwork_start, fieldwork_end, engagement_level, area_scope) FROM '$tmp/c.copy'" \
     -c "\\copy consultation_keys (key, consultation_id) FROM '$tmp/k.copy'" \
-    -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys"
+    -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys" -c "CHECKPOINT"
   echo "   loaded in $(( $(date +%s) - t0 )) s: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM consultations') consultations, $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM consultation_keys') keys"
 
   python3 - "$tmp" > tests/bench/data.lua <<'PY'
