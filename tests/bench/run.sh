@@ -15,7 +15,12 @@ secs=${2:-15}
 data=../shared/data
 tmp=$(mktemp -d /tmp/consultd-bench.XXXXXX)
 chmod 755 "$tmp"
-cleanup() { [ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null; scripts/pg.sh stop "$tmp/pg" || true; rm -rf "$tmp"; }
+# Every step may fail (the daemon may be gone already): none may stop the cleanup.
+cleanup() {
+  if [ -n "${dpid:-}" ]; then kill "$dpid" 2>/dev/null || true; fi
+  scripts/pg.sh stop "$tmp/pg" || true
+  rm -rf "$tmp"
+}
 trap cleanup EXIT INT TERM
 
 make -s all build/release/libconsultd.a
