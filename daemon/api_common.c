@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "http_reply.h"
+#include "server.h"
 
 void api_set_etag(request *rq, const char *version)
 {
@@ -49,4 +50,101 @@ void api_reply_versioned(request *rq, const PGresult *res, int status, const cha
     }
     api_set_etag(rq, PQgetvalue(res, 0, 0));
     reply_json_text(rq, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+}
+
+int api_check_change(request *rq, const PGresult *res, long want_version, char owner[UUID_STR_LEN],
+                     char version[24])
+{
+    if (reply_if_db_error(rq, res))
+        return -1;
+    if (PQntuples(res) == 0) {
+        reply_problem(rq, 404, "not-found", "Not found", "No consultation with this id.", NULL, NULL);
+        return -1;
+    }
+    snprintf(owner, UUID_STR_LEN, "%s", PQgetvalue(res, 0, 2));
+    if (strcmp(owner, rq->org_id) != 0 && rq->role != ROLE_ADMIN) {
+        reply_problem(rq, 403, "forbidden", "Forbidden",
+                      "Only the organisation that posted this consultation (or an admin) may change it.", NULL, NULL);
+        return -1;
+    }
+    long current = atol(PQgetvalue(res, 0, 0));
+    if (want_version != 0 && want_version != current) {
+        api_set_etag(rq, PQgetvalue(res, 0, 0));
+        reply_problem(rq, 412, "precondition-failed", "Precondition failed",
+                      "The consultation has changed since you read it; read it again and retry.", NULL, NULL);
+        return -1;
+    }
+    snprintf(version, 24, "%ld", current);
+    return 0;
+}
+
+/* {"items": [rows' column 1...], "next_cursor": ...}: rows are JSON already. */
+void api_reply_page(request *rq, PGresult *res, int limit)
+{
+    int rows = PQntuples(res);
+    int shown = rows > limit ? limit : rows;
+    size_t cap = 96;
+    for (int i = 0; i < shown; i++)
+        cap += (size_t)PQgetlength(res, i, 1) + 1;
+    char *out = malloc(cap);
+    if (!out) {
+        reply_unavailable(rq);
+        return;
+    }
+    size_t o = 10;
+    memcpy(out, "{\"items\":[", 10);
+    for (int i = 0; i < shown; i++) {
+        if (i)
+            out[o++] = ',';
+        size_t n = (size_t)PQgetlength(res, i, 1);
+        memcpy(out + o, PQgetvalue(res, i, 1), n);
+        o += n;
+    }
+    if (rows > shown) {
+        char cursor[48];
+        list_cursor_encode(PQgetvalue(res, shown - 1, 0), cursor, sizeof cursor);
+        o += (size_t)snprintf(out + o, cap - o, "],\"next_cursor\":\"%s\"}", cursor);
+    } else {
+        o += (size_t)snprintf(out + o, cap - o, "],\"next_cursor\":null}");
+    }
+    reply_json_text(rq, 200, out, o);
+    free(out);
+}
+
+typedef struct list_state {
+    list_query q;
+} list_state;
+
+static void list_state_free(void *p)
+{
+    list_state *st = p;
+    list_query_free(&st->q);
+    free(st);
+}
+
+static void on_list(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    list_state *st = rq->state;
+    if (reply_if_db_error(rq, res))
+        return;
+    api_reply_page(rq, res, st->q.limit);
+}
+
+void api_list(request *rq, api_list_builder build)
+{
+    list_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        reply_unavailable(rq);
+        return;
+    }
+    rq->state = st;
+    rq->state_free = list_state_free;
+    json_t *errors = json_array();
+    if (build(&rq->query, rq->srv->vocab, &st->q, errors) < 0) {
+        reply_problem(rq, 400, "bad-query", "Bad query", "One or more query parameters are invalid.", errors, NULL);
+        return;
+    }
+    json_decref(errors);
+    db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_list, rq);
 }

@@ -2,6 +2,7 @@
 #ifndef CONSULTD_API_COMMON_H
 #define CONSULTD_API_COMMON_H
 
+#include "list_query.h"
 #include "request.h"
 
 /* ETag: "<version>" */
@@ -16,6 +17,19 @@ long api_read_if_match(request *rq, const char *what);
  * errors as usual; no row: the problem given; else 200 with its ETag. */
 void api_reply_versioned(request *rq, const PGresult *res, int status, const char *slug, const char *title,
                          const char *detail);
+
+/* Checks a row from SQL_CONSULTATION_GET (version, doc, organisation, status)
+ * before a change: 404 when absent, 403 unless the caller's organisation owns
+ * it (or the caller is an admin), 412 when want_version (0: any) is stale.
+ * Replies and returns -1 on failure; else copies the owner and the current
+ * version and returns 0. */
+int api_check_change(request *rq, const PGresult *res, long want_version, char owner[UUID_STR_LEN],
+                     char version[24]);
+
+/* A list endpoint: builds the query with build (errors: 400), runs it, and
+ * replies a page. */
+typedef int (*api_list_builder)(const struct evkeyvalq *query, const vocab *v, list_query *q, json_t *errors);
+void api_list(request *rq, api_list_builder build);
 
 /* Replies 200 with {"items": [...], "next_cursor"}: column 0 of each row is
  * its id (for the cursor), column 1 its JSON; one row beyond limit means more. */

@@ -67,42 +67,9 @@ void api_consultation_overlaps(request *rq)
 
 /* ---- GET /v1/overlaps and /v1/overlaps/{id} ---------------------------------- */
 
-typedef struct lstate {
-    list_query q;
-} lstate;
-
-static void lstate_free(void *p)
-{
-    lstate *st = p;
-    list_query_free(&st->q);
-    free(st);
-}
-
-static void on_overlap_list(PGresult *res, void *arg)
-{
-    request *rq = arg;
-    lstate *st = rq->state;
-    if (reply_if_db_error(rq, res))
-        return;
-    api_reply_page(rq, res, st->q.limit);
-}
-
 void api_overlap_list(request *rq)
 {
-    lstate *st = calloc(1, sizeof *st);
-    if (!st) {
-        reply_unavailable(rq);
-        return;
-    }
-    rq->state = st;
-    rq->state_free = lstate_free;
-    json_t *errors = json_array();
-    if (overlap_query_build(&rq->query, &st->q, errors) < 0) {
-        reply_problem(rq, 400, "bad-query", "Bad query", "One or more query parameters are invalid.", errors, NULL);
-        return;
-    }
-    json_decref(errors);
-    db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_overlap_list, rq);
+    api_list(rq, overlap_query_build);
 }
 
 static void on_overlap(PGresult *res, void *arg)

@@ -554,26 +554,8 @@ static void on_patch_loaded(PGresult *res, void *arg)
 {
     request *rq = arg;
     wstate *st = rq->state;
-    if (reply_if_db_error(rq, res))
+    if (api_check_change(rq, res, atol(st->version), st->owner, st->version) < 0)
         return;
-    if (PQntuples(res) == 0) {
-        reply_problem(rq, 404, "not-found", "Not found", "No consultation with this id.", NULL, NULL);
-        return;
-    }
-    snprintf(st->owner, sizeof st->owner, "%s", PQgetvalue(res, 0, 2));
-    if (strcmp(st->owner, rq->org_id) != 0 && rq->role != ROLE_ADMIN) {
-        reply_problem(rq, 403, "forbidden", "Forbidden",
-                      "Only the organisation that posted this consultation (or an admin) may change it.", NULL, NULL);
-        return;
-    }
-    long current = atol(PQgetvalue(res, 0, 0));
-    if (atol(st->version) != 0 && atol(st->version) != current) {
-        api_set_etag(rq, PQgetvalue(res, 0, 0));
-        reply_problem(rq, 412, "precondition-failed", "Precondition failed",
-                      "The consultation has changed since you read it; read it again and retry.", NULL, NULL);
-        return;
-    }
-    snprintf(st->version, sizeof st->version, "%ld", current);
     if (strcmp(PQgetvalue(res, 0, 3), "cancelled") == 0) {
         reply_problem(rq, 409, "cancelled", "Conflict", "A cancelled consultation cannot be edited.", NULL, NULL);
         return;

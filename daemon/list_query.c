@@ -212,8 +212,9 @@ static const char *const overlap_levels[] = { "low", "medium", "high", NULL };
 
 #define EITHER_SIDE "EXISTS (SELECT 1 FROM consultations c WHERE c.id IN (o.consultation_a, o.consultation_b) AND "
 
-int overlap_query_build(const struct evkeyvalq *query, list_query *q, json_t *errors)
+int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_query *q, json_t *errors)
 {
+    (void)v; /* overlap filters name no vocabulary terms */
     memset(q, 0, sizeof *q);
     q->limit = LIST_DEFAULT_LIMIT;
     sqlbuf b = { 0 };

@@ -29,7 +29,7 @@ void list_query_free(list_query *q);
 
 /* GET /v1/overlaps: status, area, organisation, level, min_score, from, to,
  * limit, cursor. Selects (id, overlap JSON). */
-int overlap_query_build(const struct evkeyvalq *query, list_query *out, json_t *errors);
+int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_query *out, json_t *errors);
 
 /* The opaque cursor after the row with this id. */
 void list_cursor_encode(const char *id, char *out, size_t len);
