@@ -85,6 +85,35 @@ static bool paging_param(list_query *q, sqlbuf *b, const char *alias, const char
     return false;
 }
 
+/* Unknown and repeated parameters are errors; true when kv may be used. */
+static bool acceptable(const struct evkeyvalq *query, const struct evkeyval *kv, const char *const *known,
+                       json_t *errors)
+{
+    int seen = 0;
+    const struct evkeyval *other;
+    TAILQ_FOREACH(other, query, next)
+        seen += strcmp(other->key, kv->key) == 0;
+    if (!one_of(kv->key, known)) {
+        errors_add(errors, kv->key, "unknown query parameter");
+        return false;
+    }
+    if (seen > 1) {
+        errors_add(errors, kv->key, "may be given once");
+        return false;
+    }
+    return true;
+}
+
+/* Ends every list query the same way: stable order by id, one row beyond the page. */
+static int finish_query(list_query *q, sqlbuf *b, const char *alias, json_t *errors, size_t before)
+{
+    put(b, " ORDER BY %s.id LIMIT %d", alias, q->limit + 1);
+    q->sql = b->s;
+    if (!q->sql && json_array_size(errors) == before)
+        errors_add(errors, "query", "out of memory");
+    return json_array_size(errors) == before ? 0 : -1;
+}
+
 /* A vocabulary filter: the term and its descendants, or the literal free tag. */
 static char *term_filter(const vocab *v, vocab_kind kind, const char *text)
 {
@@ -123,18 +152,8 @@ int list_query_build(const struct evkeyvalq *query, const vocab *v, list_query *
     const struct evkeyval *kv;
     TAILQ_FOREACH(kv, query, next) {
         const char *k = kv->key, *val = kv->value;
-        int seen = 0;
-        const struct evkeyval *other;
-        TAILQ_FOREACH(other, query, next)
-            seen += strcmp(other->key, k) == 0;
-        if (!one_of(k, known_params)) {
-            errors_add(errors, k, "unknown query parameter");
+        if (!acceptable(query, kv, known_params, errors))
             continue;
-        }
-        if (seen > 1) {
-            errors_add(errors, k, "may be given once");
-            continue;
-        }
         if (q->nparams >= LIST_MAX_PARAMS - 1)
             break;
         if (strcmp(k, "area") == 0) {
@@ -189,11 +208,7 @@ int list_query_build(const struct evkeyvalq *query, const vocab *v, list_query *
             paging_param(q, &b, "c", k, val, errors);
         }
     }
-    put(&b, " ORDER BY c.id LIMIT %d", q->limit + 1);
-    q->sql = b.s;
-    if (!q->sql && json_array_size(errors) == before)
-        errors_add(errors, "query", "out of memory");
-    return json_array_size(errors) == before ? 0 : -1;
+    return finish_query(q, &b, "c", errors, before);
 }
 
 void list_query_free(list_query *q)
@@ -223,18 +238,8 @@ int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_quer
     const struct evkeyval *kv;
     TAILQ_FOREACH(kv, query, next) {
         const char *k = kv->key, *val = kv->value;
-        int seen = 0;
-        const struct evkeyval *other;
-        TAILQ_FOREACH(other, query, next)
-            seen += strcmp(other->key, k) == 0;
-        if (!one_of(k, overlap_params)) {
-            errors_add(errors, k, "unknown query parameter");
+        if (!acceptable(query, kv, overlap_params, errors))
             continue;
-        }
-        if (seen > 1) {
-            errors_add(errors, k, "may be given once");
-            continue;
-        }
         if (q->nparams >= LIST_MAX_PARAMS - 1)
             break;
         if (strcmp(k, "status") == 0 || strcmp(k, "level") == 0) {
@@ -279,9 +284,5 @@ int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_quer
             paging_param(q, &b, "o", k, val, errors);
         }
     }
-    put(&b, " ORDER BY o.id LIMIT %d", q->limit + 1);
-    q->sql = b.s;
-    if (!q->sql && json_array_size(errors) == before)
-        errors_add(errors, "query", "out of memory");
-    return json_array_size(errors) == before ? 0 : -1;
+    return finish_query(q, &b, "o", errors, before);
 }

@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "catalog.h"
+#include "housekeeping.h"
 #include "log.h"
 #include "migrate.h"
 #include "router.h"
@@ -176,7 +177,8 @@ int server_run(config *cfg)
     srv.ev_hup = evsignal_new(srv.base, SIGHUP, on_hup, &srv);
     srv.ev_catalog = event_new(srv.base, -1, EV_PERSIST, on_catalog_timer, &srv);
     srv.ev_drain = evtimer_new(srv.base, on_drain, &srv);
-    if (!srv.ev_term || !srv.ev_int || !srv.ev_hup || !srv.ev_catalog || !srv.ev_drain)
+    if (!srv.ev_term || !srv.ev_int || !srv.ev_hup || !srv.ev_catalog || !srv.ev_drain ||
+        housekeeping_start(&srv) < 0)
         goto out;
     struct timeval tick = { 0, 100000 }; /* catalog_refresh is a no-op once loaded */
     evsignal_add(srv.ev_term, NULL);
@@ -196,6 +198,7 @@ out:
     if (srv.ev_hup) event_free(srv.ev_hup);
     if (srv.ev_catalog) event_free(srv.ev_catalog);
     if (srv.ev_drain) event_free(srv.ev_drain);
+    housekeeping_stop(&srv);
     if (srv.http)
         evhttp_free(srv.http);
     db_pool_free(srv.db);

@@ -26,9 +26,10 @@ struct server {
     area_register *areas;         /* NULL until loaded from the database */
     unsigned long overlaps_detected;
     struct auth_cache *auth_cache; /* owned; see auth.h */
+    struct sweep *sweep;           /* the housekeeping pass under way, if any (owned) */
     int schema_version;           /* applied migrations seen, 0 until checked */
     metrics metrics;
-    struct event *ev_term, *ev_int, *ev_hup, *ev_catalog, *ev_drain;
+    struct event *ev_term, *ev_int, *ev_hup, *ev_catalog, *ev_drain, *ev_housekeeping;
     bool catalog_loading;
     struct timespec catalog_checked;  /* CLOCK_MONOTONIC of the last complete check */
     bool stopping;

@@ -174,3 +174,19 @@ def delete_cancels_and_keeps_history(env):
     eq(d.request("DELETE", path, token=token, headers={"If-Match": '"2"'}).status, 200, "cancel is idempotent")
     problem(d.request("DELETE", "/v1/consultations/01a20257-ad26-7a7f-bc6a-d4d48df44399", token=token,
                       headers={"If-Match": '"1"'}), 404)
+
+
+@test
+def expired_idempotency_answers_are_purged(env):
+    org, token = env.new_org("Purging Council")
+    env.psql("INSERT INTO idempotency_keys (organisation_id, key, request_hash, status, body, created_at) VALUES "
+             "('%s', 'old', '\\x00', 201, '{}', now() - interval '25 hours'), "
+             "('%s', 'recent', '\\x00', 201, '{}', now() - interval '23 hours')" % (org, org))
+    d = env.daemon()  # a pass runs shortly after start-up
+    deadline = time.time() + 10
+    while env.psql("SELECT count(*) FROM idempotency_keys WHERE organisation_id = '%s' AND key = 'old'" % org) != "0":
+        check(time.time() < deadline, "the expired answer was purged within 10 s")
+        time.sleep(0.2)
+    eq(env.psql("SELECT count(*) FROM idempotency_keys WHERE organisation_id = '%s' AND key = 'recent'" % org), "1",
+       "an answer younger than 24 hours is kept")
+    d.stop()
