@@ -31,7 +31,7 @@ SCHEMA := $(sort $(wildcard schema/*.sql))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit e2e asan install clean bench-text
+.PHONY: all deps run test unit e2e asan install clean bench-text fuzz
 all: $(BIN)
 
 $(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h) | $(BUILD)
@@ -83,6 +83,21 @@ $(BUILD)/text_accuracy: tests/bench/text_accuracy.c daemon/textsim.c daemon/text
 
 bench-text: $(BUILD)/text_accuracy
 	$(BUILD)/text_accuracy ../shared/data/consultations/regulations_gov_docket_pairs_10k.tsv.gz
+
+# libFuzzer over the request-body path (needs clang). FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := daemon/consultation.c daemon/vocab.c daemon/field_errors.c daemon/ons_csv.c daemon/overlap.c \
+	daemon/textsim.c daemon/areas.c
+build/fuzz/fuzz_consultation: tests/fuzz/fuzz_consultation.c $(FUZZ_SRC) $(wildcard daemon/*.h)
+	@mkdir -p build/fuzz
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Idaemon -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $(shell pkg-config --cflags jansson) -o $@ tests/fuzz/fuzz_consultation.c \
+		$(FUZZ_SRC) $(shell pkg-config --libs jansson) -lcsv
+
+fuzz: build/fuzz/fuzz_consultation
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_consultation -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
+		build/fuzz/corpus tests/fuzz/corpus
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/consultd $(DESTDIR)$(PREFIX)/lib/systemd/system \
