@@ -2,15 +2,17 @@
 # make run: a private PostgreSQL under ./var/ (unless a database URL is
 # configured), migrate, import the ONS lookups when ../shared/data/ons exists,
 # create a demo organisation and key (printed), and serve on localhost.
+# Its own settings: RUN_PG_PORT (55432) and RUN_CONFIG (/etc/consultd/consultd.conf).
+# They do not start with CONSULTD_: the daemon refuses unknown CONSULTD_ variables.
 set -eu
 cd "$(dirname "$0")/.."
 bin=daemon/consultd
-conf=${CONSULTD_CONFIG:-/etc/consultd/consultd.conf}
+conf=${RUN_CONFIG:-/etc/consultd/consultd.conf}
 mkdir -p var
 chmod 755 var
 
 if [ -z "${CONSULTD_DATABASE_URL:-}" ] && ! grep -qE '^[[:space:]]*url[[:space:]]*=[[:space:]]*[^[:space:]]' "$conf" 2>/dev/null; then
-  port=${CONSULTD_DEV_PG_PORT:-55432}
+  port=${RUN_PG_PORT:-55432}
   echo "run: starting a private PostgreSQL in ./var/pg on 127.0.0.1:$port"
   CONSULTD_DATABASE_URL=$(scripts/pg.sh start var/pg "$port")
   export CONSULTD_DATABASE_URL
