@@ -35,7 +35,6 @@ void api_readyz(request *rq)
                                         : !migrated ? "schema not migrated: run consultd migrate"
                                                     : "loading vocabularies"));
     }
-    (void)migrated;
     reply_json(rq, ready ? 200 : 503, body);
 }
 

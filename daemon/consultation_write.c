@@ -42,6 +42,7 @@ typedef struct wstate {
     /* the overlap check */
     overlap_side side;
     char *lit[5];                 /* scope, keys, probe keys, lock keys, lock modes */
+    char *rows;                   /* the scored pairs, as the JSON the upsert takes */
     json_t *overlaps;             /* the overlaps this write found, as returned */
     char *doc;
     /* Idempotency-Key */
@@ -60,6 +61,7 @@ static void wstate_free(void *p)
     overlap_side_clear(&st->side);
     for (int i = 0; i < 5; i++)
         free(st->lit[i]);
+    free(st->rows);
     json_decref(st->overlaps);
     free(st->doc);
     free(st->response);
@@ -325,9 +327,8 @@ static void score_candidates(request *rq, const char *candidates_text)
         reply_unavailable(rq);
         return;
     }
-    free(st->lit[0]); /* the scope literal is no longer needed: it holds the rows now */
-    st->lit[0] = text;
-    const char *p[] = { st->lit[0], st->id, st->update ? "true" : "false" };
+    st->rows = text;
+    const char *p[] = { st->rows, st->id, st->update ? "true" : "false" };
     if (st->idem_key[0]) { /* the stored replay must hold the overlaps: commit after it */
         db_query(rq->conn, SQL_OVERLAPS_UPSERT, 3, p, on_overlaps, rq);
         return;

@@ -33,8 +33,6 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
     (void)what;
     server *srv = arg;
     static const struct timeval tick = { 0, 50000 };
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
     if (srv->inflight == 0) {
         log_info("stopped: all requests answered");
         event_base_loopexit(srv->base, NULL);
