@@ -17,9 +17,10 @@ const char SQL_CONSULTATION_INSERT_CHECKED[] =
     " contact_name, contact_email, area_scope)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     " ON CONFLICT (organisation_id, external_ref) WHERE external_ref IS NOT NULL DO NOTHING"
-    " RETURNING c.id, c.version, consultation_json(c)::text AS doc),"
+    " RETURNING c.id, c.version, c AS r),"
     " k AS (INSERT INTO consultation_keys (key, consultation_id) SELECT x, ins.id FROM ins, unnest($18::bigint[]) x)"
-    " SELECT ins.version, ins.doc, " CANDIDATES("ins.id") " FROM ins";
+    " SELECT ins.version, consultation_doc(ins.r, g)::text, " CANDIDATES("ins.id")
+    " FROM ins JOIN organisations g ON g.id = $2";
 
 const char SQL_CONSULTATION_UPDATE_CHECKED[] =
     "WITH upd AS ("
@@ -28,12 +29,13 @@ const char SQL_CONSULTATION_UPDATE_CHECKED[] =
     " engagement_level = $13, expected_participants = $14, contact_name = $15, contact_email = $16,"
     " area_scope = $17, version = c.version + 1, updated_at = now()"
     " WHERE c.id = $1 AND c.organisation_id = $2 AND c.version = $20"
-    " RETURNING c.id, c.version, consultation_json(c)::text AS doc),"
+    " RETURNING c.id, c.version, c AS r),"
     " del AS (DELETE FROM consultation_keys k USING upd WHERE k.consultation_id = upd.id"
     "  AND k.key <> ALL($18::bigint[])),"
     " ins AS (INSERT INTO consultation_keys (key, consultation_id) SELECT x, upd.id FROM upd, unnest($18::bigint[]) x"
     "  ON CONFLICT DO NOTHING)"
-    " SELECT upd.version, upd.doc, " CANDIDATES("upd.id") " FROM upd";
+    " SELECT upd.version, consultation_doc(upd.r, g)::text, " CANDIDATES("upd.id")
+    " FROM upd JOIN organisations g ON g.id = $2";
 
 const char SQL_OVERLAPS_UPSERT[] =
     "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(id uuid, a uuid, b uuid, score numeric,"
@@ -45,12 +47,16 @@ const char SQL_OVERLAPS_UPSERT[] =
     "  same_organisation = excluded.same_organisation,"
     "  status = CASE WHEN o.status = 'resolved' THEN 'open' ELSE o.status END,"
     "  version = o.version + 1, updated_at = now()"
-    "  RETURNING o.score, overlap_json_for(o, $2::uuid) AS j, (o.xmax = 0) AS fresh),"
+    "  RETURNING o.score, o AS r, (o.xmax = 0) AS fresh),"
     " gone AS (UPDATE overlap_pairs AS g SET status = 'resolved', version = g.version + 1, updated_at = now()"
     "  WHERE $3::boolean AND (g.consultation_a = $2::uuid OR g.consultation_b = $2::uuid)"
     "  AND g.status IN ('open', 'acknowledged')"
     "  AND NOT EXISTS (SELECT 1 FROM x WHERE x.a = g.consultation_a AND x.b = g.consultation_b))"
-    " SELECT coalesce(json_agg(j ORDER BY score DESC), '[]')::text, count(*) FILTER (WHERE fresh) FROM up";
+    " SELECT coalesce(json_agg(overlap_doc_for(up.r, consultation_summary_doc(c, g)) ORDER BY up.score DESC), '[]')::text,"
+    "  count(*) FILTER (WHERE up.fresh)"
+    " FROM up JOIN consultations c ON c.id = CASE WHEN (up.r).consultation_a = $2::uuid"
+    "  THEN (up.r).consultation_b ELSE (up.r).consultation_a END"
+    " JOIN organisations g ON g.id = c.organisation_id";
 
 const char SQL_CONSULTATION_CANCEL[] =
     "WITH c AS (UPDATE consultations AS c SET status = 'cancelled', version = c.version + 1, updated_at = now()"

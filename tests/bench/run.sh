@@ -72,6 +72,8 @@ for size in $sizes; do
     -c "\\copy consultations (id, organisation_id, title, topics, communities, areas, fieldwork_start, fieldwork_end, engagement_level, area_scope) FROM '$tmp/c.copy'" \
     -c "\\copy consultation_keys (key, consultation_id) FROM '$tmp/k.copy'" \
     -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys" -c "CHECKPOINT"
+  # BENCH_SQL: statements run before the measurement (for experiments, e.g. dropping an index).
+  [ -n "${BENCH_SQL:-}" ] && psql -X -q "$CONSULTD_DATABASE_URL" -c "$BENCH_SQL"
   echo "   loaded in $(( $(date +%s) - t0 )) s: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM consultations') consultations, $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM consultation_keys') keys"
 
   python3 - "$tmp" > tests/bench/data.lua <<'PY'

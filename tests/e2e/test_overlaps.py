@@ -174,6 +174,10 @@ def explanation_reads_aloud(env):
     eq(o["other"]["id"], a["id"])
     eq(o["other"]["organisation"]["name"], "Camden Council (explained)")
     check(0 < o["score"] <= 1)
+    # The write's own answer and the read path build the overlap separately: they must agree exactly.
+    listed = d.request("GET", "/v1/consultations/%s/overlaps" % b["id"], token=b_tok)
+    eq(listed.status, 200)
+    eq([x for x in listed.json["items"] if x["id"] == o["id"]], [o])
 
 
 @test
