@@ -3,7 +3,7 @@
  *
  *   BEGIN
  *   [Idempotency-Key: try its advisory lock (409 if held), look up a replay]
- *   SELECT lock_buckets(...)        exclusive own (area, month), shared ancestors
+ *   SQL_LOCK_BUCKETS                exclusive own (area, month), shared ancestors
  *   INSERT/UPDATE ... + keys + candidates   one statement, snapshot after the locks
  *   -- score every candidate in C (overlap.c) --
  *   upsert overlaps (PATCH: resolve the ones that no longer hold)
@@ -408,7 +408,7 @@ static void send_write(request *rq, bool begin)
     int n = 0;
     if (begin)
         calls[n++] = (db_call){ "BEGIN", 0, NULL, NULL };
-    calls[n++] = (db_call){ "SELECT lock_buckets($1::bigint[], $2::boolean[])", 2, lp, "lock_buckets" };
+    calls[n++] = (db_call){ SQL_LOCK_BUCKETS, 2, lp, "lock_buckets" };
     if (st->update)
         calls[n++] = (db_call){ SQL_CONSULTATION_UPDATE_CHECKED, 20, st->params.values, "consultation_update" };
     else

@@ -10,6 +10,13 @@
     " WHERE o.id IN (SELECT consultation_id FROM consultation_keys WHERE key = ANY($19::bigint[]))" \
     " AND o.id <> " self " AND o.status <> 'cancelled')::text"
 
+/* Takes a write's advisory locks in the order given (sorted by the caller): exclusive
+ * on its own (area, month) buckets ($2 true), shared on its ancestors'. The volatile
+ * calls are evaluated after the sort, so in that order. */
+const char SQL_LOCK_BUCKETS[] =
+    "SELECT count(*) FROM (SELECT CASE WHEN u.e THEN pg_advisory_xact_lock(u.k) ELSE pg_advisory_xact_lock_shared(u.k) END"
+    " FROM unnest($1::bigint[], $2::boolean[]) WITH ORDINALITY AS u(k, e, n) ORDER BY u.n) s";
+
 const char SQL_CONSULTATION_INSERT_CHECKED[] =
     "WITH ins AS ("
     " INSERT INTO consultations AS c (id, organisation_id, external_ref, title, summary, topics, communities,"

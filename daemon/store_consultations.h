@@ -21,8 +21,11 @@ typedef struct consultation_params {
 int consultation_params_fill(consultation_params *p, const consultation *c, const char *id, const char *org_id);
 void consultation_params_free(consultation_params *p);
 
+/* A write's bucket locks: $1 keys (sorted), $2 exclusive flags. */
+extern const char SQL_LOCK_BUCKETS[];
+
 /* The checked writes return (version, doc, candidates as a JSON array of
- * overlap_side_json). They run after lock_buckets in the same transaction, so
+ * overlap_side_json). They run after SQL_LOCK_BUCKETS in the same transaction, so
  * their snapshot includes every overlapping write that committed first. */
 extern const char SQL_CONSULTATION_INSERT_CHECKED[];
 extern const char SQL_CONSULTATION_UPDATE_CHECKED[];

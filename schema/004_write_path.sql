@@ -1,4 +1,4 @@
--- consultd 004: response documents the planner can inline into the write path.
+-- consultd 004: a cheaper write path.
 --
 -- PostgreSQL inlines a SQL function into the calling query only when its body
 -- is one expression without subqueries that calls nothing more volatile than
@@ -81,3 +81,7 @@ CREATE OR REPLACE FUNCTION overlap_json_for(o overlap_pairs, me uuid) RETURNS js
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN overlap_doc_for(o, consultation_summary(
         CASE WHEN o.consultation_a = me THEN o.consultation_b ELSE o.consultation_a END));
+
+-- The bucket locks are taken by one plain statement (SQL_LOCK_BUCKETS in the
+-- daemon): a PL/pgSQL loop cost an eighth of the write's server time.
+DROP FUNCTION lock_buckets(bigint[], boolean[]);
