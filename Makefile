@@ -11,7 +11,7 @@ CC ?= cc
 BUILD ?= build/release
 BIN ?= daemon/consultd
 
-PKGS := libevent libpq jansson libcrypto inih
+PKGS := libevent libpq jansson libcrypto libcurl inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

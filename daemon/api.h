@@ -30,4 +30,11 @@ void api_overlap_get(request *rq);
 void api_overlap_patch(request *rq);
 void api_fatigue(request *rq);
 
+/* api_subscriptions.c */
+void api_subscription_create(request *rq);
+void api_subscription_list(request *rq);
+void api_subscription_get(request *rq);
+void api_subscription_delete(request *rq);
+void api_subscription_deliveries(request *rq);
+void api_subscription_test(request *rq);
 #endif

@@ -131,20 +131,44 @@ static void on_list(PGresult *res, void *arg)
     api_reply_page(rq, res, st->q.limit);
 }
 
-void api_list(request *rq, api_list_builder build)
+/* Sets up the list state; NULL after replying 503. */
+static list_state *list_begin(request *rq)
 {
     list_state *st = calloc(1, sizeof *st);
     if (!st) {
         reply_unavailable(rq);
-        return;
+        return NULL;
     }
     rq->state = st;
     rq->state_free = list_state_free;
-    json_t *errors = json_array();
-    if (build(&rq->query, rq->srv->vocab, &st->q, errors) < 0) {
+    return st;
+}
+
+/* Runs a built list query, or replies 400 with the errors of a failed build. */
+static void list_run(request *rq, list_state *st, int built, json_t *errors)
+{
+    if (built < 0) {
         reply_problem(rq, 400, "bad-query", "Bad query", "One or more query parameters are invalid.", errors, NULL);
         return;
     }
     json_decref(errors);
     db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_list, rq);
+}
+
+void api_list(request *rq, api_list_builder build)
+{
+    list_state *st = list_begin(rq);
+    if (!st)
+        return;
+    json_t *errors = json_array();
+    list_run(rq, st, build(&rq->query, rq->srv->vocab, &st->q, errors), errors);
+}
+
+void api_list_scoped(request *rq, api_scoped_builder build, const char *scope)
+{
+    list_state *st = list_begin(rq);
+    if (!st)
+        return;
+    json_t *errors = json_array();
+    list_run(rq, st, build(&rq->query, scope, &st->q, errors), errors);
 }

@@ -30,6 +30,10 @@ int api_check_change(request *rq, const PGresult *res, long want_version, char o
  * replies a page. */
 typedef int (*api_list_builder)(const struct evkeyvalq *query, const vocab *v, list_query *q, json_t *errors);
 void api_list(request *rq, api_list_builder build);
+/* The same for a list whose rows are limited to a scope the builder is given
+ * (e.g. the caller's organisation, or NULL for all). */
+typedef int (*api_scoped_builder)(const struct evkeyvalq *query, const char *scope, list_query *q, json_t *errors);
+void api_list_scoped(request *rq, api_scoped_builder build, const char *scope);
 
 /* Replies 200 with {"items": [...], "next_cursor"}: column 0 of each row is
  * its id (for the cursor), column 1 its JSON; one row beyond limit means more. */

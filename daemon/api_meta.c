@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "catalog.h"
+#include "dispatcher.h"
 #include "embedded.h"
 #include "http_reply.h"
 #include "migrate.h"
@@ -69,6 +70,7 @@ void api_metrics(request *rq)
     char *buf = NULL;
     size_t len = 0, cap = 0;
     metrics_render_http(&srv->metrics, &buf, &len, &cap);
+    dispatcher_metrics(srv->alerts, &buf, &len, &cap);
     db_pool_stats st;
     db_pool_get_stats(srv->db, &st);
     metrics_appendf(&buf, &len, &cap,

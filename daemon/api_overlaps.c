@@ -134,13 +134,17 @@ static void on_overlap_loaded(PGresult *res, void *arg)
         return;
     }
     snprintf(st->version, sizeof st->version, "%ld", current);
-    const char *p[] = { rq->path_param, st->status, st->set_note ? "true" : "false", st->note, st->version };
+    const char *p[] = { rq->path_param, st->status, st->set_note ? "true" : "false", st->note, st->version,
+                        PQgetvalue(res, 0, 3) };
     db_query(rq->conn,
-             "UPDATE overlap_pairs o SET status = coalesce($2, o.status),"
+             "WITH u AS (UPDATE overlap_pairs o SET status = coalesce($2, o.status),"
              " note = CASE WHEN $3::boolean THEN $4 ELSE o.note END,"
              " version = o.version + 1, updated_at = now()"
-             " WHERE o.id = $1 AND o.version = $5 RETURNING o.version, overlap_json(o)::text",
-             5, p, on_overlap_patched, rq);
+             " WHERE o.id = $1 AND o.version = $5 RETURNING o.version, overlap_json(o)::text AS doc, o.id),"
+             " ev AS (INSERT INTO alert_events (type, overlap_id) SELECT 'overlap.updated', u.id FROM u"
+             "  WHERE $2::text IS NOT NULL AND $2 <> $6)"
+             " SELECT version, doc FROM u",
+             6, p, on_overlap_patched, rq);
 }
 
 void api_overlap_patch(request *rq)

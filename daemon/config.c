@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "delivery_policy.h"
+
 typedef enum { T_STR, T_INT, T_BOOL, T_ENUM } key_type;
 
 typedef struct key_def {
@@ -37,6 +39,7 @@ static const key_def keys[] = {
     { "server", "max_header_bytes", T_INT, O(server_max_header_bytes), "16384", 1024, 1048576, NULL, false },
     { "server", "timeout_s", T_INT, O(server_timeout_s), "30", 1, 3600, NULL, false },
     { "server", "auth_cache_s", T_INT, O(server_auth_cache_s), "5", 0, 300, NULL, true },
+    { "server", "public_url", T_STR, O(server_public_url), "", 0, 0, NULL, true },
     { "overlap", "window_days", T_INT, O(overlap_window_days), "28", 0, 366, NULL, true },
     { "fatigue", "max_asks", T_INT, O(fatigue_max_asks), "3", 1, 1000, NULL, true },
     { "fatigue", "window_days", T_INT, O(fatigue_window_days), "90", 1, 3660, NULL, true },
@@ -44,6 +47,7 @@ static const key_def keys[] = {
     { "alerts", "retry_schedule", T_STR, O(alerts_retry_schedule),
       "30,60,300,900,1800,3600,7200,14400,21600,21600,21600", 0, 0, NULL, true },
     { "alerts", "timeout_s", T_INT, O(alerts_timeout_s), "15", 1, 300, NULL, true },
+    { "alerts", "max_in_flight", T_INT, O(alerts_max_in_flight), "64", 1, 10000, NULL, true },
     { "smtp", "url", T_STR, O(smtp_url), "", 0, 0, NULL, true },
     { "smtp", "from", T_STR, O(smtp_from), "", 0, 0, NULL, true },
     { "limits", "key_rate", T_INT, O(limits_key_rate), "50", 1, 1000000, NULL, true },
@@ -90,28 +94,17 @@ static int parse_bool(const char *v, bool *out)
 static int check_structured(const key_def *k, const char *value, char *err, size_t errlen)
 {
     if (k->offset == O(alerts_retry_schedule)) {
-        const char *p = value;
-        if (!*p)
-            goto bad_schedule;
-        while (*p) {
-            char *end;
-            errno = 0;
-            long v = strtol(p, &end, 10);
-            if (end == p || errno || v < 1 || v > 604800)
-                goto bad_schedule;
-            while (*end == ' ')
-                end++;
-            if (*end == ',')
-                end++;
-            else if (*end)
-                goto bad_schedule;
-            while (*end == ' ')
-                end++;
-            p = end;
+        int steps[RETRY_SCHEDULE_MAX];
+        if (retry_schedule_parse(value, steps, RETRY_SCHEDULE_MAX) < 0) {
+            snprintf(err, errlen, "%s.%s: must be a comma-separated list of at most %d steps in seconds "
+                                  "(1 to 604800 each), got \"%s\"", k->section, k->key, RETRY_SCHEDULE_MAX, value);
+            return -1;
         }
         return 0;
-bad_schedule:
-        snprintf(err, errlen, "%s.%s: must be a comma-separated list of seconds (1 to 604800 each), got \"%s\"",
+    }
+    if (k->offset == O(server_public_url) && *value &&
+        ((strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) || value[strlen(value) - 1] == '/')) {
+        snprintf(err, errlen, "%s.%s: must be an http:// or https:// URL without a trailing slash, got \"%s\"",
                  k->section, k->key, value);
         return -1;
     }

@@ -25,12 +25,14 @@ typedef struct config {
     int server_max_header_bytes;
     int server_timeout_s;
     int server_auth_cache_s;
+    char *server_public_url;
     int overlap_window_days;
     int fatigue_max_asks;
     int fatigue_window_days;
     bool alerts_allow_private_targets;
     char *alerts_retry_schedule;
     int alerts_timeout_s;
+    int alerts_max_in_flight;
     char *smtp_url;
     char *smtp_from;
     int limits_key_rate;

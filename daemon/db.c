@@ -23,6 +23,7 @@ struct db_conn {
     bool held;              /* handed to a caller and not yet released */
     bool rolling_back;      /* an internal ROLLBACK before returning to the pool */
     bool lost_while_held;   /* the holder's session is gone: its queries fail */
+    bool listening;         /* an internal LISTEN is running (listener pools) */
     int backoff_ms;
     db_result_cb cb;
     void *arg;
@@ -55,9 +56,13 @@ struct db_pool {
     int nwaiting;
     unsigned long errors;
     bool was_up;            /* for logging transitions only */
+    char *listen_sql;       /* a listener: LISTEN after each connect (db_listener_new) */
+    db_notify_cb notify_cb;
+    void *notify_arg;
 };
 
 static void conn_connect(db_conn *c);
+static void send_query(db_conn *c, const char *sql, int n, const char *const *params);
 static void on_io(evutil_socket_t fd, short what, void *arg);
 static void conn_became_ready(db_conn *c);
 static void pipeline_fail(db_conn *c);
@@ -150,6 +155,7 @@ static void conn_lost(db_conn *c, const char *why)
         c->last = NULL;
     }
     c->rolling_back = false;
+    c->listening = false;
     arm_timer(c, c->backoff_ms);
     c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
 
@@ -229,6 +235,11 @@ static void connect_step(db_conn *c)
             log_info("database: connected");
         }
         watch(c, EV_READ);
+        if (c->pool->listen_sql) {
+            c->listening = true;
+            send_query(c, c->pool->listen_sql, 0, NULL);
+            break;
+        }
         conn_became_ready(c);
         break;
     default: {
@@ -252,6 +263,19 @@ static void query_done(db_conn *c)
         c->rolling_back = false;
         PQclear(res);
         conn_became_ready(c);
+        return;
+    }
+    if (c->listening) {
+        c->listening = false;
+        bool ok = db_ok(res);
+        char why[256];
+        snprintf(why, sizeof why, "LISTEN failed: %s", res ? PQresultErrorMessage(res) : "no result");
+        PQclear(res);
+        if (!ok) {
+            conn_lost(c, why);
+            return;
+        }
+        c->pool->notify_cb(false, c->pool->notify_arg);
         return;
     }
     db_result_cb cb = c->cb;
@@ -340,8 +364,13 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
         conn_lost(c, PQerrorMessage(c->pg));
         return;
     }
-    for (PGnotify *n; (n = PQnotifies(c->pg));)
+    for (PGnotify *n; (n = PQnotifies(c->pg));) {
         PQfreemem(n);
+        if (c->pool->notify_cb)
+            c->pool->notify_cb(true, c->pool->notify_arg);
+        if (!c->pg)
+            return;
+    }
     if (c->state != C_QUERY) {
         if (PQstatus(c->pg) == CONNECTION_BAD)
             conn_lost(c, "server closed the connection");
@@ -399,8 +428,9 @@ static void conn_became_ready(db_conn *c)
     cb(c, arg);
 }
 
-db_pool *db_pool_new(struct event_base *base, const char *url, int size, int max_waiting,
-                     int statement_timeout_ms, int connect_timeout_s)
+/* A pool whose connections are not yet started. */
+static db_pool *db_pool_new_idle(struct event_base *base, const char *url, int size, int max_waiting,
+                                 int statement_timeout_ms, int connect_timeout_s)
 {
     db_pool *p = calloc(1, sizeof *p);
     if (!p)
@@ -430,8 +460,34 @@ db_pool *db_pool_new(struct event_base *base, const char *url, int size, int max
             db_pool_free(p);
             return NULL;
         }
-        conn_connect(c);
     }
+    return p;
+}
+
+db_pool *db_pool_new(struct event_base *base, const char *url, int size, int max_waiting,
+                     int statement_timeout_ms, int connect_timeout_s)
+{
+    db_pool *p = db_pool_new_idle(base, url, size, max_waiting, statement_timeout_ms, connect_timeout_s);
+    for (int i = 0; p && i < size; i++)
+        conn_connect(&p->conns[i]);
+    return p;
+}
+
+db_pool *db_listener_new(struct event_base *base, const char *url, const char *channel, int connect_timeout_s,
+                         db_notify_cb cb, void *arg)
+{
+    char *sql = NULL;
+    if (asprintf(&sql, "LISTEN \"%s\"", channel) < 0)
+        return NULL;
+    db_pool *p = db_pool_new_idle(base, url, 1, 0, 10000, connect_timeout_s);
+    if (!p) {
+        free(sql);
+        return NULL;
+    }
+    p->listen_sql = sql;
+    p->notify_cb = cb;
+    p->notify_arg = arg;
+    conn_connect(&p->conns[0]);
     return p;
 }
 
@@ -457,6 +513,7 @@ void db_pool_free(db_pool *p)
     }
     free(p->conns);
     free(p->url);
+    free(p->listen_sql);
     free(p);
 }
 

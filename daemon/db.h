@@ -67,6 +67,14 @@ void db_pipeline(db_conn *conn, const db_call *calls, int n, db_pipeline_cb cb, 
  * or NULL with *lost set when the connection was lost. */
 const PGresult *db_pipeline_failure(PGresult *const *res, int n, bool *lost);
 
+/* A listener: a pool of one connection that is never handed out. After each
+ * (re)connect it runs LISTEN channel, then calls cb with notified = false
+ * (notifications sent while it was away are lost: look for work now); each
+ * notification on the channel calls cb with notified = true. */
+typedef void (*db_notify_cb)(bool notified, void *arg);
+db_pool *db_listener_new(struct event_base *base, const char *url, const char *channel, int connect_timeout_s,
+                         db_notify_cb cb, void *arg);
+
 bool db_pool_up(const db_pool *pool);
 void db_pool_get_stats(const db_pool *pool, db_pool_stats *out);
 

@@ -286,3 +286,21 @@ int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_quer
     }
     return finish_query(q, &b, "o", errors, before);
 }
+
+static const char *const subscription_params[] = { "limit", "cursor", NULL };
+
+int subscription_query_build(const struct evkeyvalq *query, const char *org, list_query *q, json_t *errors)
+{
+    memset(q, 0, sizeof *q);
+    q->limit = LIST_DEFAULT_LIMIT;
+    sqlbuf b = { 0 };
+    size_t before = json_array_size(errors);
+    put(&b, "SELECT s.id, subscription_json(s)::text FROM subscriptions s WHERE s.status <> 'deleted'");
+    if (org)
+        put(&b, " AND s.organisation_id = $%d::uuid", param(q, org, NULL));
+    const struct evkeyval *kv;
+    TAILQ_FOREACH(kv, query, next)
+        if (acceptable(query, kv, subscription_params, errors))
+            paging_param(q, &b, "s", kv->key, kv->value, errors);
+    return finish_query(q, &b, "s", errors, before);
+}

@@ -31,6 +31,10 @@ void list_query_free(list_query *q);
  * limit, cursor. Selects (id, overlap JSON). */
 int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_query *out, json_t *errors);
 
+/* GET /v1/subscriptions: limit, cursor; only org's subscriptions unless org is
+ * NULL (admins). Selects (id, subscription JSON). */
+int subscription_query_build(const struct evkeyvalq *query, const char *org, list_query *out, json_t *errors);
+
 /* The opaque cursor after the row with this id. */
 void list_cursor_encode(const char *id, char *out, size_t len);
 

@@ -36,6 +36,15 @@ static const route routes[] = {
     { "GET", "/v1/fatigue", api_fatigue, ROLE_PARTNER, BODY_NONE, "/v1/fatigue" },
     { "GET", "/v1/vocabularies/{name}", api_vocabulary, ROLE_PARTNER, BODY_NONE, "/v1/vocabularies/{name}" },
     { "GET", "/v1/areas/{code}", api_area, ROLE_PARTNER, BODY_NONE, "/v1/areas/{code}" },
+    { "POST", "/v1/subscriptions", api_subscription_create, ROLE_COORDINATOR, BODY_JSON, "/v1/subscriptions" },
+    { "GET", "/v1/subscriptions", api_subscription_list, ROLE_COORDINATOR, BODY_NONE, "/v1/subscriptions" },
+    { "GET", "/v1/subscriptions/{id}", api_subscription_get, ROLE_COORDINATOR, BODY_NONE, "/v1/subscriptions/{id}" },
+    { "DELETE", "/v1/subscriptions/{id}", api_subscription_delete, ROLE_COORDINATOR, BODY_NONE,
+      "/v1/subscriptions/{id}" },
+    { "GET", "/v1/subscriptions/{id}/deliveries", api_subscription_deliveries, ROLE_COORDINATOR, BODY_NONE,
+      "/v1/subscriptions/{id}/deliveries" },
+    { "POST", "/v1/subscriptions/{id}/test", api_subscription_test, ROLE_COORDINATOR, BODY_OPTIONAL,
+      "/v1/subscriptions/{id}/test" },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -1,6 +1,7 @@
 /* server.c - event loop, HTTP listener and its limits, signals, graceful stop. */
 #include "server.h"
 
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "auth.h"
 #include "catalog.h"
+#include "dispatcher.h"
 #include "housekeeping.h"
 #include "log.h"
 #include "migrate.h"
@@ -33,8 +35,8 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
     (void)what;
     server *srv = arg;
     static const struct timeval tick = { 0, 50000 };
-    if (srv->inflight == 0) {
-        log_info("stopped: all requests answered");
+    if (srv->inflight == 0 && dispatcher_busy(srv->alerts) == 0) {
+        log_info("stopped: all requests answered and alert deliveries recorded");
         event_base_loopexit(srv->base, NULL);
         return;
     }
@@ -52,8 +54,8 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     srv->stopping = true;
-    log_info("%s: no longer accepting connections; finishing %d requests (at most %d s)",
-             sig == SIGINT ? "SIGINT" : "SIGTERM", srv->inflight, DRAIN_DEADLINE_S);
+    log_info("%s: no longer accepting connections; finishing %d requests and %d alert deliveries (at most %d s)",
+             sig == SIGINT ? "SIGINT" : "SIGTERM", srv->inflight, dispatcher_busy(srv->alerts), DRAIN_DEADLINE_S);
     if (srv->listener) {
         evhttp_del_accept_socket(srv->http, srv->listener);
         srv->listener = NULL;
@@ -167,8 +169,17 @@ int server_run(config *cfg)
         goto out;
     srv.db = db_pool_new(srv.base, cfg->database_url, cfg->database_pool_size, cfg->database_max_waiting,
                          cfg->database_statement_timeout_ms, cfg->database_connect_timeout_s);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("cannot initialise libcurl");
+        goto out;
+    }
     if (!srv.db || setup_http(&srv) < 0)
         goto out;
+    srv.alerts = dispatcher_new(&srv);
+    if (!srv.alerts) {
+        log_error("cannot start the alert dispatcher (out of memory)");
+        goto out;
+    }
 
     srv.ev_term = evsignal_new(srv.base, SIGTERM, on_stop_signal, &srv);
     srv.ev_int = evsignal_new(srv.base, SIGINT, on_stop_signal, &srv);
@@ -197,6 +208,7 @@ out:
     if (srv.ev_catalog) event_free(srv.ev_catalog);
     if (srv.ev_drain) event_free(srv.ev_drain);
     housekeeping_stop(&srv);
+    dispatcher_free(srv.alerts);
     if (srv.http)
         evhttp_free(srv.http);
     db_pool_free(srv.db);
@@ -205,5 +217,6 @@ out:
     free(srv.auth_cache);
     metrics_free(&srv.metrics);
     event_base_free(srv.base);
+    curl_global_cleanup();
     return status;
 }

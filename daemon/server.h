@@ -15,6 +15,7 @@
 #include "areas.h"
 
 typedef struct server server;
+typedef struct dispatcher dispatcher;
 
 struct server {
     struct event_base *base;
@@ -26,6 +27,7 @@ struct server {
     area_register *areas;         /* NULL until loaded from the database */
     unsigned long overlaps_detected;
     struct auth_cache *auth_cache; /* owned; see auth.h */
+    dispatcher *alerts;            /* the alert dispatcher (owned) */
     struct sweep *sweep;           /* the housekeeping pass under way, if any (owned) */
     int schema_version;           /* applied migrations seen, 0 until checked */
     metrics metrics;

@@ -47,6 +47,8 @@ const char SQL_CONSULTATION_UPDATE_CHECKED[] =
 const char SQL_OVERLAPS_UPSERT[] =
     "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS x(id uuid, a uuid, b uuid, score numeric,"
     "  level text, reasons jsonb, explanation text, same boolean)),"
+    " prev AS (SELECT p.id FROM overlap_pairs p JOIN x ON p.consultation_a = x.a AND p.consultation_b = x.b"
+    "  WHERE p.status = 'resolved'),"
     " up AS (INSERT INTO overlap_pairs AS o (id, consultation_a, consultation_b, score, level, reasons, explanation,"
     "  same_organisation) SELECT id, a, b, score, level, reasons, explanation, same FROM x"
     "  ON CONFLICT (consultation_a, consultation_b) DO UPDATE SET score = excluded.score, level = excluded.level,"
@@ -58,7 +60,12 @@ const char SQL_OVERLAPS_UPSERT[] =
     " gone AS (UPDATE overlap_pairs AS g SET status = 'resolved', version = g.version + 1, updated_at = now()"
     "  WHERE $3::boolean AND (g.consultation_a = $2::uuid OR g.consultation_b = $2::uuid)"
     "  AND g.status IN ('open', 'acknowledged')"
-    "  AND NOT EXISTS (SELECT 1 FROM x WHERE x.a = g.consultation_a AND x.b = g.consultation_b))"
+    "  AND NOT EXISTS (SELECT 1 FROM x WHERE x.a = g.consultation_a AND x.b = g.consultation_b) RETURNING g.id),"
+    /* the alert outbox, in the same transaction: new pairs, and status changes */
+    " ev AS (INSERT INTO alert_events (type, overlap_id)"
+    "  SELECT CASE WHEN up.fresh THEN 'overlap.detected' ELSE 'overlap.updated' END, (up.r).id FROM up"
+    "   WHERE up.fresh OR (up.r).id IN (SELECT id FROM prev)"
+    "  UNION ALL SELECT 'overlap.updated', id FROM gone)"
     " SELECT coalesce(json_agg(overlap_doc_for(up.r, consultation_summary_doc(c, g)) ORDER BY up.score DESC), '[]')::text,"
     "  count(*) FILTER (WHERE up.fresh)"
     " FROM up JOIN consultations c ON c.id = CASE WHEN (up.r).consultation_a = $2::uuid"
@@ -69,7 +76,9 @@ const char SQL_CONSULTATION_CANCEL[] =
     "WITH c AS (UPDATE consultations AS c SET status = 'cancelled', version = c.version + 1, updated_at = now()"
     " WHERE c.id = $1 AND c.version = $2 RETURNING c.id, c.version, consultation_json(c)::text AS doc),"
     " r AS (UPDATE overlap_pairs AS o SET status = 'resolved', version = o.version + 1, updated_at = now() FROM c"
-    "  WHERE (o.consultation_a = c.id OR o.consultation_b = c.id) AND o.status IN ('open', 'acknowledged')),"
+    "  WHERE (o.consultation_a = c.id OR o.consultation_b = c.id) AND o.status IN ('open', 'acknowledged')"
+    "  RETURNING o.id),"
+    " ev AS (INSERT INTO alert_events (type, overlap_id) SELECT 'overlap.updated', id FROM r),"
     " k AS (DELETE FROM consultation_keys k USING c WHERE k.consultation_id = c.id)"
     " SELECT version, doc, '[]' FROM c";
 

@@ -1,0 +1,36 @@
+/* alert_format.h - alert events as people read them: Slack messages and
+ * e-mail (pure).
+ *
+ * Input is the standard event body ({"type", "timestamp", "data"}) as the
+ * dispatcher sends it to webhooks. Every function returns a malloc'd string
+ * (the caller frees it) or NULL when memory runs out. Text taken from
+ * consultations never reaches a mail header unfolded: line breaks and other
+ * control characters become spaces, and non-ASCII subjects are RFC 2047
+ * encoded. */
+#ifndef CONSULTD_ALERT_FORMAT_H
+#define CONSULTD_ALERT_FORMAT_H
+
+#include <jansson.h>
+#include <time.h>
+
+typedef struct alert_context {
+    const char *link_base;      /* prefixed to /v1/... links ("" for bare paths) */
+    /* the name of an area code, or NULL when unknown */
+    const char *(*area_name)(void *ctx, const char *code);
+    void *ctx;
+} alert_context;
+
+/* One line: "Overlap: <title> / <title> in <area>", "Consultation fatigue: ...", ... */
+char *alert_subject(const json_t *event, const alert_context *c);
+
+/* The plain-text body: what, who, where, when, and links. */
+char *alert_text(const json_t *event, const alert_context *c);
+
+/* A Slack incoming-webhook body: {"text": ..., "blocks": [...]}. */
+char *alert_slack_body(const json_t *event, const alert_context *c);
+
+/* A whole RFC 5322 message (CRLF line ends) with the subject and the text. */
+char *alert_email_message(const json_t *event, const alert_context *c, const char *from, const char *to,
+                          time_t now, const char *message_id);
+
+#endif

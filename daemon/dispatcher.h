@@ -1,0 +1,31 @@
+/* dispatcher.h - the alert dispatcher: outbox to webhooks, Slack and e-mail.
+ *
+ * Runs on the daemon's event loop. Woken by LISTEN/NOTIFY on a connection of
+ * its own (re-LISTENed after every reconnect) and by a one-second poll, it
+ * takes one round trip on a pool connection to fan new events out and lease
+ * due deliveries (FOR UPDATE SKIP LOCKED; the lease is committed before any
+ * HTTP call, so several instances never send the same delivery in normal
+ * operation), sends them through http_client, and records each attempt. A
+ * daemon killed mid-delivery leaves a lease that runs out, and the delivery is
+ * sent again (at least once; same webhook-id). */
+#ifndef CONSULTD_DISPATCHER_H
+#define CONSULTD_DISPATCHER_H
+
+#include "server.h"
+
+#define ALERTS_POLL_MS 1000
+#define ALERTS_LEASE_MARGIN_S 30
+
+dispatcher *dispatcher_new(server *srv);
+void dispatcher_free(dispatcher *d);
+
+/* Look for work now (new events committed, or room for more deliveries). */
+void dispatcher_wake(dispatcher *d);
+
+/* Deliveries sent or being recorded: a graceful stop waits for these. */
+int dispatcher_busy(const dispatcher *d);
+
+/* Appends the alert metrics in exposition format. */
+void dispatcher_metrics(const dispatcher *d, char **buf, size_t *len, size_t *cap);
+
+#endif

@@ -1,0 +1,57 @@
+/* store_alerts.c - SQL for the alert outbox. */
+#include "store_alerts.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char SQL_ALERTS_FANOUT[] =
+    "WITH e AS (SELECT * FROM alert_events WHERE NOT fanned_out ORDER BY created_at"
+    "  LIMIT " STR(ALERTS_FANOUT_BATCH) " FOR UPDATE SKIP LOCKED),"
+    " done AS (UPDATE alert_events x SET fanned_out = true FROM e WHERE x.id = e.id),"
+    " v AS (SELECT e.id, e.type, e.subscription_id, o.level,"
+    "   coalesce(ca.area_scope || cb.area_scope,"
+    "            ARRAY(SELECT ancestor FROM area_ancestors WHERE code = e.area) || e.area) AS scope,"
+    "   coalesce(ca.areas || cb.areas, ARRAY[e.area]) AS areas,"
+    "   coalesce(ca.topics || cb.topics, '{}') AS topics,"
+    "   coalesce(ca.communities || cb.communities, ARRAY[e.community]) AS communities,"
+    "   json_build_object('type', e.type, 'timestamp', rfc3339(e.created_at), 'data',"
+    "     CASE WHEN o.id IS NULL THEN e.data ELSE json_build_object('overlap', overlap_json(o),"
+    "       'consultations', json_build_array(consultation_json(ca), consultation_json(cb))) END)::text AS payload"
+    "  FROM e LEFT JOIN overlap_pairs o ON o.id = e.overlap_id"
+    "  LEFT JOIN consultations ca ON ca.id = o.consultation_a"
+    "  LEFT JOIN consultations cb ON cb.id = o.consultation_b),"
+    " ins AS (INSERT INTO deliveries (event_id, subscription_id, payload)"
+    "  SELECT v.id, s.id, v.payload FROM v JOIN subscriptions s ON s.status = 'active'"
+    "   AND (v.subscription_id = s.id OR (v.subscription_id IS NULL AND v.type = ANY(s.events)"
+    "    AND subscription_matches(s, v.level, v.scope, v.areas, v.topics, v.communities)))"
+    "  ON CONFLICT (event_id, subscription_id) DO NOTHING RETURNING 1)"
+    " SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM ins)";
+
+const char SQL_ALERTS_CLAIM[] =
+    "UPDATE deliveries d SET lease_until = now() + make_interval(secs => $2::int), attempts = d.attempts + 1"
+    " FROM subscriptions s"
+    " WHERE d.id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now()"
+    "   AND (lease_until IS NULL OR lease_until < now()) ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+    " AND s.id = d.subscription_id"
+    " RETURNING d.id, d.event_id, d.attempts, d.payload, s.id, coalesce(s.url, ''), coalesce(s.email, ''),"
+    "  s.format, s.secret";
+
+const char SQL_ALERTS_RECORD[] =
+    "WITH d AS (UPDATE deliveries SET status = $2, lease_until = NULL,"
+    "   next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + make_interval(secs => $3::float8)"
+    "                     ELSE next_attempt_at END,"
+    "   delivered_at = CASE WHEN $2 = 'delivered' THEN now() END"
+    "  WHERE id = $1 RETURNING id, subscription_id, attempts, next_attempt_at, status),"
+    " a AS (INSERT INTO delivery_attempts (delivery_id, subscription_id, attempt, duration_ms, status_code, error,"
+    "   outcome, next_attempt_at)"
+    "  SELECT d.id, d.subscription_id, d.attempts, $4::int, $5::int, $6, $7,"
+    "   CASE WHEN d.status = 'pending' THEN d.next_attempt_at END FROM d),"
+    " g AS (UPDATE subscriptions s SET status = 'disabled', disabled_reason = $8, updated_at = now() FROM d"
+    "  WHERE $8::text IS NOT NULL AND s.id = d.subscription_id AND s.status = 'active' RETURNING s.id),"
+    " x AS (UPDATE deliveries y SET status = 'cancelled' FROM g"
+    "  WHERE y.subscription_id = g.id AND y.status = 'pending' AND y.id <> $1)"
+    " SELECT count(*) FROM d";
+
+const char SQL_ALERTS_DEPTH[] =
+    "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
+    " FROM deliveries WHERE status = 'pending'";
