@@ -49,14 +49,14 @@ static void put_areas(FILE *f, const json_t *arr, const alert_context *c)
     }
 }
 
-/* Closes the stream and hands over its text (NULL on failure). */
-static char *finish(FILE *f, char *buf, int failed)
+/* Closes the stream (which sets *buf) and hands over its text (NULL on failure). */
+static char *finish(FILE *f, char **buf, int failed)
 {
     if (fclose(f) != 0 || failed) {
-        free(buf);
+        free(*buf);
         return NULL;
     }
-    return buf;
+    return *buf;
 }
 
 char *alert_subject(const json_t *event, const alert_context *c)
@@ -89,7 +89,7 @@ char *alert_subject(const json_t *event, const alert_context *c)
     } else {
         fputs("consultd test alert", f);
     }
-    return finish(f, buf, 0);
+    return finish(f, &buf, 0);
 }
 
 static void put_consultation(FILE *f, int n, const json_t *k, const alert_context *c)
@@ -147,7 +147,7 @@ char *alert_text(const json_t *event, const alert_context *c)
     } else {
         fputs("This is a test alert from consultd: this subscription receives alerts.\n", f);
     }
-    return finish(f, buf, 0);
+    return finish(f, &buf, 0);
 }
 
 char *alert_slack_body(const json_t *event, const alert_context *c)
@@ -233,5 +233,5 @@ char *alert_email_message(const json_t *event, const alert_context *c, const cha
     put_crlf(f, text);
     free(subject);
     free(text);
-    return finish(f, buf, failed);
+    return finish(f, &buf, failed);
 }

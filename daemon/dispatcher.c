@@ -20,6 +20,7 @@ typedef struct job job;
 
 struct dispatcher {
     server *srv;
+    db_pool *db;                     /* its own connections: alerts never hold up API requests */
     db_pool *listener;
     http_client *http;
     struct event *poll;
@@ -103,7 +104,7 @@ static void record(job *j)
     dispatcher *d = j->d;
     d->sending--;
     d->recording++;
-    db_acquire(d->srv->db, on_record_conn, j);
+    db_acquire(d->db, on_record_conn, j);
 }
 
 static void on_sent(const http_result *r, void *arg)
@@ -171,7 +172,9 @@ static void send_one(dispatcher *d, const PGresult *res, int r)
             snprintf(message_id, sizeof message_id, "%s.%s@consultd", j->event_id, j->subscription_id);
             body = alert_email_message(event, &ctx, *cfg->smtp_from ? cfg->smtp_from : "consultd@localhost", email,
                                        time(NULL), message_id);
-            if (body)
+            if (!body)
+                snprintf(j->error, sizeof j->error, "could not render the e-mail (out of memory)");
+            else
                 started = http_client_mail(d->http, cfg->smtp_url,
                                            *cfg->smtp_from ? cfg->smtp_from : "consultd@localhost", email, body,
                                            on_sent, j);
@@ -182,7 +185,11 @@ static void send_one(dispatcher *d, const PGresult *res, int r)
         const char *send = body;
         long long ts = (long long)time(NULL);
         char h_id[64], h_ts[48], h_sig[WEBHOOK_SIGNATURE_MAX + 32], sig[WEBHOOK_SIGNATURE_MAX];
-        if (send && webhook_sign(secret, j->event_id, ts, send, strlen(send), sig, sizeof sig) == 0) {
+        if (!send)
+            snprintf(j->error, sizeof j->error, "could not render the %s body (out of memory)", format);
+        else if (webhook_sign(secret, j->event_id, ts, send, strlen(send), sig, sizeof sig) != 0)
+            snprintf(j->error, sizeof j->error, "the subscription's secret is not whsec_ + base64: cannot sign");
+        else {
             snprintf(h_id, sizeof h_id, "webhook-id: %s", j->event_id);
             snprintf(h_ts, sizeof h_ts, "webhook-timestamp: %lld", ts);
             snprintf(h_sig, sizeof h_sig, "webhook-signature: %s", sig);
@@ -273,7 +280,7 @@ void dispatcher_wake(dispatcher *d)
         return;
     d->cycling = true;
     http_client_configure(d->http, d->srv->cfg->alerts_timeout_s, d->srv->cfg->alerts_allow_private_targets);
-    db_acquire(d->srv->db, on_cycle_conn, d);
+    db_acquire(d->db, on_cycle_conn, d);
 }
 
 static void on_notify(bool notified, void *arg)
@@ -298,11 +305,14 @@ dispatcher *dispatcher_new(server *srv)
         return NULL;
     d->srv = srv;
     d->http = http_client_new(srv->base);
+    const config *cfg = srv->cfg;
+    d->db = db_pool_new(srv->base, cfg->database_url, ALERTS_DB_CONNECTIONS, ALERTS_DB_MAX_WAITING,
+                        cfg->database_statement_timeout_ms, cfg->database_connect_timeout_s);
     d->poll = event_new(srv->base, -1, EV_PERSIST, on_poll, d);
-    d->listener = db_listener_new(srv->base, srv->cfg->database_url, "consultd_alerts",
-                                  srv->cfg->database_connect_timeout_s, on_notify, d);
+    d->listener = db_listener_new(srv->base, cfg->database_url, "consultd_alerts", cfg->database_connect_timeout_s,
+                                  on_notify, d);
     struct timeval every = { ALERTS_POLL_MS / 1000, (ALERTS_POLL_MS % 1000) * 1000 };
-    if (!d->http || !d->poll || !d->listener || event_add(d->poll, &every) != 0) {
+    if (!d->http || !d->db || !d->poll || !d->listener || event_add(d->poll, &every) != 0) {
         dispatcher_free(d);
         return NULL;
     }
@@ -317,6 +327,7 @@ void dispatcher_free(dispatcher *d)
         event_free(d->poll);
     db_pool_free(d->listener);
     http_client_free(d->http); /* aborts the transfers without calling back */
+    db_pool_free(d->db);
     while (d->jobs)
         job_free(d->jobs);
     free(d);

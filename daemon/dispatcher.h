@@ -1,8 +1,9 @@
 /* dispatcher.h - the alert dispatcher: outbox to webhooks, Slack and e-mail.
  *
- * Runs on the daemon's event loop. Woken by LISTEN/NOTIFY on a connection of
- * its own (re-LISTENed after every reconnect) and by a one-second poll, it
- * takes one round trip on a pool connection to fan new events out and lease
+ * Runs on the daemon's event loop, with database connections of its own (so
+ * alerts never hold up API requests). Woken by LISTEN/NOTIFY on a connection
+ * of its own (re-LISTENed after every reconnect) and by a one-second poll, it
+ * takes one round trip to fan new events out and lease
  * due deliveries (FOR UPDATE SKIP LOCKED; the lease is committed before any
  * HTTP call, so several instances never send the same delivery in normal
  * operation), sends them through http_client, and records each attempt. A
@@ -14,7 +15,9 @@
 #include "server.h"
 
 #define ALERTS_POLL_MS 1000
-#define ALERTS_LEASE_MARGIN_S 30
+#define ALERTS_DB_CONNECTIONS 2       /* besides the listener; apart from the API's pool */
+#define ALERTS_DB_MAX_WAITING 100000  /* attempts waiting to be recorded: bounded by alerts.max_in_flight */
+#define ALERTS_LEASE_MARGIN_S 5   /* a lease outlives the longest attempt (alerts.timeout_s) by this */
 
 dispatcher *dispatcher_new(server *srv);
 void dispatcher_free(dispatcher *d);
