@@ -9,6 +9,7 @@
 
 #include "alert_format.h"
 #include "delivery_policy.h"
+#include "fatigue_watch.h"
 #include "http_client.h"
 #include "log.h"
 #include "store_alerts.h"
@@ -22,6 +23,7 @@ struct dispatcher {
     server *srv;
     db_pool *db;                     /* its own connections: alerts never hold up API requests */
     db_pool *listener;
+    fatigue_watch *fatigue;
     http_client *http;
     struct event *poll;
     bool cycling, again;
@@ -295,7 +297,9 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    dispatcher_wake(arg);
+    dispatcher *d = arg;
+    fatigue_watch_run(d->fatigue);
+    dispatcher_wake(d);
 }
 
 dispatcher *dispatcher_new(server *srv)
@@ -309,10 +313,11 @@ dispatcher *dispatcher_new(server *srv)
     d->db = db_pool_new(srv->base, cfg->database_url, ALERTS_DB_CONNECTIONS, ALERTS_DB_MAX_WAITING,
                         cfg->database_statement_timeout_ms, cfg->database_connect_timeout_s);
     d->poll = event_new(srv->base, -1, EV_PERSIST, on_poll, d);
+    d->fatigue = fatigue_watch_new(srv, d->db);
     d->listener = db_listener_new(srv->base, cfg->database_url, "consultd_alerts", cfg->database_connect_timeout_s,
                                   on_notify, d);
     struct timeval every = { ALERTS_POLL_MS / 1000, (ALERTS_POLL_MS % 1000) * 1000 };
-    if (!d->http || !d->db || !d->poll || !d->listener || event_add(d->poll, &every) != 0) {
+    if (!d->http || !d->db || !d->fatigue || !d->poll || !d->listener || event_add(d->poll, &every) != 0) {
         dispatcher_free(d);
         return NULL;
     }
@@ -328,6 +333,7 @@ void dispatcher_free(dispatcher *d)
     db_pool_free(d->listener);
     http_client_free(d->http); /* aborts the transfers without calling back */
     db_pool_free(d->db);
+    fatigue_watch_free(d->fatigue);
     while (d->jobs)
         job_free(d->jobs);
     free(d);
@@ -335,7 +341,7 @@ void dispatcher_free(dispatcher *d)
 
 int dispatcher_busy(const dispatcher *d)
 {
-    return d ? d->sending + d->recording : 0;
+    return d ? d->sending + d->recording + (fatigue_watch_busy(d->fatigue) ? 1 : 0) : 0;
 }
 
 void dispatcher_metrics(const dispatcher *d, char **buf, size_t *len, size_t *cap)

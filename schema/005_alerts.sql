@@ -128,3 +128,29 @@ CREATE FUNCTION subscription_json(s subscriptions) RETURNS json
         'disabled_reason', s.disabled_reason,
         'created_at', rfc3339(s.created_at),
         'updated_at', rfc3339(s.updated_at));
+
+-- Consultations whose asks changed and have not yet been checked for
+-- fatigue.exceeded. Filled by the trigger below in the transaction of the
+-- write, so a check is never lost; the fatigue watch claims rows with
+-- FOR UPDATE SKIP LOCKED and deletes each in the transaction that records
+-- its events. A consultation edited twice is queued twice and checked twice:
+-- fatigue_alerted keeps the events to one per bucket.
+CREATE TABLE fatigue_pending (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    consultation_id uuid NOT NULL REFERENCES consultations (id) ON DELETE CASCADE
+);
+
+CREATE FUNCTION fatigue_enqueue() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO fatigue_pending (consultation_id) VALUES (NEW.id);
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER consultations_fatigue_new AFTER INSERT ON consultations
+    FOR EACH ROW WHEN (NEW.status <> 'cancelled') EXECUTE FUNCTION fatigue_enqueue();
+CREATE TRIGGER consultations_fatigue_moved AFTER UPDATE ON consultations
+    FOR EACH ROW WHEN (NEW.status <> 'cancelled' AND
+        (OLD.areas, OLD.communities, OLD.fieldwork_start, OLD.fieldwork_end, OLD.status)
+        IS DISTINCT FROM (NEW.areas, NEW.communities, NEW.fieldwork_start, NEW.fieldwork_end, NEW.status))
+    EXECUTE FUNCTION fatigue_enqueue();

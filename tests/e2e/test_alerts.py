@@ -8,6 +8,7 @@ import time
 
 from harness import test, eq, check, problem, free_port
 from alerting import Alerts, Receiver, SmtpReceiver, verify, pair
+from common import body
 
 
 def attempts(d, token, sub_id):
@@ -53,6 +54,68 @@ def subscriptions_are_for_coordinators_and_show_the_secret_once(env):
         eq(d.request("DELETE", "/v1/subscriptions/" + s["id"], token=coord).status, 204)
         eq(d.request("GET", "/v1/subscriptions/" + s["id"], token=coord).status, 404)
     finally:
+        a.close()
+
+
+@test
+def fatigue_exceeded_is_raised_once_per_bucket(env):
+    a = Alerts(env)
+    rx = Receiver()
+    other = Receiver()
+    try:
+        d = a.daemon(CONSULTD_FATIGUE_MAX_ASKS="2")
+        _, coord = a.org("Fatigue Coordinators", "coordinator")
+        ward, elsewhere = a.wards(2, 300)
+        a.subscribe(d, coord, url=rx.url(), events=["fatigue.exceeded"], filters={"areas": [ward]})
+        a.subscribe(d, coord, url=other.url(), events=["fatigue.exceeded"],
+                    filters={"areas": [ward], "communities": ["young-people"]})
+        post = lambda n, area=ward: d.request("POST", "/v1/consultations", body(
+            title="Survey %d" % n, areas=[area], topics=["parks"], communities=["carers"], external_ref=None,
+            fieldwork={"start": "2036-05-01", "end": "2036-05-20"}), token=coord)
+        for n in (1, 2):
+            eq(post(n).status, 201)
+        far = post(9, elsewhere)
+        eq(far.status, 201)
+        time.sleep(2.5)
+        eq(rx.got, [], "two asks are within the limit of 2")
+        eq(post(3).status, 201)
+        check(rx.wait(1, 10), "the third ask raised fatigue.exceeded")
+        time.sleep(2.5)
+        evs = rx.events()
+        for e in evs:
+            eq((e["type"], e["data"]["area"], e["data"]["community"]), ("fatigue.exceeded", ward, "carers"))
+            eq((e["data"]["count"], e["data"]["max_asks"]), (3, 2))
+        months = [e["data"]["month"] for e in evs]
+        check("2036-05" in months, months)
+        eq(len(months), len(set(months)), "one event per bucket")
+        r = d.request("GET", "/v1/fatigue?area=%s&community=carers&from=2036-05-01&to=2036-05-31" % ward,
+                      token=coord)
+        eq([(b["month"], b["count"], b["exceeded"]) for b in r.json["items"]], [("2036-05", 3, True)],
+           "the alert agrees with GET /v1/fatigue")
+        eq(post(4).status, 201)
+        time.sleep(2.5)
+        eq(len(rx.got), len(evs), "a bucket already alerted is not alerted again")
+        # An edit counts too: two asks in the ward in 2036-09, then the far
+        # consultation moves into the ward and that month.
+        for n in (5, 6):
+            eq(d.request("POST", "/v1/consultations", body(
+                title="Autumn %d" % n, areas=[ward], topics=["parks"], communities=["carers"], external_ref=None,
+                fieldwork={"start": "2036-09-02", "end": "2036-09-10"}), token=coord).status, 201)
+        time.sleep(2.5)
+        eq(len(rx.got), len(evs), "two asks in September are within the limit")
+        r = d.request("PATCH", "/v1/consultations/" + far.json["id"],
+                      {"areas": [ward], "fieldwork": {"start": "2036-09-03", "end": "2036-09-12"}}, token=coord,
+                      headers={"If-Match": '"%d"' % far.json["version"]})
+        eq(r.status, 200, r.body)
+        check(rx.wait(len(evs) + 1, 10), "moving a consultation into a full month raised fatigue.exceeded")
+        time.sleep(2.5)
+        late = rx.events()[len(evs):]
+        check("2036-09" in [e["data"]["month"] for e in late], late)
+        eq({e["data"]["consultation"] for e in late}, {far.json["id"]}, "the edited consultation is named")
+        eq(other.got, [], "the community filter keeps carers' fatigue from a young-people subscription")
+    finally:
+        rx.close()
+        other.close()
         a.close()
 
 

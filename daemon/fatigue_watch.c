@@ -1,0 +1,261 @@
+/* fatigue_watch.c - fatigue.exceeded events from new consultations. */
+#include "fatigue_watch.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consultation.h"
+#include "fatigue.h"
+#include "log.h"
+#include "overlap.h"
+
+#define WATCH_MAX_MONTHS 24
+
+struct fatigue_watch {
+    server *srv;
+    db_pool *db;
+    bool running;
+    int done;                 /* consultations read in this run */
+    db_conn *conn;
+    json_t *doc;              /* the consultation being checked (overlap_side_json) */
+    overlap_side side;
+    size_t next_area;         /* index into side.areas */
+    json_t *exceeded;         /* buckets it pushed over the limit */
+    char id[40];              /* the consultation */
+    char queued[24];          /* its fatigue_pending row */
+};
+
+static void next_consultation(fatigue_watch *w);
+static void next_area(fatigue_watch *w);
+
+static void finish(fatigue_watch *w, const char *why)
+{
+    if (why)
+        log_warn("alerts: fatigue watch stopped: %s", why);
+    db_release(w->conn); /* rolls back anything left open */
+    w->conn = NULL;
+    overlap_side_clear(&w->side);
+    json_decref(w->doc);
+    w->doc = NULL;
+    json_decref(w->exceeded);
+    w->exceeded = NULL;
+    w->running = false;
+}
+
+static void on_committed(PGresult *res, void *arg)
+{
+    fatigue_watch *w = arg;
+    if (!db_ok(res)) {
+        finish(w, res ? PQresultErrorMessage(res) : "connection lost");
+        return;
+    }
+    if (++w->done < FATIGUE_WATCH_BATCH) {
+        next_consultation(w);
+        return;
+    }
+    finish(w, NULL);
+}
+
+static void on_recorded(PGresult *res, void *arg)
+{
+    fatigue_watch *w = arg;
+    if (!db_ok(res)) {
+        finish(w, res ? PQresultErrorMessage(res) : "connection lost");
+        return;
+    }
+    long raised = atol(PQgetvalue(res, 0, 0));
+    if (raised > 0)
+        log_info("alerts: consultation %s pushed %ld (area, community, month) buckets over the limit", w->id,
+                 raised);
+    db_query(w->conn, "COMMIT", 0, NULL, on_committed, w);
+}
+
+/* Every area counted: record the new exceeded buckets and move the cursor. */
+static void record(fatigue_watch *w)
+{
+    char *buckets = json_dumps(w->exceeded, JSON_COMPACT);
+    if (!buckets) {
+        finish(w, "out of memory");
+        return;
+    }
+    const char *p[] = { buckets, w->id, w->queued };
+    db_query(w->conn,
+             "WITH b AS (SELECT DISTINCT ON (area, community, month) * FROM json_to_recordset($1::json)"
+             "  AS b(area text, community text, month text, count integer, max_asks integer, window_days integer)),"
+             " n AS (INSERT INTO fatigue_alerted (area, community, month)"
+             "  SELECT area, community, (month || '-01')::date FROM b ON CONFLICT DO NOTHING"
+             "  RETURNING area, community, to_char(month, 'YYYY-MM') AS month),"
+             " e AS (INSERT INTO alert_events (type, data, area, community)"
+             "  SELECT 'fatigue.exceeded', json_build_object('area', b.area,"
+             "   'area_name', (SELECT name FROM areas WHERE code = b.area), 'community', b.community,"
+             "   'month', b.month, 'count', b.count, 'max_asks', b.max_asks, 'window_days', b.window_days,"
+             "   'consultation', $2::uuid), b.area, b.community"
+             "  FROM b JOIN n USING (area, community, month) RETURNING 1),"
+             " d AS (DELETE FROM fatigue_pending WHERE id = $3::bigint)"
+             " SELECT count(*) FROM e",
+             3, p, on_recorded, w);
+    free(buckets);
+}
+
+static void on_area_rows(PGresult *res, void *arg)
+{
+    fatigue_watch *w = arg;
+    if (!db_ok(res)) {
+        finish(w, res ? PQresultErrorMessage(res) : "connection lost");
+        return;
+    }
+    server *srv = w->srv;
+    const config *cfg = srv->cfg;
+    const char *area = json_string_value(json_array_get(w->side.areas, w->next_area));
+    int n = PQntuples(res);
+    overlap_side *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
+    size_t k = 0;
+    for (int i = 0; rows && i < n; i++) {
+        json_t *doc = json_loads(PQgetvalue(res, i, 0), 0, NULL);
+        if (doc && overlap_side_init(&rows[k], doc) == 0)
+            k++;
+        json_decref(doc);
+    }
+    const char *scope[64];
+    size_t ns = areas_scope(srv->areas, &area, 1, scope, 64);
+    int first = overlap_month(w->side.start);
+    int last = overlap_month(w->side.end + cfg->fatigue_window_days);
+    if (last - first + 1 > WATCH_MAX_MONTHS)
+        last = first + WATCH_MAX_MONTHS - 1;
+    fatigue_query q = { area, scope, ns, NULL, first, last - first + 1, cfg->fatigue_window_days,
+                        cfg->fatigue_max_asks, true };
+    json_t *found = json_array();
+    if (rows)
+        fatigue_buckets(rows, k, &q, srv->vocab, found);
+    size_t i;
+    json_t *b;
+    json_array_foreach(found, i, b) /* only the buckets this consultation counts in */
+        if (fatigue_asks(w->side.communities, json_string_value(json_object_get(b, "community")), srv->vocab))
+            json_array_append(w->exceeded, b);
+    json_decref(found);
+    for (size_t r = 0; r < k; r++)
+        overlap_side_clear(&rows[r]);
+    free(rows);
+    w->next_area++;
+    next_area(w);
+}
+
+static void next_area(fatigue_watch *w)
+{
+    server *srv = w->srv;
+    if (w->next_area >= json_array_size(w->side.areas) || !srv->areas || !srv->vocab) {
+        record(w);
+        return;
+    }
+    const char *area = json_string_value(json_array_get(w->side.areas, w->next_area));
+    const char *scope[64];
+    size_t ns = areas_scope(srv->areas, &area, 1, scope, 64);
+    strlist l = { (char **)scope, ns };
+    char *scope_lit = strlist_to_pg(&l);
+    char from[11], to[11];
+    overlap_iso_date(w->side.start - srv->cfg->fatigue_window_days - 31, from);
+    overlap_iso_date(w->side.end + srv->cfg->fatigue_window_days + 31, to);
+    if (!scope_lit) {
+        finish(w, "out of memory");
+        return;
+    }
+    const char *p[] = { area, scope_lit, from, to };
+    db_query(w->conn,
+             "SELECT overlap_side_json(c)::text FROM consultations c WHERE c.status <> 'cancelled'"
+             " AND (c.area_scope @> ARRAY[$1::text] OR c.areas && $2::text[])"
+             " AND c.fieldwork_end >= $3::date AND c.fieldwork_start <= $4::date LIMIT 20000",
+             4, p, on_area_rows, w);
+    free(scope_lit);
+}
+
+static void on_next(PGresult *const *res, int n, void *arg)
+{
+    fatigue_watch *w = arg;
+    bool lost;
+    const PGresult *bad = db_pipeline_failure(res, n, &lost);
+    if (bad || lost) {
+        finish(w, lost ? "connection lost" : PQresultErrorMessage(bad));
+        return;
+    }
+    if (PQntuples(res[1]) == 0) { /* nothing queued, or other instances hold the rest */
+        finish(w, NULL);
+        return;
+    }
+    snprintf(w->queued, sizeof w->queued, "%s", PQgetvalue(res[1], 0, 0));
+    snprintf(w->id, sizeof w->id, "%s", PQgetvalue(res[1], 0, 1));
+    overlap_side_clear(&w->side);
+    json_decref(w->doc);
+    w->doc = json_loads(PQgetvalue(res[1], 0, 2), 0, NULL);
+    json_decref(w->exceeded);
+    w->exceeded = json_array();
+    if (!w->doc || !w->exceeded || overlap_side_init(&w->side, w->doc) != 0) {
+        finish(w, "could not read a consultation");
+        return;
+    }
+    w->next_area = 0;
+    if (strcmp(PQgetvalue(res[1], 0, 3), "cancelled") == 0) { /* asks no one: only dequeue it */
+        record(w);
+        return;
+    }
+    next_area(w);
+}
+
+/* [BEGIN, claim the oldest queued check and read its consultation] in one round trip. */
+static void next_consultation(fatigue_watch *w)
+{
+    static const db_call calls[] = {
+        { "BEGIN", 0, NULL, NULL },
+        { "WITH q AS (SELECT id, consultation_id FROM fatigue_pending ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+          " SELECT q.id, c.id, overlap_side_json(c)::text, c.status"
+          " FROM q JOIN consultations c ON c.id = q.consultation_id",
+          0, NULL, "fatigue_claim" },
+    };
+    db_pipeline(w->conn, calls, 2, on_next, w);
+}
+
+static void on_conn(db_conn *conn, void *arg)
+{
+    fatigue_watch *w = arg;
+    if (!conn) {
+        w->running = false;
+        return;
+    }
+    w->conn = conn;
+    next_consultation(w);
+}
+
+fatigue_watch *fatigue_watch_new(server *srv, db_pool *db)
+{
+    fatigue_watch *w = calloc(1, sizeof *w);
+    if (w) {
+        w->srv = srv;
+        w->db = db;
+    }
+    return w;
+}
+
+void fatigue_watch_free(fatigue_watch *w)
+{
+    if (!w)
+        return;
+    overlap_side_clear(&w->side);
+    json_decref(w->doc);
+    json_decref(w->exceeded);
+    free(w);
+}
+
+void fatigue_watch_run(fatigue_watch *w)
+{
+    if (w->running || !w->srv->areas || !w->srv->vocab || w->srv->stopping)
+        return;
+    w->running = true;
+    w->done = 0;
+    db_acquire(w->db, on_conn, w);
+}
+
+bool fatigue_watch_busy(const fatigue_watch *w)
+{
+    return w && w->running;
+}

@@ -1,0 +1,29 @@
+/* fatigue_watch.h - raises fatigue.exceeded alert events.
+ *
+ * Every write that changes who a consultation asks, where or when queues it in
+ * fatigue_pending (a trigger, in the write's transaction). The watch claims the
+ * oldest queued row with FOR UPDATE SKIP LOCKED (so instances share the queue),
+ * counts, as GET /v1/fatigue does (fatigue.c), every (area, community, month)
+ * bucket the consultation adds to, and in one transaction records the buckets
+ * over fatigue.max_asks in fatigue_alerted (once each, ever), writes a
+ * fatigue.exceeded event for each newly recorded one, and deletes the queue
+ * row. A crash mid-check leaves the row queued for the next run. */
+#ifndef CONSULTD_FATIGUE_WATCH_H
+#define CONSULTD_FATIGUE_WATCH_H
+
+#include "server.h"
+
+#define FATIGUE_WATCH_BATCH 100     /* consultations read per run (one run a second) */
+
+typedef struct fatigue_watch fatigue_watch;
+
+fatigue_watch *fatigue_watch_new(server *srv, db_pool *db);
+void fatigue_watch_free(fatigue_watch *w);
+
+/* Starts a run unless one is under way. */
+void fatigue_watch_run(fatigue_watch *w);
+
+/* true while a run holds a connection. */
+bool fatigue_watch_busy(const fatigue_watch *w);
+
+#endif
