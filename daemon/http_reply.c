@@ -28,6 +28,14 @@ void reply_header(request *rq, const char *name, const char *value)
     evhttp_add_header(evhttp_request_get_output_headers(rq->req), name, value);
 }
 
+/* The reply has been written to the socket: only now may a stopping daemon exit. */
+static void on_reply_sent(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    server *srv = arg;
+    srv->unsent--;
+}
+
 static void finish(request *rq, int status, const char *content_type, struct evbuffer *body)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(rq->req);
@@ -35,6 +43,11 @@ static void finish(request *rq, int status, const char *content_type, struct evb
     evhttp_add_header(h, "X-Request-Id", rq->request_id);
     if (!evhttp_find_header(h, "Cache-Control"))
         evhttp_add_header(h, "Cache-Control", "no-store");
+    /* A request whose client has gone has no connection and is freed unsent. */
+    if (evhttp_request_get_connection(rq->req)) {
+        rq->srv->unsent++;
+        evhttp_request_set_on_complete_cb(rq->req, on_reply_sent, rq->srv);
+    }
     evhttp_send_reply(rq->req, status, NULL, body);
 
     struct timespec now;

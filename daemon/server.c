@@ -35,7 +35,7 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
     (void)what;
     server *srv = arg;
     static const struct timeval tick = { 0, 50000 };
-    if (srv->inflight == 0 && dispatcher_busy(srv->alerts) == 0) {
+    if (srv->inflight == 0 && srv->unsent <= 0 && dispatcher_busy(srv->alerts) == 0) {
         log_info("stopped: all requests answered and alert deliveries recorded");
         event_base_loopexit(srv->base, NULL);
         return;

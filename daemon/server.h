@@ -36,6 +36,7 @@ struct server {
     struct timespec catalog_checked;  /* CLOCK_MONOTONIC of the last complete check */
     bool stopping;
     int inflight;                 /* requests accepted and not yet answered */
+    int unsent;                   /* answers queued but not yet written to their sockets */
 };
 
 /* Runs the daemon until SIGTERM/SIGINT. Returns the process exit status. */
