@@ -45,7 +45,9 @@ def openapi_document_covers_every_route(env):
             "/v1/vocabularies/{name}": ["get"], "/v1/areas/{code}": ["get"],
             "/v1/consultations/{id}/overlaps": ["get"], "/v1/consultations/{id}/preflight": ["get"],
             "/v1/consultations/{id}/outreach": ["post"], "/v1/overlaps": ["get"],
-            "/v1/overlaps/{id}": ["get", "patch"], "/v1/fatigue": ["get"]}
+            "/v1/overlaps/{id}": ["get", "patch"], "/v1/fatigue": ["get"],
+            "/v1/subscriptions": ["get", "post"], "/v1/subscriptions/{id}": ["get", "delete"],
+            "/v1/subscriptions/{id}/deliveries": ["get"], "/v1/subscriptions/{id}/test": ["post"]}
     for path, methods in want.items():
         check(path in paths, "OpenAPI has " + path)
         for m in methods:
