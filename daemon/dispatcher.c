@@ -16,6 +16,7 @@
 #include "webhook_sign.h"
 
 #define DEPTH_EVERY_MS 1000
+#define RECORD_BATCH 500                 /* finished attempts recorded in one statement */
 
 typedef struct job job;
 
@@ -29,6 +30,10 @@ struct dispatcher {
     bool cycling, again;
     db_conn *conn;                   /* held for the claim round trip */
     job *jobs;                       /* every delivery being sent or recorded (owned) */
+    job *finished, **finished_tail;  /* sent, waiting to be recorded (a queue through job.queued) */
+    job *batch;                      /* being recorded now (through job.queued) */
+    db_conn *record_conn;            /* held while the batch is recorded */
+    bool record_busy;
     int asked;                       /* deliveries asked for in that claim */
     int sending, recording;
     unsigned long results[4];        /* by delivery_outcome */
@@ -44,7 +49,7 @@ struct job {
     http_result result;
     char error[512];
     delivery_decision decision;
-    db_conn *conn;                   /* held while the attempt is recorded */
+    job *queued;                     /* next in the finished queue or the batch */
     job *prev, *next;
 };
 
@@ -68,45 +73,117 @@ static const char *area_name(void *ctx, const char *code)
     return a ? a->name : NULL;
 }
 
-static void on_recorded(PGresult *res, void *arg)
+static void record_start(dispatcher *d);
+
+static void on_recorded(PGresult *const *res, int n, void *arg)
 {
-    job *j = arg;
-    dispatcher *d = j->d;
-    db_release(j->conn);
-    if (!db_ok(res))
-        log_warn("alerts: could not record delivery %s (it is sent again when its lease runs out): %s", j->id,
-                 res ? PQresultErrorMessage(res) : "connection lost");
-    job_free(j);
-    d->recording--;
+    dispatcher *d = arg;
+    db_release(d->record_conn);
+    d->record_conn = NULL;
+    bool lost = false;
+    const PGresult *bad = res ? db_pipeline_failure(res, n, &lost) : NULL;
+    int count = 0;
+    for (job *j = d->batch; j; j = j->queued)
+        count++;
+    if (!res || bad || lost)
+        log_warn("alerts: could not record %d delivery attempts (they are sent again when their leases run out): %s",
+                 count, bad ? PQresultErrorMessage(bad) : "connection lost");
+    while (d->batch) {
+        job *j = d->batch;
+        d->batch = j->queued;
+        job_free(j);
+    }
+    d->recording -= count;
+    d->record_busy = false;
+    if (d->finished)
+        record_start(d);
     dispatcher_wake(d);
+}
+
+/* One record of the batch for SQL_ALERTS_RECORD (and SQL_ALERTS_DISABLE). */
+static int batch_add(json_t *records, json_t *disable, const job *j)
+{
+    static const char *const status_of[] = { "delivered", "pending", "failed", "failed" };
+    json_t *r = json_pack("{s:s, s:s, s:f, s:I, s:o, s:o, s:s}", "id", j->id, "status",
+                          status_of[j->decision.outcome], "delay", j->decision.delay_s, "duration_ms",
+                          (json_int_t)j->result.duration_ms, "code",
+                          j->result.status ? json_integer(j->result.status) : json_null(), "error",
+                          j->error[0] ? json_string(j->error) : json_null(), "outcome",
+                          delivery_outcome_name(j->decision.outcome));
+    if (json_array_append_new(records, r) != 0)
+        return -1;
+    if (j->decision.outcome == DELIVERY_DISABLED &&
+        json_array_append_new(disable, json_pack("{s:s, s:s}", "subscription", j->subscription_id, "reason",
+                                                 "the receiver answered 410 Gone")) != 0)
+        return -1;
+    return 0;
 }
 
 static void on_record_conn(db_conn *conn, void *arg)
 {
-    job *j = arg;
+    dispatcher *d = arg;
+    /* take up to RECORD_BATCH finished attempts */
+    int taken = 0;
+    job **tail = &d->batch;
+    while (d->finished && taken < RECORD_BATCH) {
+        job *j = d->finished;
+        d->finished = j->queued;
+        j->queued = NULL;
+        *tail = j;
+        tail = &j->queued;
+        taken++;
+    }
+    if (!d->finished)
+        d->finished_tail = &d->finished;
+    d->record_conn = conn;
     if (!conn) {
-        on_recorded(NULL, j); /* releasing NULL is a no-op */
+        on_recorded(NULL, 0, d);
         return;
     }
-    static const char *const status_of[] = { "delivered", "pending", "failed", "failed" };
-    char delay[32], duration[32], code[16];
-    snprintf(delay, sizeof delay, "%.3f", j->decision.delay_s);
-    snprintf(duration, sizeof duration, "%ld", j->result.duration_ms);
-    snprintf(code, sizeof code, "%d", j->result.status);
-    const char *reason = j->decision.outcome == DELIVERY_DISABLED ? "the receiver answered 410 Gone" : NULL;
-    const char *p[] = { j->id, status_of[j->decision.outcome], delay, duration,
-                        j->result.status ? code : NULL, j->error[0] ? j->error : NULL,
-                        delivery_outcome_name(j->decision.outcome), reason };
-    j->conn = conn;
-    db_query(conn, SQL_ALERTS_RECORD, 8, p, on_recorded, j);
+    json_t *records = json_array(), *disable = json_array();
+    bool ok = records && disable;
+    for (job *j = d->batch; ok && j; j = j->queued)
+        ok = batch_add(records, disable, j) == 0;
+    char *p1 = ok ? json_dumps(records, JSON_COMPACT) : NULL;
+    char *p2 = ok ? json_dumps(disable, JSON_COMPACT) : NULL;
+    json_decref(records);
+    json_decref(disable);
+    if (!p1 || !p2) {
+        free(p1);
+        free(p2);
+        log_warn("alerts: out of memory recording delivery attempts");
+        on_recorded(NULL, 0, d);
+        return;
+    }
+    const char *rp[] = { p1 }, *dp[] = { p2 };
+    const db_call calls[] = {
+        { "BEGIN", 0, NULL, NULL },
+        { SQL_ALERTS_RECORD, 1, rp, "alerts_record" },
+        { SQL_ALERTS_DISABLE, 1, dp, "alerts_disable" },
+        { "COMMIT", 0, NULL, NULL },
+    };
+    db_pipeline(conn, calls, 4, on_recorded, d);
+    free(p1);
+    free(p2);
 }
 
+static void record_start(dispatcher *d)
+{
+    d->record_busy = true;
+    db_acquire(d->db, on_record_conn, d);
+}
+
+/* The attempt is over: queue it to be recorded with others that finish meanwhile. */
 static void record(job *j)
 {
     dispatcher *d = j->d;
     d->sending--;
     d->recording++;
-    db_acquire(d->db, on_record_conn, j);
+    j->queued = NULL;
+    *d->finished_tail = j;
+    d->finished_tail = &j->queued;
+    if (!d->record_busy)
+        record_start(d);
 }
 
 static void on_sent(const http_result *r, void *arg)
@@ -228,13 +305,14 @@ static void on_claimed(PGresult *const *res, int n, void *arg)
         cycle_done(d);
         return;
     }
-    long events = atol(PQgetvalue(res[0], 0, 0));
-    int claimed = n > 1 ? PQntuples(res[1]) : 0;
+    /* res: BEGIN, fan-out, [claim, [depth]], COMMIT */
+    long events = atol(PQgetvalue(res[1], 0, 0));
+    int claimed = n > 3 ? PQntuples(res[2]) : 0;
     for (int r = 0; r < claimed; r++)
-        send_one(d, res[1], r);
-    if (n > 2) {
-        d->depth = atol(PQgetvalue(res[2], 0, 0));
-        d->oldest_s = atof(PQgetvalue(res[2], 0, 1));
+        send_one(d, res[2], r);
+    if (n > 4) {
+        d->depth = atol(PQgetvalue(res[3], 0, 0));
+        d->oldest_s = atof(PQgetvalue(res[3], 0, 1));
     }
     /* a full batch means there may be more */
     if (events >= ALERTS_FANOUT_BATCH || (d->asked > 0 && claimed == d->asked))
@@ -255,19 +333,24 @@ static void on_cycle_conn(db_conn *conn, void *arg)
     snprintf(room, sizeof room, "%d", free_slots > 0 ? free_slots : 0);
     snprintf(lease, sizeof lease, "%d", cfg->alerts_timeout_s + ALERTS_LEASE_MARGIN_S);
     const char *claim_p[] = { room, lease };
-    db_call calls[3];
+    /* One transaction, one commit: new events become deliveries and the due
+     * ones (these among them) are leased before any is sent. */
+    db_call calls[5];
     int n = 0;
+    calls[n++] = (db_call){ "BEGIN", 0, NULL, NULL };
     calls[n++] = (db_call){ SQL_ALERTS_FANOUT, 0, NULL, "alerts_fanout" };
-    if (free_slots > 0 && !d->srv->stopping)
+    bool claim = free_slots > 0 && !d->srv->stopping;
+    if (claim)
         calls[n++] = (db_call){ SQL_ALERTS_CLAIM, 2, claim_p, "alerts_claim" };
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     long since = (now.tv_sec - d->depth_at.tv_sec) * 1000 + (now.tv_nsec - d->depth_at.tv_nsec) / 1000000;
-    if (n == 2 && since >= DEPTH_EVERY_MS) {
+    if (claim && since >= DEPTH_EVERY_MS) {
         d->depth_at = now;
         calls[n++] = (db_call){ SQL_ALERTS_DEPTH, 0, NULL, "alerts_depth" };
     }
-    d->asked = n > 1 ? free_slots : 0;
+    calls[n++] = (db_call){ "COMMIT", 0, NULL, NULL };
+    d->asked = claim ? free_slots : 0;
     d->conn = conn;
     db_pipeline(conn, calls, n, on_claimed, d);
 }
@@ -308,6 +391,7 @@ dispatcher *dispatcher_new(server *srv)
     if (!d)
         return NULL;
     d->srv = srv;
+    d->finished_tail = &d->finished;
     d->http = http_client_new(srv->base);
     const config *cfg = srv->cfg;
     d->db = db_pool_new(srv->base, cfg->database_url, ALERTS_DB_CONNECTIONS, ALERTS_DB_MAX_WAITING,

@@ -16,7 +16,7 @@
 
 #define ALERTS_POLL_MS 1000
 #define ALERTS_DB_CONNECTIONS 2       /* besides the listener; apart from the API's pool */
-#define ALERTS_DB_MAX_WAITING 100000  /* attempts waiting to be recorded: bounded by alerts.max_in_flight */
+#define ALERTS_DB_MAX_WAITING 8       /* the claim cycle, the recorder and the fatigue watch ask one each */
 #define ALERTS_LEASE_MARGIN_S 5   /* a lease outlives the longest attempt (alerts.timeout_s) by this */
 
 dispatcher *dispatcher_new(server *srv);

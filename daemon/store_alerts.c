@@ -37,20 +37,24 @@ const char SQL_ALERTS_CLAIM[] =
     "  s.format, s.secret";
 
 const char SQL_ALERTS_RECORD[] =
-    "WITH d AS (UPDATE deliveries SET status = $2, lease_until = NULL,"
-    "   next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + make_interval(secs => $3::float8)"
-    "                     ELSE next_attempt_at END,"
-    "   delivered_at = CASE WHEN $2 = 'delivered' THEN now() END"
-    "  WHERE id = $1 RETURNING id, subscription_id, attempts, next_attempt_at, status),"
+    "WITH r AS (SELECT * FROM json_to_recordset($1::json) AS r(id uuid, status text, delay float8,"
+    "   duration_ms int, code int, error text, outcome text)),"
+    " d AS (UPDATE deliveries y SET status = r.status, lease_until = NULL,"
+    "   next_attempt_at = CASE WHEN r.status = 'pending' THEN now() + make_interval(secs => r.delay)"
+    "                     ELSE y.next_attempt_at END,"
+    "   delivered_at = CASE WHEN r.status = 'delivered' THEN now() END"
+    "  FROM r WHERE y.id = r.id RETURNING y.id, y.subscription_id, y.attempts, y.next_attempt_at, y.status),"
     " a AS (INSERT INTO delivery_attempts (delivery_id, subscription_id, attempt, duration_ms, status_code, error,"
     "   outcome, next_attempt_at)"
-    "  SELECT d.id, d.subscription_id, d.attempts, $4::int, $5::int, $6, $7,"
-    "   CASE WHEN d.status = 'pending' THEN d.next_attempt_at END FROM d),"
-    " g AS (UPDATE subscriptions s SET status = 'disabled', disabled_reason = $8, updated_at = now() FROM d"
-    "  WHERE $8::text IS NOT NULL AND s.id = d.subscription_id AND s.status = 'active' RETURNING s.id),"
-    " x AS (UPDATE deliveries y SET status = 'cancelled' FROM g"
-    "  WHERE y.subscription_id = g.id AND y.status = 'pending' AND y.id <> $1)"
+    "  SELECT d.id, d.subscription_id, d.attempts, r.duration_ms, r.code, r.error, r.outcome,"
+    "   CASE WHEN d.status = 'pending' THEN d.next_attempt_at END FROM d JOIN r USING (id))"
     " SELECT count(*) FROM d";
+
+const char SQL_ALERTS_DISABLE[] =
+    "WITH g AS (UPDATE subscriptions s SET status = 'disabled', disabled_reason = r.reason, updated_at = now()"
+    "  FROM json_to_recordset($1::json) AS r(subscription uuid, reason text)"
+    "  WHERE s.id = r.subscription AND s.status = 'active' RETURNING s.id)"
+    " UPDATE deliveries y SET status = 'cancelled' FROM g WHERE y.subscription_id = g.id AND y.status = 'pending'";
 
 const char SQL_ALERTS_DEPTH[] =
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"

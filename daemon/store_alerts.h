@@ -10,9 +10,14 @@ extern const char SQL_ALERTS_FANOUT[];
 /* $1 how many, $2 lease seconds. Leases due deliveries; returns (id, event_id,
  * attempts, payload, subscription id, url, email, format, secret). */
 extern const char SQL_ALERTS_CLAIM[];
-/* $1 delivery, $2 new status, $3 seconds to the next attempt, $4 duration ms,
- * $5 HTTP status, $6 error, $7 outcome, $8 reason to disable the subscription. */
+/* $1 a JSON array of finished attempts {id (delivery), status (its new
+ * status), delay (seconds to the next attempt), duration_ms, code (HTTP status
+ * or null), error (or null), outcome}: updates each delivery and adds its
+ * attempt. Returns (deliveries updated). */
 extern const char SQL_ALERTS_RECORD[];
+/* $1 a JSON array {subscription, reason}: disables each and cancels its
+ * pending deliveries (run after SQL_ALERTS_RECORD, in its transaction). */
+extern const char SQL_ALERTS_DISABLE[];
 /* (pending deliveries, age in seconds of the oldest) */
 extern const char SQL_ALERTS_DEPTH[];
 
