@@ -101,3 +101,46 @@ void fatigue_buckets(const overlap_side *rows, size_t nrows, const fatigue_query
     }
     json_decref(seen);
 }
+
+/* code, its parent and its descendants, onto out (unique). */
+static void add_family(const vocab *v, const char *code, json_t *out)
+{
+    json_t *fam = json_array();
+    if (!fam)
+        return;
+    vocab_expand(v, VOCAB_COMMUNITIES, code, fam);
+    const char *p = parent_of(v, code);
+    if (p)
+        json_array_append_new(fam, json_string(p));
+    size_t i;
+    json_t *e;
+    json_array_foreach(fam, i, e)
+        if (!in_list(out, json_string_value(e)))
+            json_array_append(out, e);
+    json_decref(fam);
+}
+
+bool fatigue_row_communities(const json_t *communities, const vocab *v, json_t *out)
+{
+    json_t *buckets = json_array();
+    if (!buckets || !v)
+        goto any;
+    size_t i;
+    const json_t *c;
+    json_array_foreach(communities, i, c) {
+        const char *code = json_string_value(c);
+        if (!code || strcmp(code, "general-public") == 0)
+            goto any; /* it asks everyone: every bucket in the area counts */
+        add_family(v, code, buckets);
+    }
+    json_t *b;
+    json_array_foreach(buckets, i, b)
+        add_family(v, json_string_value(b), out);
+    if (!in_list(out, "general-public"))
+        json_array_append_new(out, json_string("general-public"));
+    json_decref(buckets);
+    return true;
+any:
+    json_decref(buckets);
+    return false;
+}

@@ -33,4 +33,11 @@ void fatigue_buckets(const overlap_side *rows, size_t nrows, const fatigue_query
 /* Whether a consultation with these communities asks community c. */
 bool fatigue_asks(const json_t *communities, const char *c, const vocab *v);
 
+/* The communities a consultation's rows must ask (one of) to count in any
+ * bucket a consultation with these communities adds to: each bucket it asks
+ * (its communities, their parents and children) with that bucket's own
+ * family, and general-public. Appended to out; false (out untouched) when it
+ * asks general-public, so every row counts. A pre-filter for the caller. */
+bool fatigue_row_communities(const json_t *communities, const vocab *v, json_t *out);
+
 #endif

@@ -25,6 +25,7 @@ struct fatigue_watch {
     json_t *exceeded;         /* buckets it pushed over the limit */
     char id[40];              /* the consultation */
     char queued[24];          /* its fatigue_pending row */
+    char *rows_filter;        /* communities rows must ask to count (a text[] literal), or NULL: any */
 };
 
 static void next_consultation(fatigue_watch *w);
@@ -41,6 +42,8 @@ static void finish(fatigue_watch *w, const char *why)
     w->doc = NULL;
     json_decref(w->exceeded);
     w->exceeded = NULL;
+    free(w->rows_filter);
+    w->rows_filter = NULL;
     w->running = false;
 }
 
@@ -161,12 +164,13 @@ static void next_area(fatigue_watch *w)
         finish(w, "out of memory");
         return;
     }
-    const char *p[] = { area, scope_lit, from, to };
+    const char *p[] = { area, scope_lit, from, to, w->rows_filter };
     db_query(w->conn,
              "SELECT overlap_side_json(c)::text FROM consultations c WHERE c.status <> 'cancelled'"
              " AND (c.area_scope @> ARRAY[$1::text] OR c.areas && $2::text[])"
-             " AND c.fieldwork_end >= $3::date AND c.fieldwork_start <= $4::date LIMIT 20000",
-             4, p, on_area_rows, w);
+             " AND c.fieldwork_end >= $3::date AND c.fieldwork_start <= $4::date"
+             " AND ($5::text[] IS NULL OR c.communities && $5::text[]) LIMIT 20000",
+             5, p, on_area_rows, w);
     free(scope_lit);
 }
 
@@ -195,6 +199,24 @@ static void on_next(PGresult *const *res, int n, void *arg)
         return;
     }
     w->next_area = 0;
+    free(w->rows_filter);
+    w->rows_filter = NULL;
+    json_t *related = json_array();
+    if (related && fatigue_row_communities(w->side.communities, w->srv->vocab, related)) {
+        size_t count = json_array_size(related);
+        char **codes = calloc(count ? count : 1, sizeof *codes);
+        for (size_t i = 0; codes && i < count; i++)
+            codes[i] = (char *)json_string_value(json_array_get(related, i));
+        strlist l = { codes, count };
+        w->rows_filter = codes ? strlist_to_pg(&l) : NULL;
+        free(codes);
+        if (!w->rows_filter) {
+            json_decref(related);
+            finish(w, "out of memory");
+            return;
+        }
+    }
+    json_decref(related);
     if (strcmp(PQgetvalue(res[1], 0, 3), "cancelled") == 0) { /* asks no one: only dequeue it */
         record(w);
         return;
@@ -243,6 +265,7 @@ void fatigue_watch_free(fatigue_watch *w)
     overlap_side_clear(&w->side);
     json_decref(w->doc);
     json_decref(w->exceeded);
+    free(w->rows_filter);
     free(w);
 }
 

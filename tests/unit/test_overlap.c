@@ -298,6 +298,86 @@ static void fatigue_counting(void **state)
         overlap_side_clear(&rows[i]);
 }
 
+static bool in_array(const json_t *a, const char *s)
+{
+    size_t i;
+    const json_t *e;
+    json_array_foreach(a, i, e) if (strcmp(json_string_value(e), s) == 0) return true;
+    return false;
+}
+
+/* The fatigue watch reads only rows asking one of fatigue_row_communities():
+ * the buckets a consultation adds to must count the same with that filter. */
+static void fatigue_row_filter_keeps_every_row_that_counts(void **state)
+{
+    (void)state;
+    json_t *f = json_array();
+    json_t *s = json_pack("[s]", "young-carers");
+    assert_true(fatigue_row_communities(s, v, f));
+    assert_true(in_array(f, "young-carers") && in_array(f, "carers") && in_array(f, "general-public"));
+    assert_false(in_array(f, "students") || in_array(f, "older-people"));
+    json_t *gp = json_pack("[s, s]", "students", "general-public");
+    json_t *g = json_array();
+    assert_false(fatigue_row_communities(gp, v, g));
+    assert_int_equal(json_array_size(g), 0);
+
+    overlap_side rows[5];
+    side(&rows[0], "a", "o", "x", "E05000128", NULL, "carers", "2027-03-01", "2027-03-10", "consult");
+    side(&rows[1], "b", "o", "x", "E09000007", NULL, "young-carers", "2027-01-01", "2027-01-10", "consult");
+    side(&rows[2], "c", "o", "x", "E05000128", NULL, "students", "2027-03-01", "2027-03-10", "consult");
+    side(&rows[3], "d", "o", "x", "E05000128", NULL, "general-public", "2027-02-20", "2027-03-10", "consult");
+    side(&rows[4], "e", "o", "x", "E05000128", NULL, "older-people", "2027-03-01", "2027-03-10", "consult");
+    overlap_side kept[5];
+    size_t nk = 0;
+    for (size_t i = 0; i < 5; i++) {
+        size_t j;
+        const json_t *c;
+        bool any = false;
+        json_array_foreach(rows[i].communities, j, c) any = any || in_array(f, json_string_value(c));
+        if (any)
+            kept[nk++] = rows[i];
+    }
+    assert_int_equal(nk, 3); /* students and older-people are left out */
+    const char *ward = "E05000128";
+    const char *scope[8];
+    size_t ns = areas_scope(reg, &ward, 1, scope, 8);
+    long d;
+    date_parse("2027-01-01", &d);
+    fatigue_query q = { ward, scope, ns, NULL, overlap_month(d), 4, 90, 1, false };
+    json_t *all = json_array(), *some = json_array();
+    fatigue_buckets(rows, 5, &q, v, all);
+    fatigue_buckets(kept, nk, &q, v, some);
+    size_t i, checked = 0;
+    json_t *b;
+    json_array_foreach(all, i, b) {
+        const char *community = json_string_value(json_object_get(b, "community"));
+        if (!fatigue_asks(s, community, v))
+            continue; /* not a bucket young-carers adds to */
+        bool found = false;
+        size_t k;
+        json_t *o;
+        json_array_foreach(some, k, o) {
+            if (strcmp(json_string_value(json_object_get(o, "community")), community) == 0 &&
+                json_equal(json_object_get(o, "month"), json_object_get(b, "month"))) {
+                assert_int_equal(json_integer_value(json_object_get(o, "count")),
+                                 json_integer_value(json_object_get(b, "count")));
+                found = true;
+            }
+        }
+        assert_true(found);
+        checked++;
+    }
+    assert_true(checked >= 8); /* carers and young-carers, four months each */
+    json_decref(all);
+    json_decref(some);
+    for (int r = 0; r < 5; r++)
+        overlap_side_clear(&rows[r]);
+    json_decref(f);
+    json_decref(s);
+    json_decref(gp);
+    json_decref(g);
+}
+
 static void dates_format(void **state)
 {
     (void)state;
@@ -321,6 +401,7 @@ int main(void)
         cmocka_unit_test(text_similarity),
         cmocka_unit_test(inference),
         cmocka_unit_test(fatigue_counting),
+        cmocka_unit_test(fatigue_row_filter_keeps_every_row_that_counts),
         cmocka_unit_test(dates_format),
     };
     return cmocka_run_group_tests_name("overlap", tests, setup, teardown);
