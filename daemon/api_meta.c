@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sys/resource.h>
 
 #include "api.h"
 #include "catalog.h"
@@ -64,6 +65,12 @@ static int open_fds(void)
     return n > 2 ? n - 3 : 0; /* ".", ".." and the directory's own fd */
 }
 
+static long max_fds(void)
+{
+    struct rlimit rl;
+    return getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur : -1;
+}
+
 void api_metrics(request *rq)
 {
     server *srv = rq->srv;
@@ -91,9 +98,22 @@ void api_metrics(request *rq)
                     "process_resident_memory_bytes %ld\n"
                     "# HELP process_open_fds Number of open file descriptors.\n"
                     "# TYPE process_open_fds gauge\n"
-                    "process_open_fds %d\n",
+                    "process_open_fds %d\n"
+                    "# HELP process_max_fds Maximum number of open file descriptors.\n"
+                    "# TYPE process_max_fds gauge\n"
+                    "process_max_fds %ld\n"
+                    "# HELP consultd_accept_errors_total Failed accept() calls (out of descriptors: accepting pauses).\n"
+                    "# TYPE consultd_accept_errors_total counter\n"
+                    "consultd_accept_errors_total %lu\n"
+                    "# HELP consultd_rate_limited_requests_total Requests refused 429 by the per-key rate limit.\n"
+                    "# TYPE consultd_rate_limited_requests_total counter\n"
+                    "consultd_rate_limited_requests_total %lu\n"
+                    "# HELP consultd_overlaps_detected_total Overlaps recorded by this instance's writes.\n"
+                    "# TYPE consultd_overlaps_detected_total counter\n"
+                    "consultd_overlaps_detected_total %lu\n",
                     st.size, st.connected, st.busy, st.waiting, st.errors, server_ready(srv) ? 1 : 0,
-                    resident_bytes(), open_fds());
+                    resident_bytes(), open_fds(), max_fds(), srv->metrics.accept_paused, srv->metrics.rate_limited,
+                    srv->overlaps_detected);
     reply_header(rq, "Cache-Control", "no-cache");
     reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", buf ? buf : "", len);
     free(buf);

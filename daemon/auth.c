@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "http_reply.h"
+#include "ratelimit.h"
 #include "router.h"
 #include "server.h"
 #include "token.h"
@@ -61,9 +62,41 @@ static time_t now_s(void)
     return ts.tv_sec;
 }
 
-/* After authentication: the role check, then the handler. */
+/* The key's token bucket (limits.key_rate, limits.key_burst; burst 0: off).
+ * Returns -1 when the request was refused 429. */
+static int rate_limit(request *rq)
+{
+    server *srv = rq->srv;
+    const config *cfg = srv->cfg;
+    if (cfg->limits_key_burst == 0 || !srv->ratelimit)
+        return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ratelimit_result rl = ratelimit_take(srv->ratelimit, rq->key_id, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
+                                         (double)cfg->limits_key_rate, cfg->limits_key_burst);
+    char policy[64], state[64], retry[24];
+    snprintf(policy, sizeof policy, "\"per-key\";q=%ld;w=%ld", rl.limit, rl.window_s);
+    snprintf(state, sizeof state, "\"per-key\";r=%ld;t=%ld", rl.remaining,
+             rl.allowed ? rl.reset_s : rl.retry_after_s);
+    reply_header(rq, "RateLimit-Policy", policy);
+    reply_header(rq, "RateLimit", state);
+    if (rl.allowed)
+        return 0;
+    srv->metrics.rate_limited++;
+    snprintf(retry, sizeof retry, "%ld", rl.retry_after_s);
+    reply_header(rq, "Retry-After", retry);
+    reply_problem(rq, 429, "rate-limited", "Too many requests",
+                  "This API key has used its request allowance (limits.key_rate a second, bursts of "
+                  "limits.key_burst); retry after the Retry-After seconds.",
+                  NULL, NULL);
+    return -1;
+}
+
+/* After authentication: the rate limit, the role check, then the handler. */
 static void authorised(request *rq, void (*next)(request *rq))
 {
+    if (rate_limit(rq) < 0)
+        return;
     if (rq->role < rq->route->min_role) {
         reply_problem(rq, 403, "forbidden", "Forbidden", "This API key's role may not use this operation.",
                       NULL, NULL);

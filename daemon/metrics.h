@@ -26,6 +26,8 @@ typedef struct metrics {
     size_t nseries, capseries;
     metrics_hist *hists;
     size_t nhists, caphists;
+    unsigned long accept_paused;   /* accept() failures (EMFILE and the like) */
+    unsigned long rate_limited;    /* requests refused 429 */
 } metrics;
 
 void metrics_http(metrics *m, const char *method, const char *route, int status, double seconds);

@@ -2,6 +2,8 @@
 #include "server.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <event2/listener.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +15,28 @@
 #include "housekeeping.h"
 #include "log.h"
 #include "migrate.h"
+#include "ratelimit.h"
 #include "router.h"
 
 #define DRAIN_DEADLINE_S 10
+#define RATELIMIT_MAX_KEYS 20000 /* keys tracked at once (a 3.5 MB table, touched as used) */
 
 bool server_ready(const server *srv)
 {
     return db_pool_up(srv->db) && srv->vocab && srv->areas && srv->schema_version >= migrate_latest_version();
+}
+
+/* STATUS= for systemctl status, sent when readiness changes. */
+static void show_status(server *srv)
+{
+    int ready = server_ready(srv) ? 1 : 0;
+    if (ready == srv->status_shown || srv->stopping)
+        return;
+    srv->status_shown = ready;
+    char msg[300];
+    snprintf(msg, sizeof msg, "STATUS=%s on %s\n",
+             ready ? "serving" : "waiting for the database (answering 503)", srv->cfg->server_listen);
+    notify_send(&srv->notify, msg);
 }
 
 static void on_catalog_timer(evutil_socket_t fd, short what, void *arg)
@@ -27,6 +44,16 @@ static void on_catalog_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     catalog_refresh(arg);
+    show_status(arg);
+}
+
+/* From the event loop: if the loop hangs, the pings stop and systemd restarts us. */
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    server *srv = arg;
+    notify_send(&srv->notify, "WATCHDOG=1\n");
 }
 
 static void on_drain(evutil_socket_t fd, short what, void *arg)
@@ -54,6 +81,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     srv->stopping = true;
+    notify_send(&srv->notify, "STOPPING=1\nSTATUS=stopping: finishing requests and deliveries\n");
     log_info("%s: no longer accepting connections; finishing %d requests and %d alert deliveries (at most %d s)",
              sig == SIGINT ? "SIGINT" : "SIGTERM", srv->inflight, dispatcher_busy(srv->alerts), DRAIN_DEADLINE_S);
     if (srv->listener) {
@@ -71,11 +99,17 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     (void)what;
     server *srv = arg;
     config fresh;
-    char err[512];
+    char err[512], msg[128];
     extern char **environ;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (notify_reloading_message(msg, sizeof msg, (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u) == 0)
+        notify_send(&srv->notify, msg);
     if (config_load(&fresh, srv->cfg->path, srv->cfg->path != NULL, environ, err, sizeof err) < 0) {
         log_error("reload refused, keeping the running configuration: %s", err);
         config_free(&fresh);
+        notify_send(&srv->notify, "READY=1\nSTATUS=reload refused: see the log; running on the old configuration\n");
+        srv->status_shown = -1;
         return;
     }
     char changed[512];
@@ -98,6 +132,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     *srv->cfg = merged;
     log_setup((log_level)log_level_parse(srv->cfg->log_level), strcmp(srv->cfg->log_format, "json") == 0);
     log_info("reload: configuration applied");
+    notify_send(&srv->notify, "READY=1\n");
+    srv->status_shown = -1;
+    show_status(srv);
 }
 
 /* Splits "host:port" or "[v6]:port". */
@@ -118,6 +155,48 @@ static int split_listen(const char *listen, char *host, size_t hlen, unsigned sh
     host[n] = '\0';
     *port = (unsigned short)atoi(colon + 1);
     return 0;
+}
+
+#define ACCEPT_PAUSE_MS 500
+
+/* libevent hands the accept error callback the evhttp, not our context, and
+ * offers no way back from one to the other: this is that way back. It is set
+ * while the listener exists and read only by on_accept_error. */
+static server *accepting_server;
+
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    server *srv = arg;
+    if (srv->listener && !srv->stopping)
+        evconnlistener_enable(evhttp_bound_socket_get_listener(srv->listener));
+}
+
+/* accept() failed. Out of descriptors (or memory), the listening socket stays
+ * readable: accepting again at once would spin the CPU. Stop accepting for a
+ * moment; connections wait in the kernel's backlog meanwhile. */
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+    (void)arg; /* the evhttp */
+    int err = EVUTIL_SOCKET_ERROR();
+    server *srv = accepting_server;
+    if (!srv)
+        return;
+    srv->metrics.accept_paused++;
+    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+        log_warn("accept: %s", strerror(err));
+        return;
+    }
+    evconnlistener_disable(l);
+    if (srv->metrics.accept_paused == 1 || srv->metrics.accept_paused % 100 == 0)
+        log_warn("accept: %s (%lu times so far): not accepting for %d ms; raise LimitNOFILE or lower the load",
+                 strerror(err), srv->metrics.accept_paused, ACCEPT_PAUSE_MS);
+    struct timeval pause = { 0, ACCEPT_PAUSE_MS * 1000 };
+    if (!srv->ev_accept_retry)
+        srv->ev_accept_retry = evtimer_new(srv->base, on_accept_retry, srv);
+    if (!srv->ev_accept_retry || evtimer_add(srv->ev_accept_retry, &pause) != 0)
+        evconnlistener_enable(l); /* cannot pause: better busy than deaf */
 }
 
 static int setup_http(server *srv)
@@ -148,6 +227,8 @@ static int setup_http(server *srv)
                   c->server_listen);
         return -1;
     }
+    accepting_server = srv;
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(srv->listener), on_accept_error);
     return 0;
 }
 
@@ -156,8 +237,13 @@ int server_run(config *cfg)
     server srv;
     memset(&srv, 0, sizeof srv);
     srv.cfg = cfg;
+    srv.status_shown = -1;
     int status = 1;
     signal(SIGPIPE, SIG_IGN);
+    extern char **environ;
+    char nerr[256];
+    if (notify_open(&srv.notify, environ, nerr, sizeof nerr) < 0)
+        log_warn("systemd notify: %s; going on without it", nerr);
 
     srv.base = event_base_new();
     if (!srv.base) {
@@ -165,7 +251,8 @@ int server_run(config *cfg)
         return 1;
     }
     srv.auth_cache = calloc(1, sizeof *srv.auth_cache);
-    if (!srv.auth_cache)
+    srv.ratelimit = ratelimit_new(RATELIMIT_MAX_KEYS);
+    if (!srv.auth_cache || !srv.ratelimit)
         goto out;
     srv.db = db_pool_new(srv.base, cfg->database_url, cfg->database_pool_size, cfg->database_max_waiting,
                          cfg->database_statement_timeout_ms, cfg->database_connect_timeout_s);
@@ -195,7 +282,19 @@ int server_run(config *cfg)
     evsignal_add(srv.ev_hup, NULL);
     event_add(srv.ev_catalog, &tick);
 
+    if (srv.notify.watchdog_usec) {
+        uint64_t half = srv.notify.watchdog_usec / 2;
+        struct timeval every = { (time_t)(half / 1000000u), (suseconds_t)(half % 1000000u) };
+        srv.ev_watchdog = event_new(srv.base, -1, EV_PERSIST, on_watchdog, &srv);
+        if (!srv.ev_watchdog || event_add(srv.ev_watchdog, &every) != 0)
+            goto out;
+    }
+
     log_info("consultd %s listening on %s", CONSULTD_VERSION, cfg->server_listen);
+    /* Ready once it listens: until the database answers, requests get 503 and
+     * /readyz says why (STATUS= shows it too). */
+    notify_send(&srv.notify, "READY=1\n");
+    show_status(&srv);
     event_base_dispatch(srv.base);
     status = 0;
 out:
@@ -207,16 +306,21 @@ out:
     if (srv.ev_hup) event_free(srv.ev_hup);
     if (srv.ev_catalog) event_free(srv.ev_catalog);
     if (srv.ev_drain) event_free(srv.ev_drain);
+    if (srv.ev_watchdog) event_free(srv.ev_watchdog);
+    if (srv.ev_accept_retry) event_free(srv.ev_accept_retry);
     housekeeping_stop(&srv);
     dispatcher_free(srv.alerts);
     if (srv.http)
         evhttp_free(srv.http);
+    accepting_server = NULL;
     db_pool_free(srv.db);
     vocab_free(srv.vocab);
     areas_free(srv.areas);
     free(srv.auth_cache);
+    ratelimit_free(srv.ratelimit);
     metrics_free(&srv.metrics);
     event_base_free(srv.base);
     curl_global_cleanup();
+    notify_close(&srv.notify);
     return status;
 }

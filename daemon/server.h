@@ -11,6 +11,7 @@
 #include "config.h"
 #include "db.h"
 #include "metrics.h"
+#include "notify.h"
 #include "vocab.h"
 #include "areas.h"
 
@@ -27,6 +28,7 @@ struct server {
     area_register *areas;         /* NULL until loaded from the database */
     unsigned long overlaps_detected;
     struct auth_cache *auth_cache; /* owned; see auth.h */
+    struct ratelimit *ratelimit;   /* per-key token buckets (owned); see ratelimit.h */
     dispatcher *alerts;            /* the alert dispatcher (owned) */
     struct sweep *sweep;           /* the housekeeping pass under way, if any (owned) */
     int schema_version;           /* applied migrations seen, 0 until checked */
@@ -35,6 +37,10 @@ struct server {
     bool catalog_loading;
     struct timespec catalog_checked;  /* CLOCK_MONOTONIC of the last complete check */
     bool stopping;
+    notifier notify;              /* systemd's NOTIFY_SOCKET, when run under it */
+    struct event *ev_watchdog;    /* WATCHDOG=1 at half of WATCHDOG_USEC */
+    int status_shown;             /* the STATUS= last sent: -1 none, 0 waiting, 1 serving */
+    struct event *ev_accept_retry;/* re-enables accepting after EMFILE */
     int inflight;                 /* requests accepted and not yet answered */
     int unsent;                   /* answers queued but not yet written to their sockets */
 };

@@ -59,8 +59,9 @@ class Env:
         e["CONSULTD_DATABASE_URL"] = db_url or self.db_url
         e["CONSULTD_LOG_FORMAT"] = "json"
         e["CONSULTD_SERVER_AUTH_CACHE_S"] = "1"  # revocation tests wait for at most this
+        e["CONSULTD_LIMITS_KEY_BURST"] = "0"  # tests post in bulk with one key; the rate-limit test sets its own
         e.update(extra or {})
-        return e
+        return {k: v for k, v in e.items() if v is not None}  # None: leave the variable out
 
     def cli(self, *args, extra_env=None, db_url=None, env=None, check=True):
         p = subprocess.run([self.binary] + list(args), capture_output=True, text=True, timeout=120,
@@ -91,8 +92,8 @@ class Env:
             d = self._shared = self.daemon()
         return d
 
-    def daemon(self, extra_env=None, db_url=None, wait_ready=True):
-        d = Daemon(self, extra_env, db_url)
+    def daemon(self, extra_env=None, db_url=None, wait_ready=True, args=None, preexec_fn=None):
+        d = Daemon(self, extra_env, db_url, args, preexec_fn)
         self.daemons.append(d)
         d.start(wait_ready)
         return d
@@ -128,8 +129,10 @@ class Response:
 
 
 class Daemon:
-    def __init__(self, env, extra_env, db_url):
+    def __init__(self, env, extra_env, db_url, args=None, preexec_fn=None):
         self.env = env
+        self.args = list(args or [])  # before "serve", e.g. ["-c", path]
+        self.preexec_fn = preexec_fn
         self.port = free_port()
         self.extra = dict(extra_env or {})
         self.extra.setdefault("CONSULTD_LISTEN", "127.0.0.1:%d" % self.port)
@@ -138,8 +141,9 @@ class Daemon:
         self.proc = None
 
     def start(self, wait_ready=True):
-        self.proc = subprocess.Popen([self.env.binary, "serve"], stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=self.env.env(self.extra, self.db_url))
+        self.proc = subprocess.Popen([self.env.binary] + self.args + ["serve"], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=self.env.env(self.extra, self.db_url),
+                                     preexec_fn=self.preexec_fn)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:

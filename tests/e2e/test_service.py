@@ -22,7 +22,10 @@ def health_ready_metrics(env):
     check(r.header("content-type").startswith("text/plain"), r.header("content-type"))
     text = r.body.decode()
     for name in ("consultd_http_requests_total", "consultd_http_request_duration_seconds_bucket",
-                 "consultd_db_pool_connections", "process_resident_memory_bytes"):
+                 "consultd_db_pool_connections", "process_resident_memory_bytes", "process_open_fds",
+                 "process_max_fds", "consultd_db_errors_total", "consultd_overlaps_detected_total",
+                 "consultd_outbox_depth", "consultd_outbox_oldest_age_seconds", "consultd_deliveries_total",
+                 "consultd_rate_limited_requests_total", "consultd_accept_errors_total"):
         check(name in text, "metric " + name)
     # every sample line parses as Prometheus text format
     for line in text.splitlines():
