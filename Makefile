@@ -101,10 +101,17 @@ fuzz: build/fuzz/fuzz_consultation
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/consultd $(DESTDIR)$(PREFIX)/lib/systemd/system \
-		$(DESTDIR)$(PREFIX)/share/consultd/schema
+		$(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d \
+		$(DESTDIR)$(PREFIX)/share/consultd/schema $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/consultd
 	install -m 0644 schema/*.sql $(DESTDIR)$(PREFIX)/share/consultd/schema/
-	install -m 0644 systemd/consultd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/consultd.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/system/consultd.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/consultd.service
+	install -m 0644 systemd/consultd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/consultd.conf
+	install -m 0644 systemd/consultd.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/consultd.conf
+	install -m 0644 man/consultd.8 $(DESTDIR)$(PREFIX)/share/man/man8/consultd.8
+	install -m 0644 man/consultd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/consultd.conf.5
 	test -e $(DESTDIR)/etc/consultd/consultd.conf || \
 		install -m 0640 config/consultd.conf $(DESTDIR)/etc/consultd/consultd.conf
 
