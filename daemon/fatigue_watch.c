@@ -19,17 +19,18 @@ struct fatigue_watch {
     bool running;
     int done;                 /* consultations read in this run */
     db_conn *conn;
+    json_t *claimed;          /* this transaction's queue rows: [{queued, id, doc, status}] */
+    size_t current;           /* index into claimed */
     json_t *doc;              /* the consultation being checked (overlap_side_json) */
     overlap_side side;
     size_t next_area;         /* index into side.areas */
-    json_t *exceeded;         /* buckets it pushed over the limit */
-    char id[40];              /* the consultation */
-    char queued[24];          /* its fatigue_pending row */
+    json_t *exceeded;         /* buckets the claimed consultations pushed over the limit */
     char *rows_filter;        /* communities rows must ask to count (a text[] literal), or NULL: any */
 };
 
 static void next_consultation(fatigue_watch *w);
 static void next_area(fatigue_watch *w);
+static void check_current(fatigue_watch *w);
 
 static void finish(fatigue_watch *w, const char *why)
 {
@@ -42,64 +43,75 @@ static void finish(fatigue_watch *w, const char *why)
     w->doc = NULL;
     json_decref(w->exceeded);
     w->exceeded = NULL;
+    json_decref(w->claimed);
+    w->claimed = NULL;
     free(w->rows_filter);
     w->rows_filter = NULL;
     w->running = false;
 }
 
-static void on_committed(PGresult *res, void *arg)
+static void on_recorded(PGresult *const *res, int n, void *arg)
 {
     fatigue_watch *w = arg;
-    if (!db_ok(res)) {
-        finish(w, res ? PQresultErrorMessage(res) : "connection lost");
+    bool lost;
+    const PGresult *bad = db_pipeline_failure(res, n, &lost);
+    if (bad || lost) {
+        finish(w, lost ? "connection lost" : PQresultErrorMessage(bad));
         return;
     }
-    if (++w->done < FATIGUE_WATCH_BATCH) {
+    long raised = atol(PQgetvalue(res[0], 0, 0));
+    size_t checked = json_array_size(w->claimed);
+    if (raised > 0)
+        log_info("alerts: %zu consultations checked for fatigue: %ld (area, community, month) buckets over the limit",
+                 checked, raised);
+    w->done += (int)checked;
+    if (checked == FATIGUE_WATCH_CLAIM && w->done < FATIGUE_WATCH_BATCH) {
         next_consultation(w);
         return;
     }
     finish(w, NULL);
 }
 
-static void on_recorded(PGresult *res, void *arg)
-{
-    fatigue_watch *w = arg;
-    if (!db_ok(res)) {
-        finish(w, res ? PQresultErrorMessage(res) : "connection lost");
-        return;
-    }
-    long raised = atol(PQgetvalue(res, 0, 0));
-    if (raised > 0)
-        log_info("alerts: consultation %s pushed %ld (area, community, month) buckets over the limit", w->id,
-                 raised);
-    db_query(w->conn, "COMMIT", 0, NULL, on_committed, w);
-}
-
-/* Every area counted: record the new exceeded buckets and move the cursor. */
+/* Every claimed consultation counted: record the newly exceeded buckets with
+ * their events, dequeue the rows and commit, in one round trip. */
 static void record(fatigue_watch *w)
 {
+    json_t *queued = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(w->claimed, i, c)
+        json_array_append(queued, json_object_get(c, "queued"));
     char *buckets = json_dumps(w->exceeded, JSON_COMPACT);
-    if (!buckets) {
+    char *ids = queued ? json_dumps(queued, JSON_COMPACT) : NULL;
+    json_decref(queued);
+    if (!buckets || !ids) {
+        free(buckets);
+        free(ids);
         finish(w, "out of memory");
         return;
     }
-    const char *p[] = { buckets, w->id, w->queued };
-    db_query(w->conn,
-             "WITH b AS (SELECT DISTINCT ON (area, community, month) * FROM json_to_recordset($1::json)"
-             "  AS b(area text, community text, month text, count integer, max_asks integer, window_days integer)),"
-             " n AS (INSERT INTO fatigue_alerted (area, community, month)"
-             "  SELECT area, community, (month || '-01')::date FROM b ON CONFLICT DO NOTHING"
-             "  RETURNING area, community, to_char(month, 'YYYY-MM') AS month),"
-             " e AS (INSERT INTO alert_events (type, data, area, community)"
-             "  SELECT 'fatigue.exceeded', json_build_object('area', b.area,"
-             "   'area_name', (SELECT name FROM areas WHERE code = b.area), 'community', b.community,"
-             "   'month', b.month, 'count', b.count, 'max_asks', b.max_asks, 'window_days', b.window_days,"
-             "   'consultation', $2::uuid), b.area, b.community"
-             "  FROM b JOIN n USING (area, community, month) RETURNING 1),"
-             " d AS (DELETE FROM fatigue_pending WHERE id = $3::bigint)"
-             " SELECT count(*) FROM e",
-             3, p, on_recorded, w);
+    const char *p[] = { buckets, ids };
+    const db_call calls[] = {
+        { "WITH b AS (SELECT DISTINCT ON (area, community, month) * FROM json_to_recordset($1::json)"
+          "  AS b(area text, community text, month text, count integer, max_asks integer, window_days integer,"
+          "  consultation uuid, n integer) ORDER BY area, community, month, n),"
+          " n AS (INSERT INTO fatigue_alerted (area, community, month)"
+          "  SELECT area, community, (month || '-01')::date FROM b ON CONFLICT DO NOTHING"
+          "  RETURNING area, community, to_char(month, 'YYYY-MM') AS month),"
+          " e AS (INSERT INTO alert_events (type, data, area, community)"
+          "  SELECT 'fatigue.exceeded', json_build_object('area', b.area,"
+          "   'area_name', (SELECT name FROM areas WHERE code = b.area), 'community', b.community,"
+          "   'month', b.month, 'count', b.count, 'max_asks', b.max_asks, 'window_days', b.window_days,"
+          "   'consultation', b.consultation), b.area, b.community"
+          "  FROM b JOIN n USING (area, community, month) RETURNING 1),"
+          " d AS (DELETE FROM fatigue_pending WHERE id IN (SELECT json_array_elements_text($2::json)::bigint))"
+          " SELECT count(*) FROM e",
+          2, p, "fatigue_record" },
+        { "COMMIT", 0, NULL, NULL },
+    };
+    db_pipeline(w->conn, calls, 2, on_recorded, w);
     free(buckets);
+    free(ids);
 }
 
 static void on_area_rows(PGresult *res, void *arg)
@@ -134,9 +146,14 @@ static void on_area_rows(PGresult *res, void *arg)
         fatigue_buckets(rows, k, &q, srv->vocab, found);
     size_t i;
     json_t *b;
-    json_array_foreach(found, i, b) /* only the buckets this consultation counts in */
-        if (fatigue_asks(w->side.communities, json_string_value(json_object_get(b, "community")), srv->vocab))
-            json_array_append(w->exceeded, b);
+    json_t *cur = json_array_get(w->claimed, w->current);
+    json_array_foreach(found, i, b) { /* only the buckets this consultation counts in */
+        if (!fatigue_asks(w->side.communities, json_string_value(json_object_get(b, "community")), srv->vocab))
+            continue;
+        json_object_set(b, "consultation", json_object_get(cur, "id"));
+        json_object_set_new(b, "n", json_integer((json_int_t)w->current));
+        json_array_append(w->exceeded, b);
+    }
     json_decref(found);
     for (size_t r = 0; r < k; r++)
         overlap_side_clear(&rows[r]);
@@ -149,7 +166,8 @@ static void next_area(fatigue_watch *w)
 {
     server *srv = w->srv;
     if (w->next_area >= json_array_size(w->side.areas) || !srv->areas || !srv->vocab) {
-        record(w);
+        w->current++;
+        check_current(w);
         return;
     }
     const char *area = json_string_value(json_array_get(w->side.areas, w->next_area));
@@ -174,33 +192,34 @@ static void next_area(fatigue_watch *w)
     free(scope_lit);
 }
 
-static void on_next(PGresult *const *res, int n, void *arg)
+/* Starts on claimed[current], or records the lot when none is left. */
+static void check_current(fatigue_watch *w)
 {
-    fatigue_watch *w = arg;
-    bool lost;
-    const PGresult *bad = db_pipeline_failure(res, n, &lost);
-    if (bad || lost) {
-        finish(w, lost ? "connection lost" : PQresultErrorMessage(bad));
-        return;
-    }
-    if (PQntuples(res[1]) == 0) { /* nothing queued, or other instances hold the rest */
-        finish(w, NULL);
-        return;
-    }
-    snprintf(w->queued, sizeof w->queued, "%s", PQgetvalue(res[1], 0, 0));
-    snprintf(w->id, sizeof w->id, "%s", PQgetvalue(res[1], 0, 1));
     overlap_side_clear(&w->side);
     json_decref(w->doc);
-    w->doc = json_loads(PQgetvalue(res[1], 0, 2), 0, NULL);
-    json_decref(w->exceeded);
-    w->exceeded = json_array();
-    if (!w->doc || !w->exceeded || overlap_side_init(&w->side, w->doc) != 0) {
-        finish(w, "could not read a consultation");
+    w->doc = NULL;
+    free(w->rows_filter);
+    w->rows_filter = NULL;
+    json_t *c = json_array_get(w->claimed, w->current);
+    if (!c) {
+        record(w);
         return;
     }
     w->next_area = 0;
-    free(w->rows_filter);
-    w->rows_filter = NULL;
+    if (strcmp(json_string_value(json_object_get(c, "status")), "cancelled") == 0) {
+        w->current++; /* asks no one: it is only dequeued */
+        check_current(w);
+        return;
+    }
+    w->doc = json_loads(json_string_value(json_object_get(c, "doc")), 0, NULL);
+    if (!w->doc || overlap_side_init(&w->side, w->doc) != 0) {
+        /* never let one unreadable row hold up the queue: dequeue it unchecked */
+        log_warn("alerts: fatigue check of consultation %s skipped: its stored document cannot be read",
+                 json_string_value(json_object_get(c, "id")));
+        w->current++;
+        check_current(w);
+        return;
+    }
     json_t *related = json_array();
     if (related && fatigue_row_communities(w->side.communities, w->srv->vocab, related)) {
         size_t count = json_array_size(related);
@@ -217,21 +236,48 @@ static void on_next(PGresult *const *res, int n, void *arg)
         }
     }
     json_decref(related);
-    if (strcmp(PQgetvalue(res[1], 0, 3), "cancelled") == 0) { /* asks no one: only dequeue it */
-        record(w);
-        return;
-    }
     next_area(w);
 }
 
-/* [BEGIN, claim the oldest queued check and read its consultation] in one round trip. */
+static void on_next(PGresult *const *res, int n, void *arg)
+{
+    fatigue_watch *w = arg;
+    bool lost;
+    const PGresult *bad = db_pipeline_failure(res, n, &lost);
+    if (bad || lost) {
+        finish(w, lost ? "connection lost" : PQresultErrorMessage(bad));
+        return;
+    }
+    int rows = PQntuples(res[1]);
+    if (rows == 0) { /* nothing queued, or other instances hold the rest */
+        finish(w, NULL);
+        return;
+    }
+    json_decref(w->claimed);
+    w->claimed = json_array();
+    json_decref(w->exceeded);
+    w->exceeded = json_array();
+    for (int r = 0; w->claimed && r < rows; r++)
+        json_array_append_new(w->claimed, json_pack("{s:s, s:s, s:s, s:s}", "queued", PQgetvalue(res[1], r, 0),
+                                                    "id", PQgetvalue(res[1], r, 1), "doc", PQgetvalue(res[1], r, 2),
+                                                    "status", PQgetvalue(res[1], r, 3)));
+    if (!w->claimed || !w->exceeded || json_array_size(w->claimed) != (size_t)rows) {
+        finish(w, "out of memory");
+        return;
+    }
+    w->current = 0;
+    check_current(w);
+}
+
+/* [BEGIN, claim the oldest queued checks with their consultations] in one round trip. */
 static void next_consultation(fatigue_watch *w)
 {
     static const db_call calls[] = {
         { "BEGIN", 0, NULL, NULL },
-        { "WITH q AS (SELECT id, consultation_id FROM fatigue_pending ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+        { "WITH q AS (SELECT id, consultation_id FROM fatigue_pending ORDER BY id"
+          "  LIMIT " FATIGUE_WATCH_CLAIM_STR " FOR UPDATE SKIP LOCKED)"
           " SELECT q.id, c.id, overlap_side_json(c)::text, c.status"
-          " FROM q JOIN consultations c ON c.id = q.consultation_id",
+          " FROM q JOIN consultations c ON c.id = q.consultation_id ORDER BY q.id",
           0, NULL, "fatigue_claim" },
     };
     db_pipeline(w->conn, calls, 2, on_next, w);
@@ -265,6 +311,7 @@ void fatigue_watch_free(fatigue_watch *w)
     overlap_side_clear(&w->side);
     json_decref(w->doc);
     json_decref(w->exceeded);
+    json_decref(w->claimed);
     free(w->rows_filter);
     free(w);
 }

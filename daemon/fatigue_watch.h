@@ -2,18 +2,20 @@
  *
  * Every write that changes who a consultation asks, where or when queues it in
  * fatigue_pending (a trigger, in the write's transaction). The watch claims the
- * oldest queued row with FOR UPDATE SKIP LOCKED (so instances share the queue),
- * counts, as GET /v1/fatigue does (fatigue.c), every (area, community, month)
- * bucket the consultation adds to, and in one transaction records the buckets
- * over fatigue.max_asks in fatigue_alerted (once each, ever), writes a
+ * oldest queued rows, FATIGUE_WATCH_CLAIM at a time, with FOR UPDATE SKIP LOCKED
+ * (so instances share the queue), counts, as GET /v1/fatigue does (fatigue.c), every (area, community, month)
+ * bucket each consultation adds to, and in the claiming transaction records the
+ * buckets over fatigue.max_asks in fatigue_alerted (once each, ever), writes a
  * fatigue.exceeded event for each newly recorded one, and deletes the queue
- * row. A crash mid-check leaves the row queued for the next run. */
+ * rows. A crash mid-check leaves the rows queued for the next run. */
 #ifndef CONSULTD_FATIGUE_WATCH_H
 #define CONSULTD_FATIGUE_WATCH_H
 
 #include "server.h"
 
-#define FATIGUE_WATCH_BATCH 100     /* consultations read per run (one run a second) */
+#define FATIGUE_WATCH_BATCH 100     /* consultations checked per run (one run a second) */
+#define FATIGUE_WATCH_CLAIM 25      /* checked in one transaction (one commit) */
+#define FATIGUE_WATCH_CLAIM_STR "25"
 
 typedef struct fatigue_watch fatigue_watch;
 
