@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "dispatcher.h"
 #include "http_reply.h"
 #include "list_query.h"
 #include "server.h"
@@ -42,6 +43,9 @@ typedef struct dstate {
 
 static void on_cancelled(PGresult *res, void *arg)
 {
+    request *rq = arg;
+    if (db_ok(res) && PQntuples(res) == 1 && atol(PQgetvalue(res, 0, 3)) > 0)
+        dispatcher_events_written(rq->srv->alerts); /* committed: the statement is the transaction */
     api_reply_versioned(arg, res, 412, "precondition-failed", "Precondition failed",
                         "The consultation changed while this request ran; read it again and retry.");
 }

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "dispatcher.h"
 #include "consultation.h"
 #include "fatigue.h"
 #include "http_reply.h"
@@ -100,6 +101,9 @@ typedef struct pstate {
 
 static void on_overlap_patched(PGresult *res, void *arg)
 {
+    request *rq = arg;
+    if (db_ok(res) && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 2), "t") == 0)
+        dispatcher_events_written(rq->srv->alerts); /* committed: the statement is the transaction */
     api_reply_versioned(arg, res, 412, "precondition-failed", "Precondition failed",
                         "The overlap changed while this request ran; read it again and retry.");
 }
@@ -142,8 +146,8 @@ static void on_overlap_loaded(PGresult *res, void *arg)
              " version = o.version + 1, updated_at = now()"
              " WHERE o.id = $1 AND o.version = $5 RETURNING o.version, overlap_json(o)::text AS doc, o.id),"
              " ev AS (INSERT INTO alert_events (type, overlap_id) SELECT 'overlap.updated', u.id FROM u"
-             "  WHERE $2::text IS NOT NULL AND $2 <> $6)"
-             " SELECT version, doc FROM u",
+             "  WHERE $2::text IS NOT NULL AND $2 <> $6 RETURNING 1)"
+             " SELECT version, doc, EXISTS (SELECT 1 FROM ev) FROM u",
              6, p, on_overlap_patched, rq);
 }
 

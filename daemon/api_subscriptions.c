@@ -285,6 +285,7 @@ static void on_ping(PGresult *res, void *arg)
                       json_pack("{s:s}", "disabled_reason", PQgetvalue(res, 0, 2)));
         return;
     }
+    dispatcher_events_written(rq->srv->alerts);
     reply_json(rq, 202, json_pack("{s:s, s:s}", "event_id", PQgetvalue(res, 0, 0), "type", "ping"));
 }
 

@@ -20,6 +20,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "dispatcher.h"
 #include "consultation.h"
 #include "http_reply.h"
 #include "overlap.h"
@@ -44,6 +45,7 @@ typedef struct wstate {
     char *lit[5];                 /* scope, keys, probe keys, lock keys, lock modes */
     char *rows;                   /* the scored pairs, as the JSON the upsert takes */
     json_t *overlaps;             /* the overlaps this write found, as returned */
+    long events;                  /* alert events it wrote */
     char *doc;
     /* Idempotency-Key */
     char idem_key[IDEMPOTENCY_KEY_MAX + 1];
@@ -192,9 +194,12 @@ static char *response_doc(const char *doc, json_t *warnings, json_t *overlaps)
     return out;
 }
 
+/* Only ever called once the write has committed. */
 static void send_response(request *rq)
 {
     wstate *st = rq->state;
+    if (st->events > 0)
+        dispatcher_events_written(rq->srv->alerts);
     if (!st->update)
         reply_header(rq, "Location", st->location);
     api_set_etag(rq, st->version);
@@ -262,6 +267,7 @@ static void take_overlaps(request *rq, const PGresult *res)
     wstate *st = rq->state;
     st->overlaps = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     rq->srv->overlaps_detected += (unsigned long)atol(PQgetvalue(res, 0, 1));
+    st->events = atol(PQgetvalue(res, 0, 2));
 }
 
 static void on_overlaps(PGresult *res, void *arg)

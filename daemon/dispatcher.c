@@ -34,6 +34,8 @@ struct dispatcher {
     job *batch;                      /* being recorded now (through job.queued) */
     db_conn *record_conn;            /* held while the batch is recorded */
     bool record_busy;
+    db_conn *notify_conn;            /* held while NOTIFY is sent */
+    bool notifying, notify_again;
     int asked;                       /* deliveries asked for in that claim */
     int sending, recording;
     unsigned long results[4];        /* by delivery_outcome */
@@ -366,6 +368,51 @@ void dispatcher_wake(dispatcher *d)
     d->cycling = true;
     http_client_configure(d->http, d->srv->cfg->alerts_timeout_s, d->srv->cfg->alerts_allow_private_targets);
     db_acquire(d->db, on_cycle_conn, d);
+}
+
+static void send_notify(dispatcher *d);
+
+static void on_notified(PGresult *res, void *arg)
+{
+    dispatcher *d = arg;
+    db_release(d->notify_conn);
+    d->notify_conn = NULL;
+    d->notifying = false;
+    if (!db_ok(res)) /* the others find the events on their next poll */
+        log_debug("alerts: NOTIFY failed: %s", res ? PQresultErrorMessage(res) : "connection lost");
+    if (d->notify_again) {
+        d->notify_again = false;
+        send_notify(d);
+    }
+}
+
+static void on_notify_conn(db_conn *conn, void *arg)
+{
+    dispatcher *d = arg;
+    if (!conn) {
+        on_notified(NULL, d);
+        return;
+    }
+    d->notify_conn = conn;
+    db_query(conn, "NOTIFY consultd_alerts", 0, NULL, on_notified, d);
+}
+
+static void send_notify(dispatcher *d)
+{
+    if (d->notifying) {
+        d->notify_again = true;
+        return;
+    }
+    d->notifying = true;
+    db_acquire(d->db, on_notify_conn, d);
+}
+
+void dispatcher_events_written(dispatcher *d)
+{
+    if (!d || d->srv->stopping)
+        return;
+    dispatcher_wake(d);
+    send_notify(d);
 }
 
 static void on_notify(bool notified, void *arg)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "consultation.h"
+#include "dispatcher.h"
 #include "fatigue.h"
 #include "log.h"
 #include "overlap.h"
@@ -50,20 +51,28 @@ static void finish(fatigue_watch *w, const char *why)
     w->running = false;
 }
 
+/* Ends the run if a pipeline failed; true when it did. */
+static bool stopped_by_failure(fatigue_watch *w, PGresult *const *res, int n)
+{
+    bool lost;
+    const PGresult *bad = db_pipeline_failure(res, n, &lost);
+    if (bad || lost)
+        finish(w, lost ? "connection lost" : PQresultErrorMessage(bad));
+    return bad || lost;
+}
+
 static void on_recorded(PGresult *const *res, int n, void *arg)
 {
     fatigue_watch *w = arg;
-    bool lost;
-    const PGresult *bad = db_pipeline_failure(res, n, &lost);
-    if (bad || lost) {
-        finish(w, lost ? "connection lost" : PQresultErrorMessage(bad));
+    if (stopped_by_failure(w, res, n))
         return;
-    }
     long raised = atol(PQgetvalue(res[0], 0, 0));
     size_t checked = json_array_size(w->claimed);
-    if (raised > 0)
+    if (raised > 0) {
+        dispatcher_events_written(w->srv->alerts);
         log_info("alerts: %zu consultations checked for fatigue: %ld (area, community, month) buckets over the limit",
                  checked, raised);
+    }
     w->done += (int)checked;
     if (checked == FATIGUE_WATCH_CLAIM && w->done < FATIGUE_WATCH_BATCH) {
         next_consultation(w);
@@ -242,12 +251,8 @@ static void check_current(fatigue_watch *w)
 static void on_next(PGresult *const *res, int n, void *arg)
 {
     fatigue_watch *w = arg;
-    bool lost;
-    const PGresult *bad = db_pipeline_failure(res, n, &lost);
-    if (bad || lost) {
-        finish(w, lost ? "connection lost" : PQresultErrorMessage(bad));
+    if (stopped_by_failure(w, res, n))
         return;
-    }
     int rows = PQntuples(res[1]);
     if (rows == 0) { /* nothing queued, or other instances hold the rest */
         finish(w, NULL);

@@ -65,9 +65,9 @@ const char SQL_OVERLAPS_UPSERT[] =
     " ev AS (INSERT INTO alert_events (type, overlap_id)"
     "  SELECT CASE WHEN up.fresh THEN 'overlap.detected' ELSE 'overlap.updated' END, (up.r).id FROM up"
     "   WHERE up.fresh OR (up.r).id IN (SELECT id FROM prev)"
-    "  UNION ALL SELECT 'overlap.updated', id FROM gone)"
+    "  UNION ALL SELECT 'overlap.updated', id FROM gone RETURNING 1)"
     " SELECT coalesce(json_agg(overlap_doc_for(up.r, consultation_summary_doc(c, g)) ORDER BY up.score DESC), '[]')::text,"
-    "  count(*) FILTER (WHERE up.fresh)"
+    "  count(*) FILTER (WHERE up.fresh), (SELECT count(*) FROM ev)"
     " FROM up JOIN consultations c ON c.id = CASE WHEN (up.r).consultation_a = $2::uuid"
     "  THEN (up.r).consultation_b ELSE (up.r).consultation_a END"
     " JOIN organisations g ON g.id = c.organisation_id";
@@ -78,9 +78,9 @@ const char SQL_CONSULTATION_CANCEL[] =
     " r AS (UPDATE overlap_pairs AS o SET status = 'resolved', version = o.version + 1, updated_at = now() FROM c"
     "  WHERE (o.consultation_a = c.id OR o.consultation_b = c.id) AND o.status IN ('open', 'acknowledged')"
     "  RETURNING o.id),"
-    " ev AS (INSERT INTO alert_events (type, overlap_id) SELECT 'overlap.updated', id FROM r),"
+    " ev AS (INSERT INTO alert_events (type, overlap_id) SELECT 'overlap.updated', id FROM r RETURNING 1),"
     " k AS (DELETE FROM consultation_keys k USING c WHERE k.consultation_id = c.id)"
-    " SELECT version, doc, '[]' FROM c";
+    " SELECT version, doc, '[]', (SELECT count(*) FROM ev) FROM c";
 
 const char SQL_CONSULTATION_GET[] =
     "SELECT c.version, consultation_json(c)::text, c.organisation_id, c.status FROM consultations c WHERE c.id = $1";

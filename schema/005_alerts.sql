@@ -87,18 +87,8 @@ CREATE TABLE fatigue_alerted (
     PRIMARY KEY (area, community, month)
 );
 
--- Wakes every dispatcher listening; notifications are lost while one is
--- disconnected, so dispatchers also poll.
-CREATE FUNCTION alert_events_notify() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM inserted) THEN
-        PERFORM pg_notify('consultd_alerts', '');
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER alert_events_notify AFTER INSERT ON alert_events
-    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION alert_events_notify();
+-- Dispatchers are woken by the daemon that wrote an event (NOTIFY
+-- consultd_alerts, sent after its commit: see dispatcher.h) and by polling.
 
 CREATE FUNCTION level_rank(level text) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

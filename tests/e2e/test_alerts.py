@@ -4,6 +4,7 @@ import json
 import signal
 import socket
 import threading
+import subprocess
 import time
 
 from harness import test, eq, check, problem, free_port
@@ -407,6 +408,40 @@ def two_instances_deliver_each_event_once(env):
         ids = [g["headers"]["webhook-id"] for g in rx.got]
         eq(len(ids), 100, "each event delivered once")
         eq(len(set(ids)), 100)
+    finally:
+        rx.close()
+        a.close()
+
+
+@test
+def notify_wakes_the_dispatchers(env):
+    a = Alerts(env)
+    rx = Receiver()
+    try:
+        d = a.daemon()
+        _, coord = a.org("Notify Coordinators", "coordinator")
+        ward = a.wards(1, 40)[0]
+        s = a.subscribe(d, coord, url=rx.url(), filters={"areas": [ward]})
+        # The writing instance tells the others: NOTIFY after the commit.
+        listener = subprocess.Popen(["psql", "-X", "-q", a.url, "-c", "LISTEN consultd_alerts", "-c",
+                                     "SELECT pg_sleep(2.5)"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True)
+        time.sleep(0.5)
+        pair(d, coord, ward)
+        out = listener.communicate(timeout=20)[0]
+        check('notification "consultd_alerts"' in out, "NOTIFY sent for the new overlap: %r" % out)
+        check(rx.wait(1, 10))
+        # A listening dispatcher wakes on NOTIFY, not only on its one-second poll:
+        # events written by someone else arrive well within the poll period.
+        late = []
+        for i in range(5):
+            time.sleep(0.13 * (i + 1))  # anywhere in the poll cycle
+            t0 = time.time()
+            a.psql("BEGIN; INSERT INTO alert_events (type, subscription_id, data) VALUES ('ping', '%s',"
+                   " '{\"n\": %d}'); NOTIFY consultd_alerts; COMMIT;" % (s["id"], i))
+            check(rx.wait(2 + i, 5), "ping %d delivered" % i)
+            late.append(time.time() - t0)
+        check(max(late) < 0.4, "woken by NOTIFY, not the poll: %r" % late)
     finally:
         rx.close()
         a.close()
