@@ -73,8 +73,13 @@ class RemoteReceiver:
         return self.ask("got", since)
 
     def close(self):
-        self.ask("close")
+        try:
+            self.ask("close")
+        except (OSError, EOFError):
+            pass  # it is gone already
         self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.terminate()
 
 
 def pct(xs, p):
@@ -188,9 +193,13 @@ def main():
         print("   CPU, %% of one core, over the backlog and the 2 s before it: daemon %.0f%%, receiver %.0f%%"
               % (100.0 * cpu / (span + 2), 100.0 * own / (span + 2)))
     finally:
-        rx.close()
-        a.close()
-        env.psql("DROP DATABASE IF EXISTS %s" % env.dbname, env.admin_url)
+        for d in env.daemons:  # first: nothing else may keep a daemon alive
+            if d.proc and d.proc.poll() is None:
+                d.proc.kill()
+        try:
+            rx.close()
+        finally:
+            env.psql("DROP DATABASE IF EXISTS %s" % env.dbname, env.admin_url)
 
 
 if __name__ == "__main__":
