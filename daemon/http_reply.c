@@ -20,6 +20,12 @@ void request_free(request *rq)
     json_decref(rq->body);
     evhttp_clear_headers(&rq->query);
     rq->srv->inflight--;
+    if (rq->prev)
+        rq->prev->next = rq->next;
+    else
+        rq->srv->requests = rq->next;
+    if (rq->next)
+        rq->next->prev = rq->prev;
     free(rq);
 }
 

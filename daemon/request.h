@@ -43,6 +43,7 @@ typedef struct request {
 
     void *state;                  /* the handler's own, freed by state_free */
     void (*state_free)(void *state);
+    struct request *prev, *next;  /* the server's list of requests in flight */
 } request;
 
 #endif

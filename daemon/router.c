@@ -184,6 +184,10 @@ void router_dispatch(struct evhttp_request *req, void *arg)
     rq->srv = srv;
     rq->req = req;
     srv->inflight++;
+    rq->next = srv->requests;
+    if (rq->next)
+        rq->next->prev = rq;
+    srv->requests = rq;
     clock_gettime(CLOCK_MONOTONIC, &rq->start);
     TAILQ_INIT(&rq->query);
     rq->method = method_name(evhttp_request_get_command(req));

@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "dispatcher.h"
 #include "housekeeping.h"
+#include "http_reply.h"
 #include "log.h"
 #include "migrate.h"
 #include "ratelimit.h"
@@ -310,6 +311,9 @@ out:
     if (srv.ev_accept_retry) event_free(srv.ev_accept_retry);
     housekeeping_stop(&srv);
     dispatcher_free(srv.alerts);
+    /* Requests abandoned by a second stop signal: their callbacks will never run. */
+    while (srv.requests)
+        request_free(srv.requests);
     if (srv.http)
         evhttp_free(srv.http);
     accepting_server = NULL;

@@ -42,6 +42,7 @@ struct server {
     int status_shown;             /* the STATUS= last sent: -1 none, 0 waiting, 1 serving */
     struct event *ev_accept_retry;/* re-enables accepting after EMFILE */
     int inflight;                 /* requests accepted and not yet answered */
+    struct request *requests;     /* those requests (a list through request.prev/next) */
     int unsent;                   /* answers queued but not yet written to their sockets */
 };
 

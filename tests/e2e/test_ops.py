@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 from harness import test, eq, check, problem
@@ -234,3 +235,44 @@ def install_lays_out_a_verified_unit_and_man_pages(env):
             check(heading in m.stdout, "%s has %s" % (page, heading))
     finally:
         shutil.rmtree(dest)
+
+
+@test
+def a_second_stop_signal_exits_at_once(env):
+    d = env.daemon()
+    _, token = env.new_org("Impatient Council")
+    # A request held in flight by a locked table, so the first signal has to wait for it.
+    locker = threading.Thread(target=env.psql, args=(
+        "BEGIN; LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;",))
+    locker.start()
+    time.sleep(0.3)
+    results = []
+
+    def held():
+        try:
+            results.append(d.request("GET", "/v1/vocabularies/topics", token=token, timeout=10).status)
+        except OSError as e:
+            results.append(type(e).__name__)
+
+    t = threading.Thread(target=held)
+    t.start()
+    deadline = time.time() + 5
+    while time.time() < deadline and 'state="busy"} 1' not in d.request("GET", "/metrics").body.decode():
+        time.sleep(0.02)
+    d.proc.send_signal(2)  # SIGINT: a graceful stop, like SIGTERM
+    time.sleep(0.5)
+    check(d.proc.poll() is None, "the first signal waits for the request in flight")
+    t0 = time.time()
+    d.proc.send_signal(15)
+    try:
+        d.proc.wait(3)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("a second signal did not stop the daemon at once")
+    took = time.time() - t0
+    d.stop(expect_status=0, signalled=True)
+    check(took < 1.0, "stopped %.2f s after the second signal" % took)
+    check("SIGINT: no longer accepting" in d.logs() and "second SIGTERM: exiting now" in d.logs(), d.logs()[-800:])
+    t.join(10)
+    locker.join(10)
+    eq(len(results), 1)
+    check(results[0] != 200, "the request in flight was abandoned: %r" % results)
