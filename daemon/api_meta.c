@@ -112,7 +112,7 @@ void api_metrics(request *rq)
                     "# TYPE consultd_overlaps_detected_total counter\n"
                     "consultd_overlaps_detected_total %lu\n",
                     st.size, st.connected, st.busy, st.waiting, st.errors, server_ready(srv) ? 1 : 0,
-                    resident_bytes(), open_fds(), max_fds(), srv->metrics.accept_paused, srv->metrics.rate_limited,
+                    resident_bytes(), open_fds(), max_fds(), srv->metrics.accept_errors, srv->metrics.rate_limited,
                     srv->overlaps_detected);
     reply_header(rq, "Cache-Control", "no-cache");
     reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", buf ? buf : "", len);

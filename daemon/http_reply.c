@@ -19,7 +19,6 @@ void request_free(request *rq)
         rq->state_free(rq->state);
     json_decref(rq->body);
     evhttp_clear_headers(&rq->query);
-    rq->srv->inflight--;
     if (rq->prev)
         rq->prev->next = rq->next;
     else

@@ -26,7 +26,7 @@ typedef struct metrics {
     size_t nseries, capseries;
     metrics_hist *hists;
     size_t nhists, caphists;
-    unsigned long accept_paused;   /* accept() failures (EMFILE and the like) */
+    unsigned long accept_errors;   /* accept() failures (EMFILE and the like) */
     unsigned long rate_limited;    /* requests refused 429 */
 } metrics;
 

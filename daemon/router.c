@@ -183,7 +183,6 @@ void router_dispatch(struct evhttp_request *req, void *arg)
     }
     rq->srv = srv;
     rq->req = req;
-    srv->inflight++;
     rq->next = srv->requests;
     if (rq->next)
         rq->next->prev = rq;

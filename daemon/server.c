@@ -57,13 +57,21 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
     notify_send(&srv->notify, "WATCHDOG=1\n");
 }
 
+static int requests_in_flight(const server *srv)
+{
+    int n = 0;
+    for (const struct request *rq = srv->requests; rq; rq = rq->next)
+        n++;
+    return n;
+}
+
 static void on_drain(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     server *srv = arg;
     static const struct timeval tick = { 0, 50000 };
-    if (srv->inflight == 0 && srv->unsent <= 0 && dispatcher_busy(srv->alerts) == 0) {
+    if (!srv->requests && srv->unsent <= 0 && dispatcher_busy(srv->alerts) == 0) {
         log_info("stopped: all requests answered and alert deliveries recorded");
         event_base_loopexit(srv->base, NULL);
         return;
@@ -77,14 +85,14 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     server *srv = arg;
     if (srv->stopping) {
         log_warn("second %s: exiting now with %d requests unanswered", sig == SIGINT ? "SIGINT" : "SIGTERM",
-                 srv->inflight);
+                 requests_in_flight(srv));
         event_base_loopbreak(srv->base);
         return;
     }
     srv->stopping = true;
     notify_send(&srv->notify, "STOPPING=1\nSTATUS=stopping: finishing requests and deliveries\n");
     log_info("%s: no longer accepting connections; finishing %d requests and %d alert deliveries (at most %d s)",
-             sig == SIGINT ? "SIGINT" : "SIGTERM", srv->inflight, dispatcher_busy(srv->alerts), DRAIN_DEADLINE_S);
+             sig == SIGINT ? "SIGINT" : "SIGTERM", requests_in_flight(srv), dispatcher_busy(srv->alerts), DRAIN_DEADLINE_S);
     if (srv->listener) {
         evhttp_del_accept_socket(srv->http, srv->listener);
         srv->listener = NULL;
@@ -184,15 +192,15 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     server *srv = accepting_server;
     if (!srv)
         return;
-    srv->metrics.accept_paused++;
+    srv->metrics.accept_errors++;
     if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
         log_warn("accept: %s", strerror(err));
         return;
     }
     evconnlistener_disable(l);
-    if (srv->metrics.accept_paused == 1 || srv->metrics.accept_paused % 100 == 0)
+    if (srv->metrics.accept_errors == 1 || srv->metrics.accept_errors % 100 == 0)
         log_warn("accept: %s (%lu times so far): not accepting for %d ms; raise LimitNOFILE or lower the load",
-                 strerror(err), srv->metrics.accept_paused, ACCEPT_PAUSE_MS);
+                 strerror(err), srv->metrics.accept_errors, ACCEPT_PAUSE_MS);
     struct timeval pause = { 0, ACCEPT_PAUSE_MS * 1000 };
     if (!srv->ev_accept_retry)
         srv->ev_accept_retry = evtimer_new(srv->base, on_accept_retry, srv);

@@ -41,8 +41,7 @@ struct server {
     struct event *ev_watchdog;    /* WATCHDOG=1 at half of WATCHDOG_USEC */
     int status_shown;             /* the STATUS= last sent: -1 none, 0 waiting, 1 serving */
     struct event *ev_accept_retry;/* re-enables accepting after EMFILE */
-    int inflight;                 /* requests accepted and not yet answered */
-    struct request *requests;     /* those requests (a list through request.prev/next) */
+    struct request *requests;     /* accepted and not yet answered (a list through request.prev/next) */
     int unsent;                   /* answers queued but not yet written to their sockets */
 };
 
