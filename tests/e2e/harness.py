@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -46,6 +47,15 @@ class Env:
         if out.returncode != 0:
             raise AssertionError("psql failed: %s" % out.stderr)
         return out.stdout.strip()
+
+    def lock_api_keys(self, seconds):
+        """Holds the key table locked for `seconds` from a thread (returned, started), so that
+        authenticated requests sent meanwhile stay in flight in the daemon."""
+        t = threading.Thread(target=self.psql, args=(
+            "BEGIN; LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(%s); COMMIT;" % seconds,))
+        t.start()
+        time.sleep(0.2)
+        return t
 
     def create_database(self, name=None):
         name = name or self.dbname
@@ -156,6 +166,17 @@ class Daemon:
                 pass
             time.sleep(0.05)
         raise AssertionError("daemon not ready in 20 s: %s" % self.logs())
+
+    def wait_for_pool(self, busy, waiting=0, timeout=10.0):
+        """Waits until /metrics shows this many pool connections busy and requests waiting."""
+        want = ['state="busy"} %d' % busy, 'state="waiting"} %d' % waiting]
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = self.request("GET", "/metrics").body.decode()
+            if all(w in m for w in want):
+                return
+            time.sleep(0.02)
+        raise AssertionError("requests never reached the pool (%s)" % ", ".join(want))
 
     def logs(self):
         with open(self.log.name, errors="replace") as f:

@@ -241,11 +241,7 @@ def install_lays_out_a_verified_unit_and_man_pages(env):
 def a_second_stop_signal_exits_at_once(env):
     d = env.daemon()
     _, token = env.new_org("Impatient Council")
-    # A request held in flight by a locked table, so the first signal has to wait for it.
-    locker = threading.Thread(target=env.psql, args=(
-        "BEGIN; LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;",))
-    locker.start()
-    time.sleep(0.3)
+    locker = env.lock_api_keys(3)  # a request held in flight, so the first signal has to wait for it
     results = []
 
     def held():
@@ -256,9 +252,7 @@ def a_second_stop_signal_exits_at_once(env):
 
     t = threading.Thread(target=held)
     t.start()
-    deadline = time.time() + 5
-    while time.time() < deadline and 'state="busy"} 1' not in d.request("GET", "/metrics").body.decode():
-        time.sleep(0.02)
+    d.wait_for_pool(busy=1)
     d.proc.send_signal(2)  # SIGINT: a graceful stop, like SIGTERM
     time.sleep(0.5)
     check(d.proc.poll() is None, "the first signal waits for the request in flight")

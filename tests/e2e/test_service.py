@@ -111,25 +111,13 @@ def areas_endpoint(env):
 def sigterm_lets_in_flight_requests_finish(env):
     d = env.daemon()
     _, token = env.new_org("Drain Council")
-    # Hold the key table locked for a second so the requests are truly in flight.
-    locker = threading.Thread(target=env.psql, args=(
-        "BEGIN; LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT;",))
-    locker.start()
-    time.sleep(0.2)
+    locker = env.lock_api_keys(1)  # so the requests are truly in flight
     results = []
     threads = [threading.Thread(target=lambda: results.append(
         d.request("GET", "/v1/vocabularies/topics", token=token))) for _ in range(5)]
     for t in threads:
         t.start()
-    # Wait until all five are in the daemon: four hold the pool's connections, one waits.
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        m = d.request("GET", "/metrics").body.decode()
-        if 'state="busy"} 4' in m and 'state="waiting"} 1' in m:
-            break
-        time.sleep(0.02)
-    else:
-        raise AssertionError("requests never reached the pool")
+    d.wait_for_pool(busy=4, waiting=1)  # all five in the daemon: four hold the connections, one waits
     t0 = time.time()
     d.proc.send_signal(15)
     for t in threads:
