@@ -9,19 +9,26 @@
 # loaded rows are the past, so their fatigue checks are dropped), then
 # wrk posts for SECONDS with 2 threads and 32 connections (one API key, so the
 # per-key rate limit is turned off). Prints requests/s,
-# p50/p99 latency and the daemon's resident memory. Needs wrk (apt-get install wrk).
+# p50/p99 latency, CPU time per request of the daemon and of PostgreSQL, and the
+# daemon's resident memory. Knobs (environment): RUNS (measurements per size, 1),
+# CONNS (wrk connections, 32), PG_MODE=fast (no fsync: CPU cost alone),
+# BENCH_SQL, PERF_OUT, PROFILE (see below). Needs wrk (apt-get install wrk).
 set -eu
 cd "$(dirname "$0")/../.."
 sizes=${1:-"10000 1000000"}
 secs=${2:-15}
+conns=${CONNS:-32}   # wrk connections
+threads=$(( conns < 2 ? 1 : 2 ))
 data=../shared/data
-tmp=$(mktemp -d /tmp/consultd-bench.XXXXXX)
+# BENCH_KEEP=DIR: keep the cluster and the loaded databases in DIR, and reuse
+# them on the next run instead of loading again (the posts of earlier runs stay).
+if [ -n "${BENCH_KEEP:-}" ]; then mkdir -p "$BENCH_KEEP"; tmp=$(cd "$BENCH_KEEP" && pwd); else tmp=$(mktemp -d /tmp/consultd-bench.XXXXXX); fi
 chmod 755 "$tmp"
 # Every step may fail (the daemon may be gone already): none may stop the cleanup.
 cleanup() {
   if [ -n "${dpid:-}" ]; then kill "$dpid" 2>/dev/null || true; fi
   scripts/pg.sh stop "$tmp/pg" || true
-  rm -rf "$tmp"
+  [ -n "${BENCH_KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
 
@@ -29,6 +36,12 @@ make -s all build/release/libconsultd.a
 cc -O2 -std=c11 -D_GNU_SOURCE -Idaemon $(pkg-config --cflags jansson libpq) -o "$tmp/gen" tests/bench/gen.c \
   build/release/libconsultd.a $(pkg-config --libs libevent libpq jansson libcrypto inih) -lcsv
 
+# CPU time (clock ticks) of a process and its live children.
+cpu_ticks() {
+  for p in $1 $(cat /proc/$1/task/$1/children 2>/dev/null); do
+    awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true
+  done | awk '{s += $1} END {print s + 0}'
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 url=$(scripts/pg.sh start "$tmp/pg" "$port" ${PG_MODE:-})
@@ -51,32 +64,42 @@ PY
 
 for size in $sizes; do
   db="bench_$size"
-  psql -X -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  reuse=""
+  if [ -n "${BENCH_KEEP:-}" ] && [ -f "$tmp/loaded_$size" ]; then reuse=1; else
+    psql -X -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  fi
   export CONSULTD_DATABASE_URL="${url%/*}/$db"
   # The daemon reaches PostgreSQL as on a single machine: over its Unix socket (BENCH_TCP=1: loopback TCP).
   daemon_url="host=$tmp/pg port=$port dbname=$db user=consultd"
   [ -n "${BENCH_TCP:-}" ] && daemon_url=$CONSULTD_DATABASE_URL
   daemon/consultd migrate 2>/dev/null
-  daemon/consultd areas import "$data"/ons/*.csv >/dev/null
+  [ -n "$reuse" ] || daemon/consultd areas import "$data"/ons/*.csv >/dev/null
   psql -X -q -tA "$CONSULTD_DATABASE_URL" -c "SELECT code FROM vocab_terms WHERE vocabulary = 'topics'" > "$tmp/topics.txt"
   psql -X -q -tA "$CONSULTD_DATABASE_URL" -c "SELECT code FROM vocab_terms WHERE vocabulary = 'communities' AND code <> 'general-public'" > "$tmp/communities.txt"
   psql -X -q -tA -F "$(printf '\t')" "$CONSULTD_DATABASE_URL" -c \
     "SELECT a.code, a.level, coalesce((SELECT json_agg(ancestor) FROM area_ancestors x WHERE x.code = a.code), '[]') FROM areas a" > "$tmp/areas.tsv"
-  : > "$tmp/orgs.txt"
-  for i in $(seq 1 50); do daemon/consultd org add --name "Bench organisation $i" >> "$tmp/orgs.txt"; done
-  token=$(daemon/consultd key add --org "$(head -n 1 "$tmp/orgs.txt")" --role partner)
+  if [ -z "$reuse" ]; then
+    : > "$tmp/orgs_$size.txt"
+    for i in $(seq 1 50); do daemon/consultd org add --name "Bench organisation $i" >> "$tmp/orgs_$size.txt"; done
+  fi
+  token=$(daemon/consultd key add --org "$(head -n 1 "$tmp/orgs_$size.txt")" --role partner)
 
-  echo "== $size stored consultations: generating and loading"
   t0=$(date +%s)
+  if [ -n "$reuse" ]; then echo "== $size stored consultations: reusing $tmp"; else
+  echo "== $size stored consultations: generating and loading"
   "$tmp/gen" "$size" 42 "$tmp/areas.tsv" "$tmp/titles.txt" "$tmp/topics.txt" "$tmp/communities.txt" \
-    "$tmp/orgs.txt" "$tmp/c.copy" "$tmp/k.copy"
+    "$tmp/orgs_$size.txt" "$tmp/c.copy" "$tmp/k.copy"
   psql -X -q "$CONSULTD_DATABASE_URL" \
     -c "\\copy consultations (id, organisation_id, title, topics, communities, areas, fieldwork_start, fieldwork_end, engagement_level, area_scope) FROM '$tmp/c.copy'" \
     -c "\\copy consultation_keys (key, consultation_id) FROM '$tmp/k.copy'" \
     -c "TRUNCATE fatigue_pending" \
     -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys" -c "CHECKPOINT"
+  rm -f "$tmp/c.copy" "$tmp/k.copy"
+  [ -z "${BENCH_KEEP:-}" ] || touch "$tmp/loaded_$size"
+  fi
   # BENCH_SQL: statements run before the measurement (for experiments, e.g. dropping an index).
   [ -n "${BENCH_SQL:-}" ] && psql -X -q "$CONSULTD_DATABASE_URL" -c "$BENCH_SQL"
+  [ -z "$reuse" ] || psql -X -q "$CONSULTD_DATABASE_URL" -c "TRUNCATE fatigue_pending"
   echo "   loaded in $(( $(date +%s) - t0 )) s: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM consultations') consultations, $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM consultation_keys') keys"
 
   python3 - "$tmp" > tests/bench/data.lua <<'PY'
@@ -105,13 +128,27 @@ PY
     tries=$((tries + 1)); [ "$tries" -lt 300 ] || { echo "bench: the daemon is not ready after 30 s" >&2; exit 1; }
     sleep 0.1
   done
-  TOKEN=$token wrk -t2 -c32 -d3s -s tests/bench/post.lua "http://127.0.0.1:$hport" >/dev/null  # warm-up
-  echo "== $size stored: wrk -t2 -c32 -d${secs}s POST /v1/consultations"
-  TOKEN=$token wrk -t2 -c32 -d"${secs}s" --latency -s tests/bench/post.lua "http://127.0.0.1:$hport" \
-    | grep -E 'requests/s|latency p|non-2xx'
+  TOKEN=$token wrk -t"$threads" -c"$conns" -d3s -s tests/bench/post.lua "http://127.0.0.1:$hport" >/dev/null  # warm-up
+  for run in $(seq 1 "${RUNS:-1}"); do
+    echo "== $size stored: wrk -t$threads -c$conns -d${secs}s POST /v1/consultations"
+    pgpid=$(head -n 1 "$tmp/pg/data/postmaster.pid")
+    d0=$(cpu_ticks "$dpid"); p0=$(cpu_ticks "$pgpid"); t0=$(awk '/^cpu / {print $2+$3+$4+$6+$7+$8}' /proc/stat)
+    # PERF_OUT=FILE: a system-wide CPU profile of the measurement (perf record -a).
+    [ -n "${PERF_OUT:-}" ] && { perf record -q -a -g -o "$PERF_OUT.$size.$run" sleep "$secs" >/dev/null 2>&1 & }
+    TOKEN=$token wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s tests/bench/post.lua "http://127.0.0.1:$hport" \
+      | tee "$tmp/wrk.out" | grep -E 'requests/s|latency p|non-2xx'
+    d1=$(cpu_ticks "$dpid"); p1=$(cpu_ticks "$pgpid"); t1=$(awk '/^cpu / {print $2+$3+$4+$6+$7+$8}' /proc/stat)
+    hz=$(getconf CLK_TCK)
+    echo "   CPU seconds over the run: daemon $(( (d1 - d0) / hz )).$(( (d1 - d0) % hz * 100 / hz / 10 )), PostgreSQL" \
+      "$(( (p1 - p0) / hz )).$(( (p1 - p0) % hz * 100 / hz / 10 )), whole machine $(( (t1 - t0) / hz ))" \
+      "(of $(( secs * $(nproc) )) available)"
+    awk -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v hz="$hz" -v s="$secs" '/requests\/s/ {
+      n = $2 * s; printf "   CPU per request: daemon %.3f ms, PostgreSQL %.3f ms\n", d / hz / n * 1000, p / hz / n * 1000 }' "$tmp/wrk.out"
+  done
   echo "   daemon resident memory: $(( $(awk '/VmRSS/ {print $2}' /proc/$dpid/status) / 1024 )) MiB;" \
-    "overlaps recorded: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM overlap_pairs')"
-  [ -n "${PROFILE:-}" ] && psql -X "$CONSULTD_DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT calls, round(total_exec_time::numeric,0) AS exec_ms, round(total_plan_time::numeric,0) AS plan_ms, round((total_exec_time/calls)::numeric,3) AS ms_per_call, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8"
+    "overlaps recorded: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM overlap_pairs');" \
+    "fatigue checks still queued: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM fatigue_pending')"
+  [ -n "${PROFILE:-}" ] && psql -X "$CONSULTD_DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT calls, round(total_exec_time::numeric,0) AS exec_ms, round(total_plan_time::numeric,0) AS plan_ms, round((total_exec_time/nullif(calls,0))::numeric,3) AS ms_per_call, round((total_plan_time/nullif(plans,0))::numeric,3) AS plan_per, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8"
   kill "$dpid"; wait "$dpid" 2>/dev/null || true; dpid=""
 done
 rm -f tests/bench/data.lua
