@@ -460,6 +460,20 @@ char *strlist_to_pg(const strlist *l)
     return out;
 }
 
+char *int64s_to_pg(const int64_t *v, size_t n)
+{
+    char *out = malloc(n * 21 + 3);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    out[o++] = '{';
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)sprintf(out + o, "%s%lld", i ? "," : "", (long long)v[i]);
+    out[o++] = '}';
+    out[o] = '\0';
+    return out;
+}
+
 json_t *json_merge_patch(const json_t *target, const json_t *patch)
 {
     if (!json_is_object(patch))

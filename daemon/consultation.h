@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "vocab.h"
 
@@ -61,6 +62,8 @@ size_t utf8_length(const char *s);
 
 /* PostgreSQL text[] literal for a list ("{\"a\",\"b\"}"); malloc'd. */
 char *strlist_to_pg(const strlist *l);
+/* PostgreSQL bigint[] literal ("{1,-2}"); malloc'd. */
+char *int64s_to_pg(const int64_t *v, size_t n);
 
 /* RFC 7396 JSON Merge Patch: returns the patched copy of target (new reference). */
 json_t *json_merge_patch(const json_t *target, const json_t *patch);

@@ -83,20 +83,6 @@ static wstate *wstate_new(request *rq)
 
 /* ---- literals for PostgreSQL arrays ------------------------------------------ */
 
-static char *int64_array(const int64_t *v, size_t n)
-{
-    char *out = malloc(n * 21 + 3);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    out[o++] = '{';
-    for (size_t i = 0; i < n; i++)
-        o += (size_t)sprintf(out + o, "%s%lld", i ? "," : "", (long long)v[i]);
-    out[o++] = '}';
-    out[o] = '\0';
-    return out;
-}
-
 static char *bool_array(const bool *v, size_t n)
 {
     char *out = malloc(n * 2 + 3);
@@ -160,9 +146,9 @@ static int prepare_check(request *rq, wstate *st)
     int64_t *probe = overlap_probe_keys(&st->side, window, &np);
     int64_t *locks = overlap_locks(&st->side, window, &excl, &nl);
     if (keys && probe && locks && excl) {
-        st->lit[1] = int64_array(keys, nk);
-        st->lit[2] = int64_array(probe, np);
-        st->lit[3] = int64_array(locks, nl);
+        st->lit[1] = int64s_to_pg(keys, nk);
+        st->lit[2] = int64s_to_pg(probe, np);
+        st->lit[3] = int64s_to_pg(locks, nl);
         st->lit[4] = bool_array(excl, nl);
     }
     free(keys);

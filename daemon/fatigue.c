@@ -37,16 +37,19 @@ static bool in_list(const json_t *arr, const char *s)
     return false;
 }
 
-/* The row is in the area (the area is in its scope) or contains it (one of
- * its areas is in the area's scope). */
-static bool reaches(const overlap_side *r, const fatigue_query *q)
+bool fatigue_reaches(const overlap_side *r, const char *area, const char *const *area_scope, size_t nscope)
 {
-    if (in_list(r->scope, q->area))
+    if (in_list(r->scope, area))
         return true;
-    for (size_t i = 0; i < q->nscope; i++)
-        if (in_list(r->areas, q->area_scope[i]))
+    for (size_t i = 0; i < nscope; i++)
+        if (in_list(r->areas, area_scope[i]))
             return true;
     return false;
+}
+
+static bool reaches(const overlap_side *r, const fatigue_query *q)
+{
+    return fatigue_reaches(r, q->area, q->area_scope, q->nscope);
 }
 
 /* Days since 1970-01-01 of the first day of month m (overlap_month numbering). */

@@ -30,6 +30,11 @@ typedef struct fatigue_query {
  * the area (the caller's pre-filter may be wider). */
 void fatigue_buckets(const overlap_side *rows, size_t nrows, const fatigue_query *q, const vocab *v, json_t *out);
 
+/* Whether the row reaches the area: it is in the area (the area is in its
+ * scope) or contains it (one of its areas is in area_scope, the area and its
+ * ancestors). */
+bool fatigue_reaches(const overlap_side *r, const char *area, const char *const *area_scope, size_t nscope);
+
 /* Whether a consultation with these communities asks community c. */
 bool fatigue_asks(const json_t *communities, const char *c, const vocab *v);
 

@@ -14,24 +14,37 @@
 
 #define WATCH_MAX_MONTHS 24
 
+/* One claimed consultation. */
+typedef struct watch_item {
+    json_t *doc;              /* overlap_side_json; NULL: cancelled or unreadable, only dequeued */
+    overlap_side side;
+} watch_item;
+
 struct fatigue_watch {
     server *srv;
     db_pool *db;
     bool running;
-    int done;                 /* consultations read in this run */
+    int done;                 /* consultations checked in this run */
     db_conn *conn;
     json_t *claimed;          /* this transaction's queue rows: [{queued, id, doc, status}] */
-    size_t current;           /* index into claimed */
-    json_t *doc;              /* the consultation being checked (overlap_side_json) */
-    overlap_side side;
-    size_t next_area;         /* index into side.areas */
+    watch_item *items;        /* claimed, read */
+    size_t nitems;
     json_t *exceeded;         /* buckets the claimed consultations pushed over the limit */
-    char *rows_filter;        /* communities rows must ask to count (a text[] literal), or NULL: any */
 };
 
 static void next_consultation(fatigue_watch *w);
-static void next_area(fatigue_watch *w);
-static void check_current(fatigue_watch *w);
+static void on_conn(db_conn *conn, void *arg);
+
+static void clear_items(fatigue_watch *w)
+{
+    for (size_t i = 0; i < w->nitems; i++) {
+        overlap_side_clear(&w->items[i].side);
+        json_decref(w->items[i].doc);
+    }
+    free(w->items);
+    w->items = NULL;
+    w->nitems = 0;
+}
 
 static void finish(fatigue_watch *w, const char *why)
 {
@@ -39,15 +52,11 @@ static void finish(fatigue_watch *w, const char *why)
         log_warn("alerts: fatigue watch stopped: %s", why);
     db_release(w->conn); /* rolls back anything left open */
     w->conn = NULL;
-    overlap_side_clear(&w->side);
-    json_decref(w->doc);
-    w->doc = NULL;
+    clear_items(w);
     json_decref(w->exceeded);
     w->exceeded = NULL;
     json_decref(w->claimed);
     w->claimed = NULL;
-    free(w->rows_filter);
-    w->rows_filter = NULL;
     w->running = false;
 }
 
@@ -75,7 +84,10 @@ static void on_recorded(PGresult *const *res, int n, void *arg)
     }
     w->done += (int)checked;
     if (checked == FATIGUE_WATCH_CLAIM && w->done < FATIGUE_WATCH_BATCH) {
-        next_consultation(w);
+        /* more queued: let the dispatcher have the connection between claims */
+        db_release(w->conn);
+        w->conn = NULL;
+        db_acquire(w->db, on_conn, w);
         return;
     }
     finish(w, NULL);
@@ -123,129 +135,206 @@ static void record(fatigue_watch *w)
     free(ids);
 }
 
-static void on_area_rows(PGresult *res, void *arg)
+/* The months whose buckets item adds to: from its start to window_days after its end. */
+static void item_months(const watch_item *it, const config *cfg, int *first, int *last)
+{
+    *first = overlap_month(it->side.start);
+    *last = overlap_month(it->side.end + cfg->fatigue_window_days);
+    if (*last - *first + 1 > WATCH_MAX_MONTHS)
+        *last = *first + WATCH_MAX_MONTHS - 1;
+}
+
+/* The days any row counting in those buckets has fieldwork in. */
+static void item_days(const watch_item *it, const config *cfg, long *from, long *to)
+{
+    *from = it->side.start - cfg->fatigue_window_days - 31;
+    *to = it->side.end + cfg->fatigue_window_days + 31;
+}
+
+/* Counts the buckets of one claimed consultation in one of its areas, from
+ * the rows read for the whole claim; appends the exceeded ones it asks. */
+static void count_item_area(fatigue_watch *w, size_t n, const char *area, const overlap_side *rows, size_t nrows,
+                            overlap_side *subset)
+{
+    const server *srv = w->srv;
+    const config *cfg = srv->cfg;
+    const watch_item *it = &w->items[n];
+    long from, to;
+    item_days(it, cfg, &from, &to);
+    const char *scope[64];
+    size_t ns = areas_scope(srv->areas, &area, 1, scope, 64);
+    size_t k = 0;
+    for (size_t r = 0; r < nrows; r++) /* shallow copies: the rows own their strings */
+        if (rows[r].end >= from && rows[r].start <= to && fatigue_reaches(&rows[r], area, scope, ns))
+            subset[k++] = rows[r];
+    int first, last;
+    item_months(it, cfg, &first, &last);
+    fatigue_query q = { area, scope, ns, NULL, first, last - first + 1, cfg->fatigue_window_days,
+                        cfg->fatigue_max_asks, true };
+    json_t *found = json_array();
+    fatigue_buckets(subset, k, &q, srv->vocab, found);
+    json_t *id = json_object_get(json_array_get(w->claimed, n), "id");
+    size_t i;
+    json_t *b;
+    json_array_foreach(found, i, b) { /* only the buckets this consultation counts in */
+        if (!fatigue_asks(it->side.communities, json_string_value(json_object_get(b, "community")), srv->vocab))
+            continue;
+        json_object_set(b, "consultation", id);
+        json_object_set_new(b, "n", json_integer((json_int_t)n));
+        json_array_append(w->exceeded, b);
+    }
+    json_decref(found);
+}
+
+static void on_rows(PGresult *const *res, int n, void *arg)
 {
     fatigue_watch *w = arg;
-    if (!db_ok(res)) {
-        finish(w, res ? PQresultErrorMessage(res) : "connection lost");
+    if (stopped_by_failure(w, res, n))
+        return;
+    int nrows = PQntuples(res[0]);
+    if (nrows == FATIGUE_WATCH_MAX_ROWS)
+        log_warn("alerts: fatigue check read its limit of %d consultations; counts may be low", nrows);
+    overlap_side *rows = calloc((size_t)nrows + 1, sizeof *rows);
+    overlap_side *subset = calloc((size_t)nrows + 1, sizeof *subset);
+    if (!rows || !subset) {
+        free(rows);
+        free(subset);
+        finish(w, "out of memory");
         return;
     }
-    server *srv = w->srv;
-    const config *cfg = srv->cfg;
-    const char *area = json_string_value(json_array_get(w->side.areas, w->next_area));
-    int n = PQntuples(res);
-    overlap_side *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
     size_t k = 0;
-    for (int i = 0; rows && i < n; i++) {
-        json_t *doc = json_loads(PQgetvalue(res, i, 0), 0, NULL);
+    for (int i = 0; i < nrows; i++) {
+        json_t *doc = json_loads(PQgetvalue(res[0], i, 0), 0, NULL);
         if (doc && overlap_side_init(&rows[k], doc) == 0)
             k++;
         json_decref(doc);
     }
-    const char *scope[64];
-    size_t ns = areas_scope(srv->areas, &area, 1, scope, 64);
-    int first = overlap_month(w->side.start);
-    int last = overlap_month(w->side.end + cfg->fatigue_window_days);
-    if (last - first + 1 > WATCH_MAX_MONTHS)
-        last = first + WATCH_MAX_MONTHS - 1;
-    fatigue_query q = { area, scope, ns, NULL, first, last - first + 1, cfg->fatigue_window_days,
-                        cfg->fatigue_max_asks, true };
-    json_t *found = json_array();
-    if (rows)
-        fatigue_buckets(rows, k, &q, srv->vocab, found);
-    size_t i;
-    json_t *b;
-    json_t *cur = json_array_get(w->claimed, w->current);
-    json_array_foreach(found, i, b) { /* only the buckets this consultation counts in */
-        if (!fatigue_asks(w->side.communities, json_string_value(json_object_get(b, "community")), srv->vocab))
+    for (size_t c = 0; c < w->nitems; c++) {
+        if (!w->items[c].doc)
             continue;
-        json_object_set(b, "consultation", json_object_get(cur, "id"));
-        json_object_set_new(b, "n", json_integer((json_int_t)w->current));
-        json_array_append(w->exceeded, b);
+        size_t i;
+        json_t *area;
+        json_array_foreach(w->items[c].side.areas, i, area)
+            count_item_area(w, c, json_string_value(area), rows, k, subset);
     }
-    json_decref(found);
     for (size_t r = 0; r < k; r++)
         overlap_side_clear(&rows[r]);
     free(rows);
-    w->next_area++;
-    next_area(w);
+    free(subset);
+    record(w);
 }
 
-static void next_area(fatigue_watch *w)
+/* Adds the keys under which the rows that may count in item's buckets are
+ * stored (overlap_reach_keys), so the read costs what the areas' own traffic
+ * costs, not what the size of the register would. */
+static int add_item_keys(const fatigue_watch *w, const watch_item *it, int64_t **keys, size_t *nkeys)
 {
-    server *srv = w->srv;
-    if (w->next_area >= json_array_size(w->side.areas) || !srv->areas || !srv->vocab) {
-        w->current++;
-        check_current(w);
-        return;
+    long from, to;
+    item_days(it, w->srv->cfg, &from, &to);
+    json_t *scope = json_array();
+    size_t i;
+    json_t *area;
+    json_array_foreach(it->side.areas, i, area) {
+        const char *code = json_string_value(area);
+        const char *sc[64];
+        size_t ns = areas_scope(w->srv->areas, &code, 1, sc, 64);
+        for (size_t j = 0; j < ns; j++)
+            json_array_append_new(scope, json_string(sc[j]));
     }
-    const char *area = json_string_value(json_array_get(w->side.areas, w->next_area));
-    const char *scope[64];
-    size_t ns = areas_scope(srv->areas, &area, 1, scope, 64);
-    strlist l = { (char **)scope, ns };
-    char *scope_lit = strlist_to_pg(&l);
-    char from[11], to[11];
-    overlap_iso_date(w->side.start - srv->cfg->fatigue_window_days - 31, from);
-    overlap_iso_date(w->side.end + srv->cfg->fatigue_window_days + 31, to);
-    if (!scope_lit) {
-        finish(w, "out of memory");
-        return;
+    size_t n = 0;
+    int64_t *mine = scope ? overlap_reach_keys(it->side.areas, scope, from, to, &n) : NULL;
+    json_decref(scope);
+    int64_t *all = mine ? realloc(*keys, (*nkeys + n + 1) * sizeof *all) : NULL;
+    if (!all) {
+        free(mine);
+        return -1;
     }
-    const char *p[] = { area, scope_lit, from, to, w->rows_filter };
-    db_query(w->conn,
-             "SELECT overlap_side_json(c)::text FROM consultations c WHERE c.status <> 'cancelled'"
-             " AND (c.area_scope @> ARRAY[$1::text] OR c.areas && $2::text[])"
-             " AND c.fieldwork_end >= $3::date AND c.fieldwork_start <= $4::date"
-             " AND ($5::text[] IS NULL OR c.communities && $5::text[]) LIMIT 20000",
-             5, p, on_area_rows, w);
-    free(scope_lit);
+    memcpy(all + *nkeys, mine, n * sizeof *all);
+    free(mine);
+    *keys = all;
+    *nkeys += n;
+    return 0;
 }
 
-/* Starts on claimed[current], or records the lot when none is left. */
-static void check_current(fatigue_watch *w)
+/* The communities a row must ask to count for any claimed consultation, as a
+ * text[] literal; NULL with *any set when every row counts. */
+static char *rows_filter(const fatigue_watch *w, bool *any)
 {
-    overlap_side_clear(&w->side);
-    json_decref(w->doc);
-    w->doc = NULL;
-    free(w->rows_filter);
-    w->rows_filter = NULL;
-    json_t *c = json_array_get(w->claimed, w->current);
-    if (!c) {
-        record(w);
-        return;
-    }
-    w->next_area = 0;
-    if (strcmp(json_string_value(json_object_get(c, "status")), "cancelled") == 0) {
-        w->current++; /* asks no one: it is only dequeued */
-        check_current(w);
-        return;
-    }
-    w->doc = json_loads(json_string_value(json_object_get(c, "doc")), 0, NULL);
-    if (!w->doc || overlap_side_init(&w->side, w->doc) != 0) {
-        /* never let one unreadable row hold up the queue: dequeue it unchecked */
-        log_warn("alerts: fatigue check of consultation %s skipped: its stored document cannot be read",
-                 json_string_value(json_object_get(c, "id")));
-        w->current++;
-        check_current(w);
-        return;
-    }
     json_t *related = json_array();
-    if (related && fatigue_row_communities(w->side.communities, w->srv->vocab, related)) {
+    *any = false;
+    for (size_t i = 0; related && i < w->nitems && !*any; i++)
+        if (w->items[i].doc && !fatigue_row_communities(w->items[i].side.communities, w->srv->vocab, related))
+            *any = true;
+    char *lit = NULL;
+    if (related && !*any) {
         size_t count = json_array_size(related);
-        char **codes = calloc(count ? count : 1, sizeof *codes);
+        char **codes = calloc(count + 1, sizeof *codes);
         for (size_t i = 0; codes && i < count; i++)
             codes[i] = (char *)json_string_value(json_array_get(related, i));
         strlist l = { codes, count };
-        w->rows_filter = codes ? strlist_to_pg(&l) : NULL;
+        lit = codes ? strlist_to_pg(&l) : NULL;
         free(codes);
-        if (!w->rows_filter) {
-            json_decref(related);
+    }
+    json_decref(related);
+    return lit;
+}
+
+/* One read for the whole claim: every row that may count in a bucket one of
+ * the claimed consultations adds to. */
+static void read_rows(fatigue_watch *w)
+{
+    int64_t *keys = NULL;
+    size_t nkeys = 0;
+    long from = 0, to = 0;
+    bool any_item = false;
+    for (size_t i = 0; i < w->nitems; i++) {
+        const watch_item *it = &w->items[i];
+        if (!it->doc)
+            continue;
+        long f, t;
+        item_days(it, w->srv->cfg, &f, &t);
+        from = any_item && from < f ? from : f;
+        to = any_item && to > t ? to : t;
+        any_item = true;
+        if (add_item_keys(w, it, &keys, &nkeys) < 0) {
+            free(keys);
             finish(w, "out of memory");
             return;
         }
     }
-    json_decref(related);
-    next_area(w);
+    if (!any_item) { /* only cancelled or unreadable rows: dequeue them */
+        free(keys);
+        record(w);
+        return;
+    }
+    bool any;
+    char *filter = rows_filter(w, &any);
+    char *keys_lit = int64s_to_pg(keys, nkeys);
+    free(keys);
+    if (!keys_lit || (!filter && !any)) {
+        free(keys_lit);
+        free(filter);
+        finish(w, "out of memory");
+        return;
+    }
+    char from_s[11], to_s[11];
+    overlap_iso_date(from, from_s);
+    overlap_iso_date(to, to_s);
+    const char *p[] = { keys_lit, from_s, to_s, filter };
+    const db_call call = {
+        /* what counting needs: no title, no topics */
+        "SELECT json_build_object('id', c.id, 'organisation', c.organisation_id, 'title', '', 'areas', c.areas,"
+        " 'scope', c.area_scope, 'topics', '[]'::json, 'communities', c.communities, 'start', c.fieldwork_start,"
+        " 'end', c.fieldwork_end)::text FROM consultations c"
+        " WHERE c.id = ANY(ARRAY(SELECT DISTINCT consultation_id FROM consultation_keys WHERE key = ANY($1::bigint[])))"
+        " AND c.status <> 'cancelled' AND c.fieldwork_end >= $2::date AND c.fieldwork_start <= $3::date"
+        " AND ($4::text[] IS NULL OR c.communities && $4::text[]) LIMIT " FATIGUE_WATCH_MAX_ROWS_STR,
+        4, p, "fatigue_rows"
+        /* ids first, then each row by its key: joined, the planner merges whole indexes at a million rows */
+    };
+    db_pipeline(w->conn, &call, 1, on_rows, w);
+    free(keys_lit);
+    free(filter);
 }
 
 static void on_next(PGresult *const *res, int n, void *arg)
@@ -262,16 +351,30 @@ static void on_next(PGresult *const *res, int n, void *arg)
     w->claimed = json_array();
     json_decref(w->exceeded);
     w->exceeded = json_array();
+    clear_items(w);
+    w->items = calloc((size_t)rows, sizeof *w->items);
     for (int r = 0; w->claimed && r < rows; r++)
-        json_array_append_new(w->claimed, json_pack("{s:s, s:s, s:s, s:s}", "queued", PQgetvalue(res[1], r, 0),
-                                                    "id", PQgetvalue(res[1], r, 1), "doc", PQgetvalue(res[1], r, 2),
-                                                    "status", PQgetvalue(res[1], r, 3)));
-    if (!w->claimed || !w->exceeded || json_array_size(w->claimed) != (size_t)rows) {
+        json_array_append_new(w->claimed, json_pack("{s:s, s:s}", "queued", PQgetvalue(res[1], r, 0), "id",
+                                                    PQgetvalue(res[1], r, 1)));
+    if (!w->claimed || !w->exceeded || !w->items || json_array_size(w->claimed) != (size_t)rows) {
         finish(w, "out of memory");
         return;
     }
-    w->current = 0;
-    check_current(w);
+    w->nitems = (size_t)rows;
+    for (int r = 0; r < rows; r++) {
+        watch_item *it = &w->items[r];
+        if (strcmp(PQgetvalue(res[1], r, 3), "cancelled") == 0)
+            continue; /* asks no one: it is only dequeued */
+        it->doc = json_loads(PQgetvalue(res[1], r, 2), 0, NULL);
+        if (!it->doc || overlap_side_init(&it->side, it->doc) != 0) {
+            /* never let one unreadable row hold up the queue: dequeue it unchecked */
+            log_warn("alerts: fatigue check of consultation %s skipped: its stored document cannot be read",
+                     PQgetvalue(res[1], r, 1));
+            json_decref(it->doc);
+            it->doc = NULL;
+        }
+    }
+    read_rows(w);
 }
 
 /* [BEGIN, claim the oldest queued checks with their consultations] in one round trip. */
@@ -313,11 +416,9 @@ void fatigue_watch_free(fatigue_watch *w)
 {
     if (!w)
         return;
-    overlap_side_clear(&w->side);
-    json_decref(w->doc);
+    clear_items(w);
     json_decref(w->exceeded);
     json_decref(w->claimed);
-    free(w->rows_filter);
     free(w);
 }
 

@@ -3,8 +3,9 @@
  * Every write that changes who a consultation asks, where or when queues it in
  * fatigue_pending (a trigger, in the write's transaction). The watch claims the
  * oldest queued rows, FATIGUE_WATCH_CLAIM at a time, with FOR UPDATE SKIP LOCKED
- * (so instances share the queue), counts, as GET /v1/fatigue does (fatigue.c), every (area, community, month)
- * bucket each consultation adds to, and in the claiming transaction records the
+ * (so instances share the queue), reads in one statement every row that may
+ * count with them, found by blocking key, and counts, as GET /v1/fatigue does
+ * (fatigue.c), every (area, community, month) bucket each consultation adds to, and in the claiming transaction records the
  * buckets over fatigue.max_asks in fatigue_alerted (once each, ever), writes a
  * fatigue.exceeded event for each newly recorded one, and deletes the queue
  * rows. A crash mid-check leaves the rows queued for the next run. */
@@ -13,9 +14,11 @@
 
 #include "server.h"
 
-#define FATIGUE_WATCH_BATCH 100     /* consultations checked per run (one run a second) */
-#define FATIGUE_WATCH_CLAIM 25      /* checked in one transaction (one commit) */
-#define FATIGUE_WATCH_CLAIM_STR "25"
+#define FATIGUE_WATCH_BATCH 5000    /* consultations checked per run (one run a second at most) */
+#define FATIGUE_WATCH_CLAIM 50      /* checked in one transaction: one read, one commit */
+#define FATIGUE_WATCH_CLAIM_STR "50"
+#define FATIGUE_WATCH_MAX_ROWS 100000 /* rows read for one transaction's checks */
+#define FATIGUE_WATCH_MAX_ROWS_STR "100000"
 
 typedef struct fatigue_watch fatigue_watch;
 

@@ -427,13 +427,18 @@ int64_t *overlap_keys(const overlap_side *s, size_t *n)
     return finish_keys(&b, rc, n);
 }
 
-int64_t *overlap_probe_keys(const overlap_side *s, int window_days, size_t *n)
+int64_t *overlap_reach_keys(const json_t *areas, const json_t *scope, long from, long to, size_t *n)
 {
     keybuf b = { 0 };
-    int rc = put_range(&b, 'O', s->scope, NULL, s->start - window_days, s->end + window_days, false);
+    int rc = put_range(&b, 'O', scope, NULL, from, to, false);
     if (rc == 0)
-        rc = put_range(&b, 'U', s->areas, NULL, s->start - window_days, s->end + window_days, false);
+        rc = put_range(&b, 'U', areas, NULL, from, to, false);
     return finish_keys(&b, rc, n);
+}
+
+int64_t *overlap_probe_keys(const overlap_side *s, int window_days, size_t *n)
+{
+    return overlap_reach_keys(s->areas, s->scope, s->start - window_days, s->end + window_days, n);
 }
 
 typedef struct lockpair {

@@ -68,6 +68,12 @@ void overlap_result_clear(overlap_result *r);
  * when out of memory) and its length. */
 int64_t *overlap_keys(const overlap_side *s, size_t *n);
 int64_t *overlap_probe_keys(const overlap_side *s, int window_days, size_t *n);
+/* The keys under which every stored consultation that reaches one of areas
+ * is found, when its fieldwork has a day in the months of [from, to]: it
+ * targets one of the areas or an area inside one, or an area that contains
+ * one (scope: the areas and all their ancestors). overlap_probe_keys is this
+ * with a consultation's own areas and scope, around its fieldwork. */
+int64_t *overlap_reach_keys(const json_t *areas, const json_t *scope, long from, long to, size_t *n);
 
 /* The advisory locks a write takes, sorted by key: exclusive on its own
  * (area, month) buckets, shared on its ancestors' buckets, months from start

@@ -121,6 +121,67 @@ def fatigue_exceeded_is_raised_once_per_bucket(env):
 
 
 @test
+def fatigue_watch_counts_containment_and_long_queues(env):
+    """The watch counts what contains an area and what lies inside it, and a
+    queue longer than one claim raises each exceeded bucket exactly once."""
+    a = Alerts(env)
+    rx = Receiver()
+    try:
+        d = a.daemon(CONSULTD_FATIGUE_MAX_ASKS="2")
+        _, coord = a.org("Fatigue Watch Coordinators", "coordinator")
+        district = a.psql("SELECT parent FROM area_parents p JOIN areas a ON a.code = p.code"
+                          " WHERE a.level = 'ward' GROUP BY parent HAVING count(*) >= 3 ORDER BY parent OFFSET 90 LIMIT 1")
+        w1, w2 = a.psql("SELECT code FROM area_parents WHERE parent = '%s' ORDER BY code LIMIT 2" % district).split()
+        a.subscribe(d, coord, url=rx.url(), events=["fatigue.exceeded"])
+        post = lambda area, start, end, n: d.request("POST", "/v1/consultations", body(
+            title="Watch %d" % n, areas=[area], topics=["parks"], communities=["carers"], external_ref=None,
+            fieldwork={"start": start, "end": end}), token=coord)
+        # A district-wide ask counts in its wards' buckets: with one ward ask, two.
+        eq(post(district, "2038-03-05", "2038-03-20", 1).status, 201)
+        eq(post(w1, "2038-03-06", "2038-03-21", 2).status, 201)
+        time.sleep(2.5)
+        eq(rx.got, [], "two asks of the ward are within the limit")
+        third = post(w1, "2038-03-07", "2038-03-22", 3)
+        eq(third.status, 201)
+        check(rx.wait(1, 10), "the district ask and two ward asks exceed the ward's limit")
+        # Ward asks count in their district's buckets.
+        for n in (4, 5):
+            eq(post(w2, "2038-11-03", "2038-11-20", n).status, 201)
+        wait_for(lambda: a.psql("SELECT count(*) FROM fatigue_pending") == "0", 10, "the ward asks checked")
+        eq(post(district, "2038-11-04", "2038-11-21", 6).status, 201)  # checked on its own
+        deadline = time.time() + 10
+        while time.time() < deadline and not any(e["data"]["area"] == district for e in rx.events()):
+            time.sleep(0.2)
+        time.sleep(2.5)
+        seen = {(e["data"]["area"], e["data"]["month"], e["data"]["count"]) for e in rx.events()}
+        check((w1, "2038-03", 3) in seen, seen)
+        check((district, "2038-11", 3) in seen, seen)
+        check(not any(area == w2 for area, _, _ in seen), "two asks of the other ward are within its limit")
+        # 150 asks in 50 wards, three each: more than one claim of the queue.
+        wards = a.wards(50, 2400)
+        before = len(rx.got)
+        n = 100
+        for ward in wards:
+            for k in range(3):
+                n += 1
+                eq(post(ward, "2039-06-0%d" % (k + 1), "2039-06-2%d" % (k + 1), n).status, 201)
+        # each ward's June asks fill the 90-day windows that end in June, July and August
+        check(rx.wait(before + 150, 30), "every ward was alerted (%d events of 150)" % (len(rx.got) - before))
+        time.sleep(2.5)
+        late = [e["data"] for e in rx.events()[before:]]
+        got = sorted((e["area"], e["month"]) for e in late)
+        eq(got, sorted((w, m) for w in wards for m in ("2039-06", "2039-07", "2039-08")), "each bucket once")
+        eq({e["count"] for e in late}, {3})
+        r = d.request("GET", "/v1/fatigue?area=%s&community=carers&from=2039-06-01&to=2039-06-30" % wards[7],
+                      token=coord)
+        eq([(b["count"], b["exceeded"]) for b in r.json["items"]], [(3, True)], "the alert agrees with GET /v1/fatigue")
+        eq(a.psql("SELECT count(*) FROM fatigue_pending"), "0", "the queue is drained")
+    finally:
+        rx.close()
+        a.close()
+
+
+@test
 def webhook_is_signed_and_retried_until_delivered(env):
     a = Alerts(env)
     rx = Receiver(script=[500, 503], default=200)
