@@ -4,6 +4,9 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
+/* Fans a batch of new events out to the subscriptions they match. Matching
+ * needs only the events' areas and terms; the bodies (the whole overlap and
+ * both consultations) are built once per event that some subscription wants. */
 const char SQL_ALERTS_FANOUT[] =
     "WITH e AS (SELECT * FROM alert_events WHERE NOT fanned_out ORDER BY created_at"
     "  LIMIT " STR(ALERTS_FANOUT_BATCH) " FOR UPDATE SKIP LOCKED),"
@@ -13,17 +16,23 @@ const char SQL_ALERTS_FANOUT[] =
     "            ARRAY(SELECT ancestor FROM area_ancestors WHERE code = e.area) || e.area) AS scope,"
     "   coalesce(ca.areas || cb.areas, ARRAY[e.area]) AS areas,"
     "   coalesce(ca.topics || cb.topics, '{}') AS topics,"
-    "   coalesce(ca.communities || cb.communities, ARRAY[e.community]) AS communities,"
+    "   coalesce(ca.communities || cb.communities, ARRAY[e.community]) AS communities"
+    "  FROM e LEFT JOIN overlap_pairs o ON o.id = e.overlap_id"
+    "  LEFT JOIN consultations ca ON ca.id = o.consultation_a"
+    "  LEFT JOIN consultations cb ON cb.id = o.consultation_b),"
+    " m AS MATERIALIZED (SELECT v.id AS event_id, s.id AS subscription_id FROM v JOIN subscriptions s"
+    "   ON s.status = 'active' AND (v.subscription_id = s.id OR (v.subscription_id IS NULL"
+    "   AND v.type = ANY(s.events) AND subscription_matches(s, v.level, v.scope, v.areas, v.topics, v.communities)))),"
+    " p AS MATERIALIZED (SELECT e.id,"
     "   json_build_object('type', e.type, 'timestamp', rfc3339(e.created_at), 'data',"
     "     CASE WHEN o.id IS NULL THEN e.data ELSE json_build_object('overlap', overlap_json(o),"
     "       'consultations', json_build_array(consultation_json(ca), consultation_json(cb))) END)::text AS payload"
     "  FROM e LEFT JOIN overlap_pairs o ON o.id = e.overlap_id"
     "  LEFT JOIN consultations ca ON ca.id = o.consultation_a"
-    "  LEFT JOIN consultations cb ON cb.id = o.consultation_b),"
+    "  LEFT JOIN consultations cb ON cb.id = o.consultation_b"
+    "  WHERE e.id IN (SELECT event_id FROM m)),"
     " ins AS (INSERT INTO deliveries (event_id, subscription_id, payload)"
-    "  SELECT v.id, s.id, v.payload FROM v JOIN subscriptions s ON s.status = 'active'"
-    "   AND (v.subscription_id = s.id OR (v.subscription_id IS NULL AND v.type = ANY(s.events)"
-    "    AND subscription_matches(s, v.level, v.scope, v.areas, v.topics, v.communities)))"
+    "  SELECT m.event_id, m.subscription_id, p.payload FROM m JOIN p ON p.id = m.event_id"
     "  ON CONFLICT (event_id, subscription_id) DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM ins)";
 
