@@ -161,7 +161,11 @@ static int prepare_check(request *rq, wstate *st)
     st->params.values[16] = st->lit[0];
     st->params.values[17] = st->lit[1];
     st->params.values[18] = st->lit[2];
-    st->params.values[19] = st->version;
+    overlap_iso_date(st->side.start - window, st->params.window[0]);
+    overlap_iso_date(st->side.end + window, st->params.window[1]);
+    st->params.values[19] = st->params.window[0];
+    st->params.values[20] = st->params.window[1];
+    st->params.values[21] = st->version;
     return 0;
 }
 
@@ -402,9 +406,9 @@ static void send_write(request *rq, bool begin)
         calls[n++] = (db_call){ "BEGIN", 0, NULL, NULL };
     calls[n++] = (db_call){ SQL_LOCK_BUCKETS, 2, lp, "lock_buckets" };
     if (st->update)
-        calls[n++] = (db_call){ SQL_CONSULTATION_UPDATE_CHECKED, 20, st->params.values, "consultation_update" };
+        calls[n++] = (db_call){ SQL_CONSULTATION_UPDATE_CHECKED, 22, st->params.values, "consultation_update" };
     else
-        calls[n++] = (db_call){ SQL_CONSULTATION_INSERT_CHECKED, 19, st->params.values, "consultation_insert" };
+        calls[n++] = (db_call){ SQL_CONSULTATION_INSERT_CHECKED, 21, st->params.values, "consultation_insert" };
     db_pipeline(rq->conn, calls, n, on_write_round, rq);
 }
 

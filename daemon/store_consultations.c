@@ -8,7 +8,8 @@
 #define CANDIDATES(self) \
     "(SELECT coalesce(json_agg(overlap_side_json(o)), '[]') FROM consultations o" \
     " WHERE o.id IN (SELECT consultation_id FROM consultation_keys WHERE key = ANY($19::bigint[]))" \
-    " AND o.id <> " self " AND o.status <> 'cancelled')::text"
+    " AND o.id <> " self " AND o.status <> 'cancelled'" \
+    " AND o.fieldwork_end >= $20::date AND o.fieldwork_start <= $21::date)::text"
 
 /* Takes a write's advisory locks in the order given (sorted by the caller): exclusive
  * on its own (area, month) buckets ($2 true), shared on its ancestors'. The volatile
@@ -35,7 +36,7 @@ const char SQL_CONSULTATION_UPDATE_CHECKED[] =
     " inferred = $8, areas = $9, fieldwork_start = $10, fieldwork_end = $11, methods = $12,"
     " engagement_level = $13, expected_participants = $14, contact_name = $15, contact_email = $16,"
     " area_scope = $17, version = c.version + 1, updated_at = now()"
-    " WHERE c.id = $1 AND c.organisation_id = $2 AND c.version = $20"
+    " WHERE c.id = $1 AND c.organisation_id = $2 AND c.version = $22"
     " RETURNING c.id, c.version, c AS r),"
     " del AS (DELETE FROM consultation_keys k USING upd WHERE k.consultation_id = upd.id"
     "  AND k.key <> ALL($18::bigint[])),"

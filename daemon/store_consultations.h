@@ -6,15 +6,17 @@
 #include "consultation.h"
 
 /* Parameters $1..$16 of the writes ($1 id, $2 organisation); the checked
- * writes add $17 area scope, $18 stored keys, $19 probe keys, and for an
- * update $20 the expected version. */
+ * writes add $17 area scope, $18 stored keys, $19 probe keys, $20 and $21
+ * the first and last day a candidate's fieldwork may reach (the blocking keys
+ * are whole months), and for an update $22 the expected version. */
 #define CONSULTATION_NPARAMS 16
-#define CONSULTATION_MAX_PARAMS 20
+#define CONSULTATION_MAX_PARAMS 22
 
 typedef struct consultation_params {
     const char *values[CONSULTATION_MAX_PARAMS];
     char *owned[4];                               /* the text[] literals */
     char participants[24];
+    char window[2][11];                           /* $20, $21 */
 } consultation_params;
 
 /* Fills p from c. Returns -1 when out of memory. Free with consultation_params_free. */
