@@ -2,23 +2,27 @@
 #include "fatigue.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *parent_of(const vocab *v, const char *code)
 {
-    const vocab_term *t = v ? vocab_resolve(v, VOCAB_COMMUNITIES, code) : NULL;
-    return t && strcmp(t->code, code) == 0 ? t->parent : NULL;
+    const vocab_term *t = v ? vocab_by_code(v, VOCAB_COMMUNITIES, code) : NULL;
+    return t ? t->parent : NULL;
 }
 
 bool fatigue_asks(const json_t *communities, const char *c, const vocab *v)
 {
+    const char *pc = parent_of(v, c);
     size_t i;
     const json_t *e;
     json_array_foreach(communities, i, e) {
         const char *x = json_string_value(e);
         if (!x)
             continue;
-        const char *px = parent_of(v, x), *pc = parent_of(v, c);
+        if (strcmp(x, c) == 0 || strcmp(x, "general-public") == 0)
+            return true;
+        const char *px = parent_of(v, x);
         if (strcmp(x, c) == 0 || strcmp(x, "general-public") == 0 || (px && strcmp(px, c) == 0) ||
             (pc && strcmp(pc, x) == 0))
             return true;
@@ -66,12 +70,16 @@ static long month_start(int m)
 static void count_for(const overlap_side *rows, size_t n, const fatigue_query *q, const vocab *v,
                       const char *community, json_t *out)
 {
+    bool *counts = malloc(n + 1); /* whether each row counts in this community's buckets, in any month */
+    if (!counts)
+        return;
+    for (size_t i = 0; i < n; i++)
+        counts[i] = reaches(&rows[i], q) && fatigue_asks(rows[i].communities, community, v);
     for (int m = q->first_month; m < q->first_month + q->months; m++) {
         long end = month_start(m + 1) - 1, start = end - q->window_days + 1;
         json_int_t count = 0;
         for (size_t i = 0; i < n; i++)
-            if (rows[i].start <= end && rows[i].end >= start && reaches(&rows[i], q) &&
-                fatigue_asks(rows[i].communities, community, v))
+            if (counts[i] && rows[i].start <= end && rows[i].end >= start)
                 count++;
         bool exceeded = count > q->max_asks;
         if (q->only_exceeded && !exceeded)
@@ -82,6 +90,7 @@ static void count_for(const overlap_side *rows, size_t n, const fatigue_query *q
                                              community, "month", month, "count", count, "max_asks", q->max_asks,
                                              "window_days", q->window_days, "exceeded", exceeded));
     }
+    free(counts);
 }
 
 void fatigue_buckets(const overlap_side *rows, size_t nrows, const fatigue_query *q, const vocab *v, json_t *out)

@@ -59,8 +59,7 @@ static const vocab_term *term(const vocab *v, vocab_kind kind, const char *code)
 {
     if (!v)
         return NULL;
-    const vocab_term *t = vocab_resolve(v, kind, code);
-    return t && strcmp(t->code, code) == 0 ? t : NULL;
+    return vocab_by_code(v, kind, code);
 }
 
 /* How strongly two entries match, and the code that names the common ground. */

@@ -41,6 +41,7 @@ static void list_free(vocab_list *l)
         free(l->index[i].key);
     free(l->terms);
     free(l->index);
+    free(l->by_code);
 }
 
 void vocab_free(vocab *v)
@@ -129,6 +130,11 @@ static int key_cmp(const void *a, const void *b)
     return strcmp(((const vocab_key *)a)->key, ((const vocab_key *)b)->key);
 }
 
+static int code_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const vocab_term *const *)a)->code, (*(const vocab_term *const *)b)->code);
+}
+
 int vocab_finish(vocab *v)
 {
     for (int k = 0; k < VOCAB_COUNT; k++) {
@@ -157,8 +163,27 @@ int vocab_finish(vocab *v)
         l->nindex = out;
         if (l->nindex > 0)
             qsort(l->index, l->nindex, sizeof *l->index, key_cmp);
+        free(l->by_code);
+        l->by_code = malloc((l->nterms + 1) * sizeof *l->by_code);
+        if (!l->by_code)
+            return -1;
+        for (size_t i = 0; i < l->nterms; i++)
+            l->by_code[i] = &l->terms[i];
+        if (l->nterms > 0)
+            qsort(l->by_code, l->nterms, sizeof *l->by_code, code_cmp);
     }
     return 0;
+}
+
+const vocab_term *vocab_by_code(const vocab *v, vocab_kind kind, const char *code)
+{
+    const vocab_list *l = &v->lists[kind];
+    if (!l->by_code || !code)
+        return NULL;
+    vocab_term probe = { .code = (char *)code };
+    const vocab_term *p = &probe;
+    const vocab_term *const *hit = bsearch(&p, l->by_code, l->nterms, sizeof *l->by_code, code_cmp);
+    return hit ? *hit : NULL;
 }
 
 const vocab_term *vocab_resolve(const vocab *v, vocab_kind kind, const char *text)

@@ -28,6 +28,7 @@ typedef struct vocab_list {
     size_t nterms, capterms;
     vocab_key *index;                 /* sorted by key after vocab_finish */
     size_t nindex, capindex;
+    const vocab_term **by_code;       /* nterms, sorted by code after vocab_finish */
 } vocab_list;
 
 typedef struct vocab {
@@ -50,6 +51,9 @@ int vocab_finish(vocab *v);
 void vocab_normalise(const char *text, char *out, size_t outlen);
 /* The term an entry names, or NULL. */
 const vocab_term *vocab_resolve(const vocab *v, vocab_kind kind, const char *text);
+/* The term with exactly this code, or NULL (no normalisation: for codes the
+ * daemon stored itself, on the hot paths of scoring and counting). */
+const vocab_term *vocab_by_code(const vocab *v, vocab_kind kind, const char *code);
 /* The code and the codes of all its descendants, appended to out (an array). */
 void vocab_expand(const vocab *v, vocab_kind kind, const char *code, json_t *out);
 

@@ -219,6 +219,13 @@ static void normalise_and_resolve(void **state)
     assert_string_equal(vocab_resolve(*state, VOCAB_TOPICS, "Social-Care")->code, "adult-social-care");
     assert_string_equal(vocab_resolve(*state, VOCAB_TOPICS, "childrens services")->code, "childrens-services");
     assert_null(vocab_resolve(*state, VOCAB_TOPICS, "elderly")); /* a community, not a topic */
+    /* by code: exact codes only, of the kind asked */
+    assert_string_equal(vocab_by_code(*state, VOCAB_TOPICS, "carers-support")->parent, "adult-social-care");
+    assert_string_equal(vocab_by_code(*state, VOCAB_TOPICS, "adult-social-care")->code, "adult-social-care");
+    assert_null(vocab_by_code(*state, VOCAB_TOPICS, "Social-Care"));
+    assert_null(vocab_by_code(*state, VOCAB_TOPICS, "adult social care"));
+    assert_null(vocab_by_code(*state, VOCAB_TOPICS, "older-people"));
+    assert_null(vocab_by_code(*state, VOCAB_TOPICS, NULL));
     json_t *codes = json_array();
     vocab_expand(*state, VOCAB_TOPICS, "adult-social-care", codes);
     assert_int_equal(json_array_size(codes), 2);
