@@ -1,8 +1,8 @@
 /* fatigue_watch.h - raises fatigue.exceeded alert events.
  *
  * Every write that changes who a consultation asks, where or when queues it in
- * fatigue_pending (a trigger, in the write's transaction). The watch claims the
- * oldest queued rows, FATIGUE_WATCH_CLAIM at a time, with FOR UPDATE SKIP LOCKED
+ * fatigue_pending, in the write's transaction (an insert in its own statement,
+ * an edit through a trigger). The watch claims the oldest queued rows, FATIGUE_WATCH_CLAIM at a time, with FOR UPDATE SKIP LOCKED
  * (so instances share the queue), reads in one statement every row that may
  * count with them, found by blocking key, and counts, as GET /v1/fatigue does
  * (fatigue.c), every (area, community, month) bucket each consultation adds to, and in the claiming transaction records the

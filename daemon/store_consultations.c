@@ -26,7 +26,8 @@ const char SQL_CONSULTATION_INSERT_CHECKED[] =
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     " ON CONFLICT (organisation_id, external_ref) WHERE external_ref IS NOT NULL DO NOTHING"
     " RETURNING c.id, c.version, c AS r),"
-    " k AS (INSERT INTO consultation_keys (key, consultation_id) SELECT x, ins.id FROM ins, unnest($18::bigint[]) x)"
+    " k AS (INSERT INTO consultation_keys (key, consultation_id) SELECT x, ins.id FROM ins, unnest($18::bigint[]) x),"
+    " q AS (INSERT INTO fatigue_pending (consultation_id) SELECT id FROM ins)" /* checked for fatigue.exceeded */
     " SELECT ins.version, consultation_doc(ins.r, g)::text, " CANDIDATES("ins.id")
     " FROM ins JOIN organisations g ON g.id = $2";
 
