@@ -460,6 +460,26 @@ char *strlist_to_pg(const strlist *l)
     return out;
 }
 
+char *consultation_response_text(const char *doc, json_t *warnings, json_t *overlaps)
+{
+    size_t n = strlen(doc);
+    while (n > 0 && (doc[n - 1] == ' ' || doc[n - 1] == '\n'))
+        n--;
+    if (n < 2 || doc[0] != '{' || doc[n - 1] != '}')
+        return NULL;
+    char *w = json_dumps(warnings, JSON_COMPACT);
+    char *o = overlaps ? json_dumps(overlaps, JSON_COMPACT) : strdup("[]");
+    size_t len = n + (w ? strlen(w) : 0) + (o ? strlen(o) : 0) + 32;
+    char *out = w && o ? malloc(len) : NULL;
+    if (out) {
+        bool empty = n == 2 || strspn(doc + 1, " \n") == n - 2;
+        snprintf(out, len, "%.*s%s\"warnings\":%s,\"overlaps\":%s}", (int)(n - 1), doc, empty ? "" : ",", w, o);
+    }
+    free(w);
+    free(o);
+    return out;
+}
+
 char *int64s_to_pg(const int64_t *v, size_t n)
 {
     char *out = malloc(n * 21 + 3);

@@ -62,6 +62,12 @@ size_t utf8_length(const char *s);
 
 /* PostgreSQL text[] literal for a list ("{\"a\",\"b\"}"); malloc'd. */
 char *strlist_to_pg(const strlist *l);
+/* A write's answer: doc (the stored consultation, a JSON object as text)
+ * with "warnings" and "overlaps" (NULL: []) added as its last members. The
+ * members are spliced in before the closing brace, not the document parsed
+ * and printed again. malloc'd; NULL when doc is not an object or out of memory. */
+char *consultation_response_text(const char *doc, json_t *warnings, json_t *overlaps);
+
 /* PostgreSQL bigint[] literal ("{1,-2}"); malloc'd. */
 char *int64s_to_pg(const int64_t *v, size_t n);
 

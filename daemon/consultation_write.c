@@ -171,19 +171,6 @@ static int prepare_check(request *rq, wstate *st)
 
 /* ---- the reply ------------------------------------------------------------------ */
 
-/* The stored document plus this write's warnings and overlaps, serialised. */
-static char *response_doc(const char *doc, json_t *warnings, json_t *overlaps)
-{
-    json_t *obj = json_loads(doc, 0, NULL);
-    if (!obj)
-        return NULL;
-    json_object_set(obj, "warnings", warnings);
-    json_object_set_new(obj, "overlaps", overlaps ? json_incref(overlaps) : json_array());
-    char *out = json_dumps(obj, JSON_COMPACT);
-    json_decref(obj);
-    return out;
-}
-
 /* Only ever called once the write has committed. */
 static void send_response(request *rq)
 {
@@ -231,7 +218,7 @@ static void on_saved_and_committed(PGresult *const *res, int n, void *arg)
 static void finish_write(request *rq)
 {
     wstate *st = rq->state;
-    st->response = response_doc(st->doc, st->warnings, st->overlaps);
+    st->response = consultation_response_text(st->doc, st->warnings, st->overlaps);
     if (!st->response) {
         reply_unavailable(rq);
         return;
@@ -276,7 +263,7 @@ static void on_overlaps_committed(PGresult *const *res, int n, void *arg)
     if (reply_if_pipeline_failed(rq, res, n))
         return;
     take_overlaps(rq, res[0]);
-    st->response = response_doc(st->doc, st->warnings, st->overlaps);
+    st->response = consultation_response_text(st->doc, st->warnings, st->overlaps);
     if (!st->response) {
         reply_unavailable(rq);
         return;

@@ -238,6 +238,34 @@ static void normalise_and_resolve(void **state)
     json_decref(doc);
 }
 
+static void response_text_adds_warnings_and_overlaps(void **state)
+{
+    (void)state;
+    json_t *w = json_pack("[s]", "areas: X is not in the area register");
+    json_t *o = json_pack("[{s:s}]", "id", "o1");
+    char *t = consultation_response_text("{\"id\":\"c1\",\"title\":\"A \\\"}\\\" title\"}\n", w, o);
+    assert_non_null(t);
+    json_t *doc = json_loads(t, 0, NULL);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "title")), "A \"}\" title");
+    assert_true(json_equal(json_object_get(doc, "warnings"), w));
+    assert_true(json_equal(json_object_get(doc, "overlaps"), o));
+    assert_int_equal(json_object_size(doc), 4);
+    json_decref(doc);
+    free(t);
+    t = consultation_response_text("{ }", w, NULL); /* an empty object, no overlaps */
+    doc = json_loads(t, 0, NULL);
+    assert_non_null(doc);
+    assert_int_equal(json_array_size(json_object_get(doc, "overlaps")), 0);
+    assert_int_equal(json_object_size(doc), 2);
+    json_decref(doc);
+    free(t);
+    assert_null(consultation_response_text("[1]", w, o));
+    assert_null(consultation_response_text("", w, o));
+    json_decref(w);
+    json_decref(o);
+}
+
 static void merge_patch_rfc7396(void **state)
 {
     (void)state;
@@ -276,6 +304,7 @@ int main(void)
         cmocka_unit_test(dates),
         cmocka_unit_test(emails),
         cmocka_unit_test(normalise_and_resolve),
+        cmocka_unit_test(response_text_adds_warnings_and_overlaps),
         cmocka_unit_test(merge_patch_rfc7396),
         cmocka_unit_test(pg_array_literal_escapes),
     };
