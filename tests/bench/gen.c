@@ -1,9 +1,14 @@
 /* Generates realistic stored consultations for the overlap benchmark, as
  * PostgreSQL COPY text: real ward codes (with their ancestors from the area
  * register), real titles, vocabulary terms, fieldwork windows spread over three
- * years. Blocking keys and area scopes come from the daemon's own code.
+ * years (2027-2029). Blocking keys and area scopes come from the daemon's own code.
  *
  *   gen N SEED areas.tsv titles.txt topics.txt communities.txt orgs.txt OUT.consultations OUT.keys
+ *
+ * With GEN_PLANNED=P in the environment only P rows are planned in those three
+ * years and the other N - P are history, spread over the twenty years before
+ * (2007-2026): a register that grew by keeping its past, not by asking the same
+ * places more often.
  *
  * areas.tsv: code TAB level TAB ancestors-as-JSON-array (wards are used). */
 #include <stdio.h>
@@ -96,8 +101,11 @@ int main(int argc, char **argv)
     FILE *fc = fopen(argv[8], "w"), *fk = fopen(argv[9], "w");
     if (!fc || !fk || !wards.n)
         return 1;
-    long base;
+    long base, past;
     date_parse("2027-01-01", &base);
+    date_parse("2007-01-01", &past);
+    const char *planned_env = getenv("GEN_PLANNED");
+    long planned = planned_env ? atol(planned_env) : n;
     static const char *levels[] = { "inform", "consult", "consult", "involve", "collaborate" };
     for (long i = 0; i < n; i++) {
         size_t w = rnd() % wards.n;
@@ -106,7 +114,8 @@ int main(int argc, char **argv)
         if (!json_is_array(scope))
             scope = json_array();
         json_array_append_new(scope, json_string(ward));
-        long start = base + (long)(rnd() % (3 * 365)), end = start + 14 + (long)(rnd() % 60);
+        long start = i < planned ? base + (long)(rnd() % (3 * 365)) : past + (long)(rnd() % (base - past - 90));
+        long end = start + 14 + (long)(rnd() % 60);
         char s[11], e[11], id[UUID_STR_LEN];
         overlap_iso_date(start, s);
         overlap_iso_date(end, e);

@@ -12,6 +12,8 @@
 # p50/p99 latency, CPU time per request of the daemon and of PostgreSQL, and the
 # daemon's resident memory. Knobs (environment): RUNS (measurements per size, 1),
 # CONNS (wrk connections, 32), PG_MODE=fast (no fsync: CPU cost alone),
+# BENCH_PLANNED (how many stored rows are planned in the posts' years; the rest
+# are history),
 # BENCH_SQL, PERF_OUT, PROFILE (see below). Needs wrk (apt-get install wrk).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -63,9 +65,10 @@ open(tmp + "/titles.txt", "w").write("\n".join(titles) + "\n")
 PY
 
 for size in $sizes; do
-  db="bench_$size"
+  tag=$size${BENCH_PLANNED:+_planned$BENCH_PLANNED}
+  db="bench_$tag"
   reuse=""
-  if [ -n "${BENCH_KEEP:-}" ] && [ -f "$tmp/loaded_$size" ]; then reuse=1; else
+  if [ -n "${BENCH_KEEP:-}" ] && [ -f "$tmp/loaded_$tag" ]; then reuse=1; else
     psql -X -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
   fi
   export CONSULTD_DATABASE_URL="${url%/*}/$db"
@@ -79,23 +82,25 @@ for size in $sizes; do
   psql -X -q -tA -F "$(printf '\t')" "$CONSULTD_DATABASE_URL" -c \
     "SELECT a.code, a.level, coalesce((SELECT json_agg(ancestor) FROM area_ancestors x WHERE x.code = a.code), '[]') FROM areas a" > "$tmp/areas.tsv"
   if [ -z "$reuse" ]; then
-    : > "$tmp/orgs_$size.txt"
-    for i in $(seq 1 50); do daemon/consultd org add --name "Bench organisation $i" >> "$tmp/orgs_$size.txt"; done
+    : > "$tmp/orgs_$tag.txt"
+    for i in $(seq 1 50); do daemon/consultd org add --name "Bench organisation $i" >> "$tmp/orgs_$tag.txt"; done
   fi
-  token=$(daemon/consultd key add --org "$(head -n 1 "$tmp/orgs_$size.txt")" --role partner)
+  token=$(daemon/consultd key add --org "$(head -n 1 "$tmp/orgs_$tag.txt")" --role partner)
 
   t0=$(date +%s)
   if [ -n "$reuse" ]; then echo "== $size stored consultations: reusing $tmp"; else
   echo "== $size stored consultations: generating and loading"
-  "$tmp/gen" "$size" 42 "$tmp/areas.tsv" "$tmp/titles.txt" "$tmp/topics.txt" "$tmp/communities.txt" \
-    "$tmp/orgs_$size.txt" "$tmp/c.copy" "$tmp/k.copy"
+  # BENCH_PLANNED=P: only P of the stored rows are planned in the posts' three
+  # years, the rest are the twenty years before (see gen.c).
+  GEN_PLANNED=${BENCH_PLANNED:-$size} "$tmp/gen" "$size" 42 "$tmp/areas.tsv" "$tmp/titles.txt" "$tmp/topics.txt" "$tmp/communities.txt" \
+    "$tmp/orgs_$tag.txt" "$tmp/c.copy" "$tmp/k.copy"
   psql -X -q "$CONSULTD_DATABASE_URL" \
     -c "\\copy consultations (id, organisation_id, title, topics, communities, areas, fieldwork_start, fieldwork_end, engagement_level, area_scope) FROM '$tmp/c.copy'" \
     -c "\\copy consultation_keys (key, consultation_id) FROM '$tmp/k.copy'" \
     -c "TRUNCATE fatigue_pending" \
     -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys" -c "CHECKPOINT"
   rm -f "$tmp/c.copy" "$tmp/k.copy"
-  [ -z "${BENCH_KEEP:-}" ] || touch "$tmp/loaded_$size"
+  [ -z "${BENCH_KEEP:-}" ] || touch "$tmp/loaded_$tag"
   fi
   # BENCH_SQL: statements run before the measurement (for experiments, e.g. dropping an index).
   [ -n "${BENCH_SQL:-}" ] && psql -X -q "$CONSULTD_DATABASE_URL" -c "$BENCH_SQL"
@@ -132,6 +137,7 @@ PY
   for run in $(seq 1 "${RUNS:-1}"); do
     echo "== $size stored: wrk -t$threads -c$conns -d${secs}s POST /v1/consultations"
     pgpid=$(head -n 1 "$tmp/pg/data/postmaster.pid")
+    w0=$(psql -X -tA "$CONSULTD_DATABASE_URL" -c "SELECT wal_bytes || ' ' || wal_fpi FROM pg_stat_wal")
     d0=$(cpu_ticks "$dpid"); p0=$(cpu_ticks "$pgpid"); t0=$(awk '/^cpu / {print $2+$3+$4+$6+$7+$8}' /proc/stat)
     # PERF_OUT=FILE: a system-wide CPU profile of the measurement (perf record -a).
     [ -n "${PERF_OUT:-}" ] && { perf record -q -a -g -o "$PERF_OUT.$size.$run" sleep "$secs" >/dev/null 2>&1 & }
@@ -142,8 +148,11 @@ PY
     echo "   CPU seconds over the run: daemon $(( (d1 - d0) / hz )).$(( (d1 - d0) % hz * 100 / hz / 10 )), PostgreSQL" \
       "$(( (p1 - p0) / hz )).$(( (p1 - p0) % hz * 100 / hz / 10 )), whole machine $(( (t1 - t0) / hz ))" \
       "(of $(( secs * $(nproc) )) available)"
-    awk -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v hz="$hz" -v s="$secs" '/requests\/s/ {
-      n = $2 * s; printf "   CPU per request: daemon %.3f ms, PostgreSQL %.3f ms\n", d / hz / n * 1000, p / hz / n * 1000 }' "$tmp/wrk.out"
+    w1=$(psql -X -tA "$CONSULTD_DATABASE_URL" -c "SELECT wal_bytes || ' ' || wal_fpi FROM pg_stat_wal")
+    awk -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v hz="$hz" -v s="$secs" -v w0="$w0" -v w1="$w1" '/requests\/s/ {
+      n = $2 * s; split(w0, a, " "); split(w1, b, " ")
+      printf "   per request: CPU daemon %.3f ms, PostgreSQL %.3f ms; WAL %.1f kB, %.1f full-page images\n",
+        d / hz / n * 1000, p / hz / n * 1000, (b[1] - a[1]) / n / 1024, (b[2] - a[2]) / n }' "$tmp/wrk.out"
   done
   echo "   daemon resident memory: $(( $(awk '/VmRSS/ {print $2}' /proc/$dpid/status) / 1024 )) MiB;" \
     "overlaps recorded: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM overlap_pairs');" \
