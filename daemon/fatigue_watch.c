@@ -83,7 +83,7 @@ static void on_recorded(PGresult *const *res, int n, void *arg)
                  checked, raised);
     }
     w->done += (int)checked;
-    if (checked == FATIGUE_WATCH_CLAIM && w->done < FATIGUE_WATCH_BATCH) {
+    if (checked == FATIGUE_WATCH_CLAIM && w->done < FATIGUE_WATCH_BATCH && !w->srv->stopping) {
         /* more queued: let the dispatcher have the connection between claims */
         db_release(w->conn);
         w->conn = NULL;
