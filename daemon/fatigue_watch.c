@@ -144,10 +144,12 @@ static void item_months(const watch_item *it, const config *cfg, int *first, int
         *last = *first + WATCH_MAX_MONTHS - 1;
 }
 
-/* The days any row counting in those buckets has fieldwork in. */
+/* The days any row counting in those buckets has fieldwork in: the first
+ * bucket's window starts no earlier than window_days before the fieldwork
+ * starts, the last one ends with the month that holds end + window_days. */
 static void item_days(const watch_item *it, const config *cfg, long *from, long *to)
 {
-    *from = it->side.start - cfg->fatigue_window_days - 31;
+    *from = it->side.start - cfg->fatigue_window_days;
     *to = it->side.end + cfg->fatigue_window_days + 31;
 }
 
