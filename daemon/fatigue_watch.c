@@ -26,7 +26,7 @@ struct fatigue_watch {
     bool running;
     int done;                 /* consultations checked in this run */
     db_conn *conn;
-    json_t *claimed;          /* this transaction's queue rows: [{queued, id, doc, status}] */
+    json_t *claimed;          /* this transaction's queue rows: [{queued, id}] */
     watch_item *items;        /* claimed, read */
     size_t nitems;
     json_t *exceeded;         /* buckets the claimed consultations pushed over the limit */
