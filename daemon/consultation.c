@@ -487,8 +487,21 @@ char *int64s_to_pg(const int64_t *v, size_t n)
         return NULL;
     size_t o = 0;
     out[o++] = '{';
-    for (size_t i = 0; i < n; i++)
-        o += (size_t)sprintf(out + o, "%s%lld", i ? "," : "", (long long)v[i]);
+    for (size_t i = 0; i < n; i++) { /* by hand: a write formats a hundred keys or more */
+        if (i)
+            out[o++] = ',';
+        uint64_t x = v[i] < 0 ? (uint64_t)0 - (uint64_t)v[i] : (uint64_t)v[i];
+        if (v[i] < 0)
+            out[o++] = '-';
+        char digits[20];
+        int d = 0;
+        do {
+            digits[d++] = (char)('0' + x % 10);
+            x /= 10;
+        } while (x);
+        while (d)
+            out[o++] = digits[--d];
+    }
     out[o++] = '}';
     out[o] = '\0';
     return out;

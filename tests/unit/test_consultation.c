@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -238,6 +239,18 @@ static void normalise_and_resolve(void **state)
     json_decref(doc);
 }
 
+static void int64_array_literals(void **state)
+{
+    (void)state;
+    const int64_t v[] = { 0, 7, -7, 1234567890123LL, INT64_MAX, INT64_MIN };
+    char *t = int64s_to_pg(v, 6);
+    assert_string_equal(t, "{0,7,-7,1234567890123,9223372036854775807,-9223372036854775808}");
+    free(t);
+    t = int64s_to_pg(v, 0);
+    assert_string_equal(t, "{}");
+    free(t);
+}
+
 static void response_text_adds_warnings_and_overlaps(void **state)
 {
     (void)state;
@@ -304,6 +317,7 @@ int main(void)
         cmocka_unit_test(dates),
         cmocka_unit_test(emails),
         cmocka_unit_test(normalise_and_resolve),
+        cmocka_unit_test(int64_array_literals),
         cmocka_unit_test(response_text_adds_warnings_and_overlaps),
         cmocka_unit_test(merge_patch_rfc7396),
         cmocka_unit_test(pg_array_literal_escapes),
