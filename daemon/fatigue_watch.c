@@ -258,12 +258,6 @@ static int add_item_keys(const fatigue_watch *w, const watch_item *it, int64_t *
     return 0;
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The communities a row must ask to count for any claimed consultation, as a
  * text[] literal; NULL with *any set when every row counts. */
 static char *rows_filter(const fatigue_watch *w, bool *any)
@@ -316,12 +310,7 @@ static void read_rows(fatigue_watch *w)
         return;
     }
     /* The claimed consultations share their ancestors' keys: send each once. */
-    if (nkeys > 1)
-        qsort(keys, nkeys, sizeof *keys, cmp_key);
-    size_t u = 0;
-    for (size_t i = 0; i < nkeys; i++)
-        if (u == 0 || keys[u - 1] != keys[i])
-            keys[u++] = keys[i];
+    size_t u = overlap_keys_unique(keys, nkeys);
     bool any;
     char *filter = rows_filter(w, &any);
     char *keys_lit = int64s_to_pg(keys, u);

@@ -399,6 +399,17 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+size_t overlap_keys_unique(int64_t *keys, size_t n)
+{
+    if (n > 1)
+        qsort(keys, n, sizeof *keys, cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || keys[u - 1] != keys[i])
+            keys[u++] = keys[i];
+    return u;
+}
+
 static int64_t *finish_keys(keybuf *b, int rc, size_t *n)
 {
     free(b->x);
@@ -407,13 +418,7 @@ static int64_t *finish_keys(keybuf *b, int rc, size_t *n)
         *n = 0;
         return NULL;
     }
-    if (b->n)
-        qsort(b->k, b->n, sizeof *b->k, cmp_i64);
-    size_t u = 0;
-    for (size_t i = 0; i < b->n; i++)
-        if (u == 0 || b->k[u - 1] != b->k[i])
-            b->k[u++] = b->k[i];
-    *n = u;
+    *n = overlap_keys_unique(b->k, b->n);
     return b->k ? b->k : calloc(1, sizeof(int64_t));
 }
 

@@ -74,6 +74,8 @@ int64_t *overlap_probe_keys(const overlap_side *s, int window_days, size_t *n);
  * one (scope: the areas and all their ancestors). overlap_probe_keys is this
  * with a consultation's own areas and scope, around its fieldwork. */
 int64_t *overlap_reach_keys(const json_t *areas, const json_t *scope, long from, long to, size_t *n);
+/* Sorts keys and drops repeats in place; returns how many are left. */
+size_t overlap_keys_unique(int64_t *keys, size_t n);
 
 /* The advisory locks a write takes, sorted by key: exclusive on its own
  * (area, month) buckets, shared on its ancestors' buckets, months from start
