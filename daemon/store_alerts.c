@@ -6,12 +6,13 @@
 
 /* Fans a batch of new events out to the subscriptions they match. Matching
  * needs only the events' areas and terms; the bodies (the whole overlap and
- * both consultations) are built once per event that some subscription wants. */
+ * both consultations, joined once in v) are built once per event that some
+ * subscription wants. */
 const char SQL_ALERTS_FANOUT[] =
     "WITH e AS (SELECT * FROM alert_events WHERE NOT fanned_out ORDER BY created_at"
     "  LIMIT " STR(ALERTS_FANOUT_BATCH) " FOR UPDATE SKIP LOCKED),"
     " done AS (UPDATE alert_events x SET fanned_out = true FROM e WHERE x.id = e.id),"
-    " v AS (SELECT e.id, e.type, e.subscription_id, o.level,"
+    " v AS MATERIALIZED (SELECT e.id, e.type, e.subscription_id, e.data, e.created_at, o, ca, cb, o.level,"
     "   coalesce(ca.area_scope || cb.area_scope,"
     "            ARRAY(SELECT ancestor FROM area_ancestors WHERE code = e.area) || e.area) AS scope,"
     "   coalesce(ca.areas || cb.areas, ARRAY[e.area]) AS areas,"
@@ -23,14 +24,11 @@ const char SQL_ALERTS_FANOUT[] =
     " m AS MATERIALIZED (SELECT v.id AS event_id, s.id AS subscription_id FROM v JOIN subscriptions s"
     "   ON s.status = 'active' AND (v.subscription_id = s.id OR (v.subscription_id IS NULL"
     "   AND v.type = ANY(s.events) AND subscription_matches(s, v.level, v.scope, v.areas, v.topics, v.communities)))),"
-    " p AS MATERIALIZED (SELECT e.id,"
-    "   json_build_object('type', e.type, 'timestamp', rfc3339(e.created_at), 'data',"
-    "     CASE WHEN o.id IS NULL THEN e.data ELSE json_build_object('overlap', overlap_json(o),"
-    "       'consultations', json_build_array(consultation_json(ca), consultation_json(cb))) END)::text AS payload"
-    "  FROM e LEFT JOIN overlap_pairs o ON o.id = e.overlap_id"
-    "  LEFT JOIN consultations ca ON ca.id = o.consultation_a"
-    "  LEFT JOIN consultations cb ON cb.id = o.consultation_b"
-    "  WHERE e.id IN (SELECT event_id FROM m)),"
+    " p AS MATERIALIZED (SELECT v.id,"
+    "   json_build_object('type', v.type, 'timestamp', rfc3339(v.created_at), 'data',"
+    "     CASE WHEN (v.o).id IS NULL THEN v.data ELSE json_build_object('overlap', overlap_json(v.o),"
+    "       'consultations', json_build_array(consultation_json(v.ca), consultation_json(v.cb))) END)::text AS payload"
+    "  FROM v WHERE v.id IN (SELECT event_id FROM m)),"
     " ins AS (INSERT INTO deliveries (event_id, subscription_id, payload)"
     "  SELECT m.event_id, m.subscription_id, p.payload FROM m JOIN p ON p.id = m.event_id"
     "  ON CONFLICT (event_id, subscription_id) DO NOTHING RETURNING 1)"
