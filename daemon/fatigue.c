@@ -2,7 +2,6 @@
 #include "fatigue.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char *parent_of(const vocab *v, const char *code)
@@ -23,8 +22,7 @@ bool fatigue_asks(const json_t *communities, const char *c, const vocab *v)
         if (strcmp(x, c) == 0 || strcmp(x, "general-public") == 0)
             return true;
         const char *px = parent_of(v, x);
-        if (strcmp(x, c) == 0 || strcmp(x, "general-public") == 0 || (px && strcmp(px, c) == 0) ||
-            (pc && strcmp(pc, x) == 0))
+        if ((px && strcmp(px, c) == 0) || (pc && strcmp(pc, x) == 0))
             return true;
     }
     return false;
@@ -70,27 +68,32 @@ static long month_start(int m)
 static void count_for(const overlap_side *rows, size_t n, const fatigue_query *q, const vocab *v,
                       const char *community, json_t *out)
 {
-    bool *counts = malloc(n + 1); /* whether each row counts in this community's buckets, in any month */
-    if (!counts)
-        return;
-    for (size_t i = 0; i < n; i++)
-        counts[i] = reaches(&rows[i], q) && fatigue_asks(rows[i].communities, community, v);
-    for (int m = q->first_month; m < q->first_month + q->months; m++) {
-        long end = month_start(m + 1) - 1, start = end - q->window_days + 1;
-        json_int_t count = 0;
-        for (size_t i = 0; i < n; i++)
-            if (counts[i] && rows[i].start <= end && rows[i].end >= start)
-                count++;
-        bool exceeded = count > q->max_asks;
+    int months = q->months < FATIGUE_MAX_MONTHS ? q->months : FATIGUE_MAX_MONTHS;
+    long first[FATIGUE_MAX_MONTHS], last[FATIGUE_MAX_MONTHS]; /* each month's window */
+    json_int_t count[FATIGUE_MAX_MONTHS] = { 0 };
+    for (int k = 0; k < months; k++) {
+        last[k] = month_start(q->first_month + k + 1) - 1;
+        first[k] = last[k] - q->window_days + 1;
+    }
+    /* whether a row counts for the community is decided once, not once a month */
+    for (size_t i = 0; i < n; i++) {
+        if (!reaches(&rows[i], q) || !fatigue_asks(rows[i].communities, community, v))
+            continue;
+        for (int k = 0; k < months; k++)
+            if (rows[i].start <= last[k] && rows[i].end >= first[k])
+                count[k]++;
+    }
+    for (int k = 0; k < months; k++) {
+        bool exceeded = count[k] > q->max_asks;
         if (q->only_exceeded && !exceeded)
             continue;
+        int m = q->first_month + k;
         char month[16];
         snprintf(month, sizeof month, "%04d-%02d", m / 12, m % 12 + 1);
         json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:I, s:i, s:i, s:b}", "area", q->area, "community",
-                                             community, "month", month, "count", count, "max_asks", q->max_asks,
+                                             community, "month", month, "count", count[k], "max_asks", q->max_asks,
                                              "window_days", q->window_days, "exceeded", exceeded));
     }
-    free(counts);
 }
 
 void fatigue_buckets(const overlap_side *rows, size_t nrows, const fatigue_query *q, const vocab *v, json_t *out)

@@ -13,13 +13,15 @@
 
 #include "overlap.h"
 
+#define FATIGUE_MAX_MONTHS 36      /* months one query counts; more are not counted */
+
 typedef struct fatigue_query {
     const char *area;             /* the area asked about */
     const char *const *area_scope;/* the area and its ancestors */
     size_t nscope;
     const char *community;        /* NULL: every community the rows ask */
     int first_month;              /* overlap_month() numbering */
-    int months;
+    int months;                   /* at most FATIGUE_MAX_MONTHS */
     int window_days;
     int max_asks;
     bool only_exceeded;
