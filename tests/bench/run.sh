@@ -38,13 +38,7 @@ make -s all build/release/libconsultd.a
 cc -O2 -std=c11 -D_GNU_SOURCE -Idaemon $(pkg-config --cflags jansson libpq) -o "$tmp/gen" tests/bench/gen.c \
   build/release/libconsultd.a $(pkg-config --libs libevent libpq jansson libcrypto inih) -lcsv
 
-# CPU time (clock ticks) of a process and its live children.
-cpu_ticks() {
-  for p in $1 $(cat /proc/$1/task/$1/children 2>/dev/null); do
-    awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true
-  done | awk '{s += $1} END {print s + 0}'
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. tests/bench/lib.sh
 port=$(free_port)
 url=$(scripts/pg.sh start "$tmp/pg" "$port" ${PG_MODE:-})
 admin=${url%/*}/postgres
@@ -138,12 +132,12 @@ PY
     echo "== $size stored: wrk -t$threads -c$conns -d${secs}s POST /v1/consultations"
     pgpid=$(head -n 1 "$tmp/pg/data/postmaster.pid")
     w0=$(psql -X -tA "$CONSULTD_DATABASE_URL" -c "SELECT wal_bytes || ' ' || wal_fpi FROM pg_stat_wal")
-    d0=$(cpu_ticks "$dpid"); p0=$(cpu_ticks "$pgpid"); t0=$(awk '/^cpu / {print $2+$3+$4+$6+$7+$8}' /proc/stat)
+    d0=$(cpu_ticks "$dpid"); p0=$(cpu_ticks "$pgpid"); t0=$(machine_ticks)
     # PERF_OUT=FILE: a system-wide CPU profile of the measurement (perf record -a).
     [ -n "${PERF_OUT:-}" ] && { perf record -q -a -g -o "$PERF_OUT.$size.$run" sleep "$secs" >/dev/null 2>&1 & }
     TOKEN=$token wrk -t"$threads" -c"$conns" -d"${secs}s" --latency -s tests/bench/post.lua "http://127.0.0.1:$hport" \
       | tee "$tmp/wrk.out" | grep -E 'requests/s|latency p|non-2xx'
-    d1=$(cpu_ticks "$dpid"); p1=$(cpu_ticks "$pgpid"); t1=$(awk '/^cpu / {print $2+$3+$4+$6+$7+$8}' /proc/stat)
+    d1=$(cpu_ticks "$dpid"); p1=$(cpu_ticks "$pgpid"); t1=$(machine_ticks)
     hz=$(getconf CLK_TCK)
     echo "   CPU seconds over the run: daemon $(( (d1 - d0) / hz )).$(( (d1 - d0) % hz * 100 / hz / 10 )), PostgreSQL" \
       "$(( (p1 - p0) / hz )).$(( (p1 - p0) % hz * 100 / hz / 10 )), whole machine $(( (t1 - t0) / hz ))" \

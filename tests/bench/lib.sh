@@ -1,0 +1,13 @@
+# Helpers shared by the benchmark scripts (sourced, not run).
+
+# CPU time (clock ticks) of a process and its live children.
+cpu_ticks() {
+  for p in $1 $(cat /proc/$1/task/$1/children 2>/dev/null); do
+    awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true
+  done | awk '{s += $1} END {print s + 0}'
+}
+
+# CPU time (clock ticks) the whole machine has spent, idle and I/O wait excluded.
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $6 + $7 + $8}' /proc/stat; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
