@@ -384,7 +384,7 @@ static void on_preflight_loaded(PGresult *res, void *arg)
     db_query(rq->conn,
              "SELECT overlap_side_json(c)::text FROM consultations c WHERE c.status <> 'cancelled'"
              " AND (c.area_scope && $1::text[] OR c.areas && $2::text[])"
-             " AND c.fieldwork_end >= $3::date AND c.fieldwork_start <= $4::date LIMIT 20000",
+             " AND c.fieldwork_end >= $3::date AND c.fieldwork_start <= $4::date LIMIT " DB_STR(FATIGUE_MAX_ROWS),
              4, p, on_preflight_fatigue, rq);
 }
 
@@ -538,6 +538,6 @@ void api_fatigue(request *rq)
     db_query(rq->conn,
              "SELECT overlap_side_json(c)::text FROM consultations c WHERE c.status <> 'cancelled'"
              " AND (c.area_scope @> ARRAY[$1::text] OR c.areas && $2::text[])"
-             " AND c.fieldwork_end >= $3::date AND c.fieldwork_start <= $4::date LIMIT 20000",
+             " AND c.fieldwork_end >= $3::date AND c.fieldwork_start <= $4::date LIMIT " DB_STR(FATIGUE_MAX_ROWS),
              4, p, on_fatigue_rows, rq);
 }

@@ -61,6 +61,11 @@ typedef struct db_call {
 
 typedef void (*db_pipeline_cb)(PGresult *const *res, int n, void *arg);
 
+/* A numeric macro constant as SQL text, so a statement and the C that reads
+ * its rows share one number: "LIMIT " DB_STR(BATCH). */
+#define DB_STR_(x) #x
+#define DB_STR(x) DB_STR_(x)
+
 void db_pipeline(db_conn *conn, const db_call *calls, int n, db_pipeline_cb cb, void *arg);
 
 /* The first result of a pipeline that is not a success (NULL when all are),

@@ -332,7 +332,7 @@ static void read_rows(fatigue_watch *w)
         " 'end', c.fieldwork_end)::text FROM consultations c"
         " WHERE c.id = ANY(ARRAY(SELECT DISTINCT consultation_id FROM consultation_keys WHERE key = ANY($1::bigint[])))"
         " AND c.status <> 'cancelled' AND c.fieldwork_end >= $2::date AND c.fieldwork_start <= $3::date"
-        " AND ($4::text[] IS NULL OR c.communities && $4::text[]) LIMIT " FATIGUE_WATCH_MAX_ROWS_STR,
+        " AND ($4::text[] IS NULL OR c.communities && $4::text[]) LIMIT " DB_STR(FATIGUE_WATCH_MAX_ROWS),
         4, p, "fatigue_rows"
         /* ids first, then each row by its key: joined, the planner merges whole indexes at a million rows */
     };
@@ -387,7 +387,7 @@ static void next_consultation(fatigue_watch *w)
     static const db_call calls[] = {
         { "BEGIN", 0, NULL, NULL },
         { "WITH q AS (SELECT id, consultation_id FROM fatigue_pending ORDER BY id"
-          "  LIMIT " FATIGUE_WATCH_CLAIM_STR " FOR UPDATE SKIP LOCKED)"
+          "  LIMIT " DB_STR(FATIGUE_WATCH_CLAIM) " FOR UPDATE SKIP LOCKED)"
           " SELECT q.id, c.id, overlap_side_json(c)::text, c.status"
           " FROM q JOIN consultations c ON c.id = q.consultation_id ORDER BY q.id",
           0, NULL, "fatigue_claim" },

@@ -16,9 +16,7 @@
 
 #define FATIGUE_WATCH_BATCH 5000    /* consultations checked per run (one run a second at most) */
 #define FATIGUE_WATCH_CLAIM 50      /* checked in one transaction: one read, one commit */
-#define FATIGUE_WATCH_CLAIM_STR "50"
 #define FATIGUE_WATCH_MAX_ROWS 100000 /* rows read for one transaction's checks */
-#define FATIGUE_WATCH_MAX_ROWS_STR "100000"
 
 typedef struct fatigue_watch fatigue_watch;
 

@@ -9,7 +9,7 @@ static void run(evutil_socket_t fd, short what, void *arg);
 
 static const char purge_sql[] =
     "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(SELECT ctid FROM idempotency_keys"
-    " WHERE created_at < now() - interval '24 hours' LIMIT 5000))"; /* HOUSEKEEPING_BATCH */
+    " WHERE created_at < now() - interval '24 hours' LIMIT " DB_STR(HOUSEKEEPING_BATCH) "))";
 
 struct sweep {
     server *srv;

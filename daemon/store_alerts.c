@@ -1,8 +1,7 @@
 /* store_alerts.c - SQL for the alert outbox. */
 #include "store_alerts.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
+#include "db.h"
 
 /* Fans a batch of new events out to the subscriptions they match. Matching
  * needs only the events' areas and terms; the bodies (the whole overlap and
@@ -10,7 +9,7 @@
  * subscription wants. */
 const char SQL_ALERTS_FANOUT[] =
     "WITH e AS (SELECT * FROM alert_events WHERE NOT fanned_out ORDER BY created_at"
-    "  LIMIT " STR(ALERTS_FANOUT_BATCH) " FOR UPDATE SKIP LOCKED),"
+    "  LIMIT " DB_STR(ALERTS_FANOUT_BATCH) " FOR UPDATE SKIP LOCKED),"
     " done AS (UPDATE alert_events x SET fanned_out = true FROM e WHERE x.id = e.id),"
     " v AS MATERIALIZED (SELECT e.id, e.type, e.subscription_id, e.data, e.created_at, o, ca, cb, o.level,"
     "   coalesce(ca.area_scope || cb.area_scope,"
