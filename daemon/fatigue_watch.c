@@ -35,7 +35,8 @@ struct fatigue_watch {
 static void next_consultation(fatigue_watch *w);
 static void on_conn(db_conn *conn, void *arg);
 
-static void clear_items(fatigue_watch *w)
+/* Drops what the current claim holds: its items, queue rows and buckets. */
+static void clear_claim(fatigue_watch *w)
 {
     for (size_t i = 0; i < w->nitems; i++) {
         overlap_side_clear(&w->items[i].side);
@@ -44,6 +45,10 @@ static void clear_items(fatigue_watch *w)
     free(w->items);
     w->items = NULL;
     w->nitems = 0;
+    json_decref(w->exceeded);
+    w->exceeded = NULL;
+    json_decref(w->claimed);
+    w->claimed = NULL;
 }
 
 static void finish(fatigue_watch *w, const char *why)
@@ -52,11 +57,7 @@ static void finish(fatigue_watch *w, const char *why)
         log_warn("alerts: fatigue watch stopped: %s", why);
     db_release(w->conn); /* rolls back anything left open */
     w->conn = NULL;
-    clear_items(w);
-    json_decref(w->exceeded);
-    w->exceeded = NULL;
-    json_decref(w->claimed);
-    w->claimed = NULL;
+    clear_claim(w);
     w->running = false;
 }
 
@@ -351,11 +352,9 @@ static void on_next(PGresult *const *res, int n, void *arg)
         finish(w, NULL);
         return;
     }
-    json_decref(w->claimed);
+    clear_claim(w);
     w->claimed = json_array();
-    json_decref(w->exceeded);
     w->exceeded = json_array();
-    clear_items(w);
     w->items = calloc((size_t)rows, sizeof *w->items);
     for (int r = 0; w->claimed && r < rows; r++)
         json_array_append_new(w->claimed, json_pack("{s:s, s:s}", "queued", PQgetvalue(res[1], r, 0), "id",
@@ -420,9 +419,7 @@ void fatigue_watch_free(fatigue_watch *w)
 {
     if (!w)
         return;
-    clear_items(w);
-    json_decref(w->exceeded);
-    json_decref(w->claimed);
+    clear_claim(w);
     free(w);
 }
 
