@@ -9,6 +9,7 @@
 #include "api.h"
 #include "catalog.h"
 #include "dispatcher.h"
+#include "recheck.h"
 #include "embedded.h"
 #include "http_reply.h"
 #include "migrate.h"
@@ -78,6 +79,7 @@ void api_metrics(request *rq)
     size_t len = 0, cap = 0;
     metrics_render_http(&srv->metrics, &buf, &len, &cap);
     dispatcher_metrics(srv->alerts, &buf, &len, &cap);
+    recheck_metrics(srv->recheck, &buf, &len, &cap);
     db_pool_stats st;
     db_pool_get_stats(srv->db, &st);
     metrics_appendf(&buf, &len, &cap,

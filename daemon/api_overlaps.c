@@ -11,6 +11,7 @@
 #include "fatigue.h"
 #include "http_reply.h"
 #include "list_query.h"
+#include "overlap_plan.h"
 #include "ons_csv.h"
 #include "server.h"
 
@@ -224,7 +225,7 @@ typedef struct fstate {
     char from[11], to[11];
     /* GET /v1/fatigue */
     fatigue_query q;
-    const char *scope[64];
+    const char *scope[AREAS_REACH_MAX + 1];
     char community[101];
     bool has_community;
 } fstate;
@@ -295,8 +296,8 @@ static void on_preflight_fatigue(PGresult *res, void *arg)
         if (i >= PREFLIGHT_MAX_AREAS)
             break;
         const char *code = json_string_value(area_json);
-        const char *scope[64];
-        size_t ns = areas_scope(srv->areas, &code, 1, scope, 64);
+        const char *scope[AREAS_REACH_MAX + 1];
+        size_t ns = areas_scope_one(srv->areas, code, scope);
         size_t j;
         json_t *c;
         json_array_foreach(st->side.communities, j, c) {
@@ -359,7 +360,7 @@ static void on_preflight_loaded(PGresult *res, void *arg)
     }
     /* Rows that can reach its areas in the fatigue windows of its months. */
     strlist areas = { NULL, 0 }, scope = { NULL, 0 };
-    const char *a[PREFLIGHT_MAX_AREAS], *s[256];
+    const char *a[PREFLIGHT_MAX_AREAS], *s[OVERLAP_SCOPE_MAX];
     size_t na = 0;
     size_t i;
     json_t *e;
@@ -367,11 +368,15 @@ static void on_preflight_loaded(PGresult *res, void *arg)
         if (na < PREFLIGHT_MAX_AREAS)
             a[na++] = json_string_value(e);
     }
-    size_t ns = areas_scope(srv->areas, a, na, s, 256);
+    long ns = areas_scope(srv->areas, a, na, s, OVERLAP_SCOPE_MAX);
+    if (ns < 0) { /* every write's scope fits (overlap_plan_scope), so this cannot be a stored one */
+        reply_unavailable(rq);
+        return;
+    }
     areas.items = (char **)a;
     areas.n = na;
     scope.items = (char **)s;
-    scope.n = ns;
+    scope.n = (size_t)ns;
     st->areas_lit = strlist_to_pg(&areas);
     st->scope_lit = strlist_to_pg(&scope);
     overlap_iso_date(st->side.start - srv->cfg->fatigue_window_days, st->from);
@@ -521,7 +526,7 @@ void api_fatigue(request *rq)
     }
     json_decref(errors);
     st->q.area = code;
-    st->q.nscope = areas_scope(srv->areas, &code, 1, st->scope, 64);
+    st->q.nscope = areas_scope_one(srv->areas, code, st->scope);
     st->q.area_scope = st->scope;
     st->q.community = community ? st->community : NULL;
     st->q.window_days = srv->cfg->fatigue_window_days;

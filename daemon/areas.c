@@ -1,55 +1,131 @@
-/* areas.c - in-memory area register. */
+/* areas.c - the in-memory area register: look-ups, scope, names, search. */
 #include "areas.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "vocab.h"
+
+#define NAME_KEY_MAX 256
 
 area_register *areas_new(void)
 {
     return calloc(1, sizeof(area_register));
 }
 
+static void info_clear(area_info *a)
+{
+    free(a->name);
+    free(a->name_cy);
+    free(a->level);
+    free(a->key);
+    free(a->key_cy);
+    free(a->parents);
+    free(a->ancestors);
+    free(a->reach);
+}
+
 void areas_free(area_register *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->items[i].name);
-        free(r->items[i].level);
-        free(r->items[i].ancestors);
-    }
+    for (size_t i = 0; i < r->n; i++)
+        info_clear(&r->items[i]);
+    for (size_t i = 0; i < r->naliases; i++)
+        free(r->aliases[i].alias);
     free(r->items);
+    free(r->aliases);
+    free(r->names);
     free(r);
 }
 
-int areas_add(area_register *r, const char *code, const char *name, const char *level,
-              const char *const *ancestors, size_t nancestors)
+/* Copies a list of codes; 0, -1 (a code of the wrong length), -2 (memory). */
+static int copy_codes(const char *const *list, size_t n, area_code **out, size_t *nout)
 {
-    if (strlen(code) != 9)
+    *out = NULL;
+    *nout = 0;
+    if (!n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!list[i] || strlen(list[i]) != 9)
+            return -1;
+    if (!(*out = calloc(n, sizeof **out)))
+        return -2;
+    for (size_t i = 0; i < n; i++)
+        memcpy((*out)[i], list[i], 10);
+    *nout = n;
+    return 0;
+}
+
+static char *name_key(const char *name)
+{
+    if (!name || !*name)
+        return NULL;
+    char k[NAME_KEY_MAX];
+    vocab_normalise(name, k, sizeof k);
+    return k[0] ? strdup(k) : NULL;
+}
+
+int areas_add(area_register *r, const area_row *row)
+{
+    if (!row->code || strlen(row->code) != 9 || row->nreach > AREAS_REACH_MAX)
         return -1;
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 1024;
         area_info *n = realloc(r->items, cap * sizeof *n);
         if (!n)
-            return -1;
+            return -2;
         r->items = n;
         r->cap = cap;
     }
-    area_info *a = &r->items[r->n];
-    memset(a, 0, sizeof *a);
-    memcpy(a->code, code, 10);
-    a->name = strdup(name);
-    a->level = strdup(level);
-    a->ancestors = nancestors ? calloc(nancestors, sizeof *a->ancestors) : NULL;
-    r->n++;
-    if (!a->name || !a->level || (nancestors && !a->ancestors))
-        return -1;
-    for (size_t i = 0; i < nancestors; i++) {
-        if (strlen(ancestors[i]) != 9)
-            return -1;
-        memcpy(a->ancestors[i], ancestors[i], 10);
+    area_info a;
+    memset(&a, 0, sizeof a);
+    memcpy(a.code, row->code, 10);
+    int rc = copy_codes(row->parents, row->nparents, &a.parents, &a.nparents);
+    if (rc == 0)
+        rc = copy_codes(row->ancestors, row->nancestors, &a.ancestors, &a.nancestors);
+    if (rc == 0)
+        rc = copy_codes(row->reach, row->nreach, &a.reach, &a.nreach);
+    if (rc == 0) {
+        a.name = strdup(row->name ? row->name : "");
+        a.level = strdup(row->level ? row->level : "");
+        a.name_cy = row->name_cy && *row->name_cy ? strdup(row->name_cy) : NULL;
+        a.key = name_key(row->name);
+        a.key_cy = name_key(row->name_cy);
+        if (!a.name || !a.level || (row->name_cy && *row->name_cy && !a.name_cy))
+            rc = -2;
     }
-    a->nancestors = nancestors;
+    if (rc < 0) {
+        info_clear(&a);
+        return rc;
+    }
+    r->items[r->n++] = a;
+    return 0;
+}
+
+int areas_add_alias(area_register *r, const char *alias, const char *code)
+{
+    if (!alias || !*alias || !code || strlen(code) != 9)
+        return -1;
+    if (r->naliases == r->capaliases) {
+        size_t cap = r->capaliases ? r->capaliases * 2 : 256;
+        area_alias *n = realloc(r->aliases, cap * sizeof *n);
+        if (!n)
+            return -2;
+        r->aliases = n;
+        r->capaliases = cap;
+    }
+    char *a = strdup(alias);
+    if (!a)
+        return -2;
+    for (char *p = a; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    area_alias *e = &r->aliases[r->naliases++];
+    e->alias = a;
+    e->area = 0;
+    memcpy(e->code, code, 10);
     return 0;
 }
 
@@ -58,15 +134,54 @@ static int cmp_area(const void *x, const void *y)
     return strcmp(((const area_info *)x)->code, ((const area_info *)y)->code);
 }
 
-void areas_finish(area_register *r)
+static int cmp_alias(const void *x, const void *y)
+{
+    return strcmp(((const area_alias *)x)->alias, ((const area_alias *)y)->alias);
+}
+
+static int cmp_name_key(const void *x, const void *y)
+{
+    const area_name_key *a = x, *b = y;
+    int c = strcmp(a->key, b->key);
+    return c ? c : (a->area > b->area) - (a->area < b->area);
+}
+
+int areas_finish(area_register *r)
 {
     if (r->n)
         qsort(r->items, r->n, sizeof *r->items, cmp_area);
+    size_t k = 0;
+    for (size_t i = 0; i < r->naliases; i++) {
+        const area_info *a = areas_find(r, r->aliases[i].code);
+        if (!a) {
+            free(r->aliases[i].alias);
+            continue;
+        }
+        r->aliases[i].area = (size_t)(a - r->items);
+        r->aliases[k++] = r->aliases[i];
+    }
+    r->naliases = k;
+    if (k)
+        qsort(r->aliases, k, sizeof *r->aliases, cmp_alias);
+    free(r->names);
+    r->names = r->n ? calloc(2 * r->n, sizeof *r->names) : NULL;
+    if (r->n && !r->names)
+        return -2;
+    r->nnames = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->items[i].key)
+            r->names[r->nnames++] = (area_name_key){ r->items[i].key, i };
+        if (r->items[i].key_cy && (!r->items[i].key || strcmp(r->items[i].key, r->items[i].key_cy) != 0))
+            r->names[r->nnames++] = (area_name_key){ r->items[i].key_cy, i };
+    }
+    if (r->nnames)
+        qsort(r->names, r->nnames, sizeof *r->names, cmp_name_key);
+    return 0;
 }
 
 const area_info *areas_find(const area_register *r, const char *code)
 {
-    if (!r || !r->n || strlen(code) != 9)
+    if (!r || !r->n || !code || strlen(code) != 9)
         return NULL;
     area_info probe;
     memcpy(probe.code, code, 10);
@@ -78,14 +193,19 @@ static int cmp_str(const void *x, const void *y)
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-size_t areas_scope(const area_register *r, const char *const *codes, size_t n, const char **out, size_t cap)
+long areas_scope(const area_register *r, const char *const *codes, size_t n, const char **out, size_t cap)
 {
     size_t k = 0;
-    for (size_t i = 0; i < n && k < cap; i++) {
+    for (size_t i = 0; i < n; i++) {
+        if (k == cap)
+            return -1;
         out[k++] = codes[i];
         const area_info *a = areas_find(r, codes[i]);
-        for (size_t j = 0; a && j < a->nancestors && k < cap; j++)
-            out[k++] = a->ancestors[j];
+        for (size_t j = 0; a && j < a->nreach; j++) {
+            if (k == cap)
+                return -1;
+            out[k++] = a->reach[j];
+        }
     }
     if (k)
         qsort(out, k, sizeof *out, cmp_str);
@@ -93,5 +213,235 @@ size_t areas_scope(const area_register *r, const char *const *codes, size_t n, c
     for (size_t i = 0; i < k; i++)
         if (u == 0 || strcmp(out[u - 1], out[i]) != 0)
             out[u++] = out[i];
-    return u;
+    return (long)u;
+}
+
+size_t areas_scope_one(const area_register *r, const char *code, const char *out[AREAS_REACH_MAX + 1])
+{
+    long n = areas_scope(r, &code, 1, out, AREAS_REACH_MAX + 1);
+    return n > 0 ? (size_t)n : 0; /* cannot fail: areas_add bounds every reach */
+}
+
+/* ---- names as people write them ---------------------------------------------- */
+
+static bool code_shaped(const char *s, size_t len)
+{
+    if (len != 9 || !strchr("EWSNKewsnk", s[0]))
+        return false;
+    for (size_t i = 1; i < 9; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* The index range [*lo, *hi) of names whose key equals key. */
+static void names_equal(const area_register *r, const char *key, size_t *lo, size_t *hi)
+{
+    size_t a = 0, b = r->nnames;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (strcmp(r->names[m].key, key) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *lo = a;
+    while (a < r->nnames && strcmp(r->names[a].key, key) == 0)
+        a++;
+    *hi = a;
+}
+
+/* Whether an area lies within an area whose name (or Welsh name) has key. */
+static bool has_container_named(const area_register *r, const area_info *a, const char *key)
+{
+    for (size_t pass = 0; pass < 2; pass++) {
+        const area_code *list = pass ? a->ancestors : a->parents;
+        size_t n = pass ? a->nancestors : a->nparents;
+        for (size_t i = 0; i < n; i++) {
+            const area_info *p = areas_find(r, list[i]);
+            if (p && ((p->key && strcmp(p->key, key) == 0) || (p->key_cy && strcmp(p->key_cy, key) == 0)))
+                return true;
+        }
+    }
+    return false;
+}
+
+static void add_candidate(area_match *m, const area_info *a)
+{
+    for (size_t i = 0; i < m->ncandidates; i++)
+        if (m->candidates[i] == a)
+            return;
+    if (m->ncandidates < AREA_CANDIDATES_MAX)
+        m->candidates[m->ncandidates++] = a;
+}
+
+/* Candidates whose name is key (and, when parent_key, lie within an area so named). */
+static void match_name(const area_register *r, const char *key, const char *parent_key, area_match *m)
+{
+    size_t lo, hi;
+    names_equal(r, key, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        const area_info *a = &r->items[r->names[i].area];
+        if (!parent_key || has_container_named(r, a, parent_key))
+            add_candidate(m, a);
+    }
+}
+
+area_match_kind areas_resolve(const area_register *r, const char *text, area_match *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!text)
+        return AREA_BAD;
+    while (isspace((unsigned char)*text))
+        text++;
+    size_t len = strlen(text);
+    while (len && isspace((unsigned char)text[len - 1]))
+        len--;
+    if (code_shaped(text, len)) {
+        for (size_t i = 0; i < 9; i++)
+            out->code[i] = (char)toupper((unsigned char)text[i]);
+        out->code[9] = '\0';
+        out->area = areas_find(r, out->code);
+        return out->kind = AREA_CODE;
+    }
+    if (!r || len == 0 || len >= NAME_KEY_MAX)
+        return out->kind = AREA_BAD;
+    char buf[NAME_KEY_MAX];
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    /* an old code, exactly as ONS writes it (any case) */
+    if (r->naliases && len < 16) {
+        char up[16];
+        for (size_t i = 0; i <= len; i++)
+            up[i] = (char)toupper((unsigned char)buf[i]);
+        area_alias probe = { up, 0, { 0 } };
+        const area_alias *al = bsearch(&probe, r->aliases, r->naliases, sizeof *r->aliases, cmp_alias);
+        if (al) {
+            out->area = &r->items[al->area];
+            memcpy(out->code, out->area->code, 10);
+            return out->kind = AREA_ALIAS;
+        }
+    }
+    char key[NAME_KEY_MAX];
+    vocab_normalise(buf, key, sizeof key);
+    if (key[0])
+        match_name(r, key, NULL, out);
+    /* "Castle (Burnley)": a name, then a containing area's name in brackets */
+    if (out->ncandidates == 0 && len > 2 && buf[len - 1] == ')') {
+        char *open = strrchr(buf, '(');
+        if (open && open > buf) {
+            buf[len - 1] = '\0';
+            char parent_key[NAME_KEY_MAX];
+            vocab_normalise(open + 1, parent_key, sizeof parent_key);
+            *open = '\0';
+            vocab_normalise(buf, key, sizeof key);
+            if (key[0] && parent_key[0])
+                match_name(r, key, parent_key, out);
+        }
+    }
+    if (out->ncandidates == 1) {
+        out->area = out->candidates[0];
+        memcpy(out->code, out->area->code, 10);
+        out->ncandidates = 0;
+        out->candidates[0] = NULL;
+        return out->kind = AREA_NAME;
+    }
+    return out->kind = out->ncandidates > 1 ? AREA_AMBIGUOUS : AREA_BAD;
+}
+
+/* ---- search ------------------------------------------------------------------- */
+
+typedef struct hit {
+    const area_info *a;
+    int rank;                     /* 0 exact, 1 prefix, 2 elsewhere */
+} hit;
+
+static int cmp_hit(const void *x, const void *y)
+{
+    const hit *a = x, *b = y;
+    if (a->rank != b->rank)
+        return a->rank - b->rank;
+    int c = strcasecmp(a->a->name, b->a->name);
+    return c ? c : strcmp(a->a->code, b->a->code);
+}
+
+/* 0 exact, 1 prefix (of the key or one of its words), 2 inside, -1 none. */
+static int key_rank(const char *key, const char *q)
+{
+    if (!key || !*q)
+        return -1;
+    const char *p = strstr(key, q);
+    if (!p)
+        return -1;
+    if (p == key)
+        return strcmp(key, q) == 0 ? 0 : 1;
+    for (; p; p = strstr(p + 1, q))
+        if (p[-1] == ' ')
+            return 1;
+    return 2;
+}
+
+static bool is_within(const area_info *a, const char *within)
+{
+    if (strcmp(a->code, within) == 0)
+        return false;
+    for (size_t i = 0; i < a->nancestors; i++)
+        if (strcmp(a->ancestors[i], within) == 0)
+            return true;
+    for (size_t i = 0; i < a->nreach; i++)
+        if (strcmp(a->reach[i], within) == 0)
+            return true;
+    return false;
+}
+
+size_t areas_search(const area_register *r, const char *q, const char *level, const char *within,
+                    const area_info **out, size_t cap)
+{
+    if (!r || !r->n || !cap)
+        return 0;
+    char key[NAME_KEY_MAX];
+    vocab_normalise(q ? q : "", key, sizeof key);
+    char code[10] = { 0 };
+    size_t qlen = q ? strlen(q) : 0;
+    while (qlen && isspace((unsigned char)q[qlen - 1]))
+        qlen--;
+    const char *qs = q ? q : "";
+    while (isspace((unsigned char)*qs)) {
+        qs++;
+        qlen--;
+    }
+    bool code_like = qlen > 0 && qlen <= 9 && strchr("EWSNKewsnk", qs[0]);
+    for (size_t i = 1; code_like && i < qlen; i++)
+        code_like = isdigit((unsigned char)qs[i]);
+    for (size_t i = 0; code_like && i < qlen; i++)
+        code[i] = (char)toupper((unsigned char)qs[i]);
+    hit *hits = malloc(r->n * sizeof *hits);
+    if (!hits)
+        return 0;
+    size_t nh = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const area_info *a = &r->items[i];
+        if (level && *level && strcasecmp(a->level, level) != 0)
+            continue;
+        if (within && *within && !is_within(a, within))
+            continue;
+        int rank = -1;
+        if (code_like && strncmp(a->code, code, qlen) == 0)
+            rank = qlen == 9 ? 0 : 1;
+        int rk = key_rank(a->key, key), rc = key_rank(a->key_cy, key);
+        if (rk >= 0 && (rank < 0 || rk < rank))
+            rank = rk;
+        if (rc >= 0 && (rank < 0 || rc < rank))
+            rank = rc;
+        if (!key[0] && !code_like)
+            rank = 2; /* no text: every area that passes the filters */
+        if (rank >= 0)
+            hits[nh++] = (hit){ a, rank };
+    }
+    qsort(hits, nh, sizeof *hits, cmp_hit);
+    size_t k = nh < cap ? nh : cap;
+    for (size_t i = 0; i < k; i++)
+        out[i] = hits[i].a;
+    free(hits);
+    return k;
 }

@@ -1,39 +1,135 @@
 /* areas.h - the area register in memory (pure: filled by the caller).
  *
- * Loaded from the database (areas and area_ancestors) at start-up and again
- * when an import changes it. Answers: is a code known, what is its name, what
- * contains it. */
+ * Loaded from the database (areas, area_parents, area_ancestors, area_reach,
+ * area_aliases) at start-up and again whenever an import changes it. Answers:
+ * is a code known, what is its name, what contains it, what does a
+ * consultation in it reach, which area does a name written by a person mean
+ * (API.md section 7), and which areas match a search.
+ *
+ * Life cycle: areas_new, then areas_add / areas_add_alias for every row, then
+ * areas_finish once; only then may the look-ups be called. The register owns
+ * every string in it; pointers it returns live as long as the register (until
+ * areas_free). The daemon swaps in a new register when the database's
+ * generation changes and frees the old one, so callers on the event loop must
+ * not keep its pointers past the current callback. */
 #ifndef CONSULTD_AREAS_H
 #define CONSULTD_AREAS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+typedef char area_code[10];       /* a GSS code: 9 characters and a NUL */
+
 typedef struct area_info {
-    char code[10];
+    area_code code;
     char *name;
-    char *level;
-    char (*ancestors)[10];   /* every containing area */
+    char *name_cy;                /* Welsh name, or NULL */
+    char *level;                  /* "ward", "district", ... (ons_level_name) */
+    char *key, *key_cy;           /* normalised names (vocab_normalise), for matching */
+    area_code *parents;           /* direct parents */
+    size_t nparents;
+    area_code *ancestors;         /* every containing area */
     size_t nancestors;
+    area_code *reach;             /* area_reach: ancestors, successions and theirs, sorted */
+    size_t nreach;
 } area_info;
+
+/* One row as the loader reads it; the lists are copied. */
+typedef struct area_row {
+    const char *code, *name, *name_cy, *level;
+    const char *const *parents;
+    size_t nparents;
+    const char *const *ancestors;
+    size_t nancestors;
+    const char *const *reach;
+    size_t nreach;
+} area_row;
+
+typedef struct area_alias {
+    char *alias;                  /* upper-cased old code, e.g. "00EB" */
+    size_t area;                  /* index into items (after areas_finish) */
+    area_code code;
+} area_alias;
+
+typedef struct area_name_key {
+    const char *key;              /* points into an area_info */
+    size_t area;
+} area_name_key;
 
 typedef struct area_register {
     area_info *items;             /* sorted by code after areas_finish */
     size_t n, cap;
-    char stamp[64];          /* what the database said when loaded (change detection) */
+    area_alias *aliases;          /* sorted by alias after areas_finish */
+    size_t naliases, capaliases;
+    area_name_key *names;         /* every English and Welsh key, sorted; built by areas_finish */
+    size_t nnames;
+    long long generation;         /* area_register_state.generation when loaded */
 } area_register;
 
+/* NULL when out of memory. */
 area_register *areas_new(void);
 void areas_free(area_register *r);
-/* Adds an area; ancestors is a NULL-terminated list or NULL. 0 or -1. */
-int areas_add(area_register *r, const char *code, const char *name, const char *level,
-              const char *const *ancestors, size_t nancestors);
-void areas_finish(area_register *r);
 
+/* No area reaches more than this many others (areas_add refuses the row), so
+ * the scope of one code always fits in AREAS_REACH_MAX + 1. */
+#define AREAS_REACH_MAX 255
+
+/* Adds one area. Returns 0; -1 when a code (the row's or one in its lists)
+ * is not 9 characters long, or the row reaches more than AREAS_REACH_MAX
+ * areas; -2 when out of memory. The register is unusable
+ * after -2 (free it). */
+int areas_add(area_register *r, const area_row *row);
+/* Adds an old code for a code; the same returns as areas_add. */
+int areas_add_alias(area_register *r, const char *alias, const char *code);
+/* Sorts and indexes what was added. Returns 0, or -2 when out of memory.
+ * Aliases whose code is not in the register are dropped. */
+int areas_finish(area_register *r);
+
+/* The area with exactly this code, or NULL. Needs areas_finish. */
 const area_info *areas_find(const area_register *r, const char *code);
 
-/* Writes codes ∪ their ancestors (sorted, unique) into out (capacity cap);
- * returns how many were written. Unknown codes contribute only themselves. */
-size_t areas_scope(const area_register *r, const char *const *codes, size_t n, const char **out, size_t cap);
+/* Writes codes ∪ their reach (sorted by strcmp, unique) into out (capacity
+ * cap, pointers into codes and into the register). Unknown codes contribute
+ * only themselves. Returns how many were written, or -1 when cap is too small
+ * (nothing usable is in out then): the engine never works with a truncated
+ * scope, which would miss overlaps. r may be NULL (codes only). */
+long areas_scope(const area_register *r, const char *const *codes, size_t n, const char **out, size_t cap);
+
+/* areas_scope of one code, which always fits: returns how many were written. */
+size_t areas_scope_one(const area_register *r, const char *code, const char *out[AREAS_REACH_MAX + 1]);
+
+/* How a text written by a person resolves (API.md section 7). */
+typedef enum area_match_kind {
+    AREA_BAD = 0,          /* neither a code nor a known name */
+    AREA_CODE,             /* a GSS code (any case), known or not: code holds it upper-cased */
+    AREA_ALIAS,            /* an old code: area is the area */
+    AREA_NAME,             /* an English or Welsh name, or "Name (Parent)": area is the area */
+    AREA_AMBIGUOUS,        /* several areas have the name: candidates, ncandidates */
+} area_match_kind;
+
+#define AREA_CANDIDATES_MAX 20
+
+typedef struct area_match {
+    area_match_kind kind;
+    area_code code;                               /* AREA_CODE, ALIAS, NAME */
+    const area_info *area;                        /* ALIAS, NAME; CODE when known */
+    const area_info *candidates[AREA_CANDIDATES_MAX];
+    size_t ncandidates;                           /* AMBIGUOUS: how many (capped) */
+} area_match;
+
+/* Resolves text: surrounding spaces ignored; a GSS code in any case; an old
+ * code; a name compared without regard to case or punctuation (English or
+ * Welsh); or "Name (Parent)", where Parent names any containing area. r may
+ * be NULL (codes only). Returns out->kind. */
+area_match_kind areas_resolve(const area_register *r, const char *text, area_match *out);
+
+/* Search for autocomplete (GET /v1/areas?q=): areas whose code starts with q
+ * (any case) or whose name or Welsh name contains it (normalised); level, if
+ * not NULL, keeps that level; within, if not NULL, keeps the areas inside it
+ * (it among their ancestors or reach). Order: exact code or name matches,
+ * then prefixes, then the rest; by name, then code, within each. Writes at
+ * most cap pointers to out; returns how many. */
+size_t areas_search(const area_register *r, const char *q, const char *level, const char *within,
+                    const area_info **out, size_t cap);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "areas_propagate.h"
 #include "ons_csv.h"
 #include "pgutil.h"
 
@@ -197,11 +198,17 @@ int areas_import(const char *url, char *const *files, int nfiles, FILE *out, cha
     for (size_t i = 0; i < sizeof merge_sql / sizeof *merge_sql; i++)
         if (pgu_run(c, merge_sql[i], 0, NULL, err, errlen) < 0)
             goto done;
+    long queued;
+    long long generation;
+    if (areas_propagate(c, &queued, &generation, err, errlen) < 0)
+        goto done;
     PGresult *r = pgu_exec(c, "SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM area_parents)",
                            0, NULL, err, errlen);
     if (!r)
         goto done;
-    fprintf(out, "register: %s areas, %s parent links\n", PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
+    fprintf(out, "register: %s areas, %s parent links, generation %lld\n", PQgetvalue(r, 0, 0),
+            PQgetvalue(r, 0, 1), generation);
+    fprintf(out, "re-check: %ld consultations queued\n", queued);
     PQclear(r);
     if (pgu_run(c, "COMMIT", 0, NULL, err, errlen) < 0)
         goto done;

@@ -9,6 +9,15 @@
 #include "log.h"
 #include "migrate.h"
 
+/* Every area with its direct parents, ancestors and reach (area_reach). */
+static const char SQL_CATALOG_AREAS[] =
+    "SELECT a.code, a.name, a.name_cy, a.level,"
+    " coalesce((SELECT json_agg(p.parent) FROM area_parents p WHERE p.code = a.code), '[]')::text,"
+    " coalesce((SELECT json_agg(x.ancestor) FROM area_ancestors x WHERE x.code = a.code), '[]')::text,"
+    " coalesce((SELECT array_to_json(r.reach) FROM area_reach r WHERE r.code = a.code), '[]')::text"
+    " FROM areas a";
+static const char SQL_CATALOG_ALIASES[] = "SELECT alias, code FROM area_aliases";
+
 vocab *catalog_vocab_from_result(const PGresult *res)
 {
     vocab *v = vocab_new();
@@ -40,57 +49,83 @@ vocab *catalog_vocab_from_result(const PGresult *res)
     return v;
 }
 
-area_register *catalog_areas_from_result(const PGresult *res)
+/* Reads a JSON array of codes from a result cell into list (borrowed from
+ * the json_t, which the caller frees). -1 when malformed or out of memory. */
+static int codes_from_json(json_t *arr, const char ***list, size_t *n)
+{
+    *n = json_is_array(arr) ? json_array_size(arr) : 0;
+    *list = calloc(*n + 1, sizeof **list);
+    if (!*list || !json_is_array(arr))
+        return -1;
+    for (size_t j = 0; j < *n; j++)
+        if (!((*list)[j] = json_string_value(json_array_get(arr, j))))
+            return -1;
+    return 0;
+}
+
+area_register *catalog_areas_from_result(const PGresult *res, const PGresult *aliases)
 {
     area_register *r = areas_new();
     if (!r)
         return NULL;
-    for (int i = 0; i < PQntuples(res); i++) {
-        json_t *anc = json_loads(PQgetvalue(res, i, 3), 0, NULL);
-        size_t n = json_is_array(anc) ? json_array_size(anc) : 0;
-        const char **list = calloc(n + 1, sizeof *list);
-        int rc = list ? 0 : -1;
-        for (size_t j = 0; list && j < n; j++)
-            if (!(list[j] = json_string_value(json_array_get(anc, j))))
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        json_t *lists[3];
+        const char **codes[3] = { NULL, NULL, NULL };
+        size_t counts[3];
+        for (int k = 0; k < 3; k++) {
+            lists[k] = json_loads(PQgetvalue(res, i, 4 + k), 0, NULL);
+            if (codes_from_json(lists[k], &codes[k], &counts[k]) < 0)
                 rc = -1;
-        if (rc == 0)
-            rc = areas_add(r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), list, n);
-        free(list);
-        json_decref(anc);
-        if (rc < 0) {
-            areas_free(r);
-            return NULL;
+        }
+        if (rc == 0) {
+            area_row row = { PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                             PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+                             codes[0], counts[0], codes[1], counts[1], codes[2], counts[2] };
+            rc = areas_add(r, &row);
+        }
+        for (int k = 0; k < 3; k++) {
+            free(codes[k]);
+            json_decref(lists[k]);
         }
     }
-    areas_finish(r);
+    for (int i = 0; rc == 0 && aliases && i < PQntuples(aliases); i++)
+        rc = areas_add_alias(r, PQgetvalue(aliases, i, 0), PQgetvalue(aliases, i, 1));
+    if (rc < 0 || areas_finish(r) < 0) {
+        areas_free(r);
+        return NULL;
+    }
     return r;
 }
 
 typedef struct load {
     server *srv;
     db_conn *conn;
-    char stamp[64];
+    long long generation;
+    PGresult *areas;          /* the area rows, kept until the aliases arrive */
 } load;
 
 static void load_done(load *l)
 {
     if (l->conn)
         db_release(l->conn);
+    PQclear(l->areas);
     l->srv->catalog_loading = false;
     clock_gettime(CLOCK_MONOTONIC, &l->srv->catalog_checked);
     free(l);
 }
 
-static void on_areas(PGresult *res, void *arg)
+static void on_aliases(PGresult *res, void *arg)
 {
     load *l = arg;
     if (db_ok(res)) {
-        area_register *r = catalog_areas_from_result(res);
+        area_register *r = catalog_areas_from_result(l->areas, res);
         if (r) {
-            snprintf(r->stamp, sizeof r->stamp, "%s", l->stamp);
+            r->generation = l->generation;
             areas_free(l->srv->areas);
             l->srv->areas = r;
-            log_info("catalog: area register loaded (%zu areas)", r->n);
+            log_info("catalog: area register loaded (%zu areas, %zu old codes, generation %lld)", r->n,
+                     r->naliases, r->generation);
         } else {
             log_error("catalog: area rows are malformed");
         }
@@ -98,30 +133,40 @@ static void on_areas(PGresult *res, void *arg)
     load_done(l);
 }
 
-static void on_area_stamp(PGresult *res, void *arg)
+static void on_areas(PGresult *res, void *arg)
+{
+    load *l = arg;
+    if (!db_ok(res)) {
+        load_done(l);
+        return;
+    }
+    /* res is freed when this callback returns: keep a copy for on_aliases */
+    l->areas = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+    if (!l->areas) {
+        load_done(l);
+        return;
+    }
+    db_query(l->conn, SQL_CATALOG_ALIASES, 0, NULL, on_aliases, l);
+}
+
+static void on_area_generation(PGresult *res, void *arg)
 {
     load *l = arg;
     if (!db_ok(res) || PQntuples(res) != 1) {
         load_done(l);
         return;
     }
-    snprintf(l->stamp, sizeof l->stamp, "%s", PQgetvalue(res, 0, 0));
-    if (l->srv->areas && strcmp(l->srv->areas->stamp, l->stamp) == 0) {
+    l->generation = atoll(PQgetvalue(res, 0, 0));
+    if (l->srv->areas && l->srv->areas->generation == l->generation) {
         load_done(l);
         return;
     }
-    db_query(l->conn,
-             "SELECT a.code, a.name, a.level, coalesce((SELECT json_agg(x.ancestor) FROM area_ancestors x"
-             " WHERE x.code = a.code), '[]')::text FROM areas a",
-             0, NULL, on_areas, l);
+    db_query(l->conn, SQL_CATALOG_AREAS, 0, NULL, on_areas, l);
 }
 
 static void check_areas(load *l)
 {
-    db_query(l->conn,
-             "SELECT (SELECT count(*) FROM areas) || '/' || coalesce((SELECT max(updated_at) FROM areas)::text, '-')"
-             " || '/' || (SELECT count(*) FROM area_ancestors)",
-             0, NULL, on_area_stamp, l);
+    db_query(l->conn, "SELECT generation FROM area_register_state", 0, NULL, on_area_generation, l);
 }
 
 static void on_vocab(PGresult *res, void *arg)
@@ -182,7 +227,9 @@ void catalog_refresh(server *srv)
 {
     if (srv->catalog_loading || !db_pool_up(srv->db))
         return;
-    if (srv->vocab && srv->areas && srv->schema_version >= migrate_latest_version()) {
+    if (srv->catalog_due) {
+        srv->catalog_due = false;
+    } else if (srv->vocab && srv->areas && srv->schema_version >= migrate_latest_version()) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec - srv->catalog_checked.tv_sec < CATALOG_RECHECK_S)

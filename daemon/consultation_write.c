@@ -24,12 +24,12 @@
 #include "consultation.h"
 #include "http_reply.h"
 #include "overlap.h"
+#include "overlap_plan.h"
 #include "router.h"
 #include "server.h"
 #include "store_consultations.h"
 
 #define IDEMPOTENCY_KEY_MAX 200
-#define SCOPE_MAX 4096
 
 typedef struct wstate {
     consultation c;
@@ -42,7 +42,8 @@ typedef struct wstate {
     bool was_inferred;            /* PATCH: the stored terms were inferred */
     /* the overlap check */
     overlap_side side;
-    char *lit[5];                 /* scope, keys, probe keys, lock keys, lock modes */
+    overlap_plan plan;            /* scope, keys, probe keys, locks, window */
+    char generation[24];          /* of the area register the plan was made with */
     char *rows;                   /* the scored pairs, as the JSON the upsert takes */
     json_t *overlaps;             /* the overlaps this write found, as returned */
     long events;                  /* alert events it wrote */
@@ -61,8 +62,7 @@ static void wstate_free(void *p)
     consultation_params_free(&st->params);
     json_decref(st->warnings);
     overlap_side_clear(&st->side);
-    for (int i = 0; i < 5; i++)
-        free(st->lit[i]);
+    overlap_plan_clear(&st->plan);
     free(st->rows);
     json_decref(st->overlaps);
     free(st->doc);
@@ -81,25 +81,6 @@ static wstate *wstate_new(request *rq)
     return st;
 }
 
-/* ---- literals for PostgreSQL arrays ------------------------------------------ */
-
-static char *bool_array(const bool *v, size_t n)
-{
-    char *out = malloc(n * 2 + 3);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    out[o++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            out[o++] = ',';
-        out[o++] = v[i] ? 't' : 'f';
-    }
-    out[o++] = '}';
-    out[o] = '\0';
-    return out;
-}
-
 static json_t *strlist_json(const strlist *l)
 {
     json_t *a = json_array();
@@ -113,16 +94,9 @@ static json_t *strlist_json(const strlist *l)
 static int prepare_check(request *rq, wstate *st)
 {
     const area_register *reg = rq->srv->areas;
-    const char **scope = malloc(SCOPE_MAX * sizeof *scope);
-    if (!scope)
+    json_t *scope_json = overlap_plan_scope(reg, (const char *const *)st->c.areas.items, st->c.areas.n);
+    if (!scope_json)
         return -1;
-    size_t nscope = areas_scope(reg, (const char *const *)st->c.areas.items, st->c.areas.n, scope, SCOPE_MAX);
-    strlist sl = { (char **)scope, nscope };
-    st->lit[0] = strlist_to_pg(&sl);
-    json_t *scope_json = json_array();
-    for (size_t i = 0; i < nscope; i++)
-        json_array_append_new(scope_json, json_string(scope[i]));
-    free(scope);
     for (size_t i = 0; i < st->c.areas.n; i++) {
         if (!areas_find(reg, st->c.areas.items[i])) {
             char msg[96];
@@ -137,35 +111,16 @@ static int prepare_check(request *rq, wstate *st)
                             "engagement_level", st->c.engagement_level);
     int rc = doc ? overlap_side_init(&st->side, doc) : -1;
     json_decref(doc);
-    if (rc < 0 || !st->lit[0])
+    if (rc < 0 || overlap_plan_build(&st->plan, &st->side, rq->srv->cfg->overlap_window_days) < 0)
         return -1;
-    int window = rq->srv->cfg->overlap_window_days;
-    size_t nk, np, nl;
-    bool *excl = NULL;
-    int64_t *keys = overlap_keys(&st->side, &nk);
-    int64_t *probe = overlap_probe_keys(&st->side, window, &np);
-    int64_t *locks = overlap_locks(&st->side, window, &excl, &nl);
-    if (keys && probe && locks && excl) {
-        st->lit[1] = int64s_to_pg(keys, nk);
-        st->lit[2] = int64s_to_pg(probe, np);
-        st->lit[3] = int64s_to_pg(locks, nl);
-        st->lit[4] = bool_array(excl, nl);
-    }
-    free(keys);
-    free(probe);
-    free(locks);
-    free(excl);
-    for (int i = 1; i < 5; i++)
-        if (!st->lit[i])
-            return -1;
-    st->params.values[16] = st->lit[0];
-    st->params.values[17] = st->lit[1];
-    st->params.values[18] = st->lit[2];
-    overlap_iso_date(st->side.start - window, st->params.window[0]);
-    overlap_iso_date(st->side.end + window, st->params.window[1]);
-    st->params.values[19] = st->params.window[0];
-    st->params.values[20] = st->params.window[1];
-    st->params.values[21] = st->version;
+    snprintf(st->generation, sizeof st->generation, "%lld", reg ? reg->generation : 0LL);
+    st->params.values[16] = st->plan.scope;
+    st->params.values[17] = st->plan.keys;
+    st->params.values[18] = st->plan.probe;
+    st->params.values[19] = st->plan.from;
+    st->params.values[20] = st->plan.to;
+    st->params.values[21] = st->generation;
+    st->params.values[22] = st->version;
     return 0;
 }
 
@@ -277,28 +232,14 @@ static void score_candidates(request *rq, const char *candidates_text)
 {
     wstate *st = rq->state;
     json_t *candidates = json_loads(candidates_text, 0, NULL);
-    json_t *rows = json_array();
-    size_t i;
-    json_t *cand;
-    json_array_foreach(candidates, i, cand) {
-        overlap_side other;
-        if (overlap_side_init(&other, cand) < 0)
-            continue;
-        overlap_result r;
-        overlap_evaluate(&st->side, &other, rq->srv->vocab, rq->srv->areas, rq->srv->cfg->overlap_window_days, &r);
-        if (r.overlaps) {
-            char oid[UUID_STR_LEN];
-            bool first = strcmp(st->id, other.id) < 0;
-            if (uuid7_new(oid) == 0)
-                json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:f, s:s, s:O, s:s, s:b}", "id", oid, "a",
-                                                      first ? st->id : other.id, "b", first ? other.id : st->id,
-                                                      "score", r.score, "level", r.level, "reasons", r.reasons,
-                                                      "explanation", r.explanation, "same", r.same_organisation));
-        }
-        overlap_result_clear(&r);
-        overlap_side_clear(&other);
-    }
+    json_t *rows = candidates ? overlap_plan_score(&st->side, candidates, rq->srv->vocab, rq->srv->areas,
+                                                   rq->srv->cfg->overlap_window_days)
+                              : NULL;
     json_decref(candidates);
+    if (!rows) {
+        reply_unavailable(rq);
+        return;
+    }
     if (json_array_size(rows) == 0 && !st->update) {
         json_decref(rows);
         finish_write(rq);
@@ -386,16 +327,16 @@ static void on_write_round(PGresult *const *res, int n, void *arg)
 static void send_write(request *rq, bool begin)
 {
     wstate *st = rq->state;
-    const char *lp[] = { st->lit[3], st->lit[4] };
+    const char *lp[] = { st->plan.locks, st->plan.modes };
     db_call calls[3];
     int n = 0;
     if (begin)
         calls[n++] = (db_call){ "BEGIN", 0, NULL, NULL };
     calls[n++] = (db_call){ SQL_LOCK_BUCKETS, 2, lp, "lock_buckets" };
     if (st->update)
-        calls[n++] = (db_call){ SQL_CONSULTATION_UPDATE_CHECKED, 22, st->params.values, "consultation_update" };
+        calls[n++] = (db_call){ SQL_CONSULTATION_UPDATE_CHECKED, 23, st->params.values, "consultation_update" };
     else
-        calls[n++] = (db_call){ SQL_CONSULTATION_INSERT_CHECKED, 21, st->params.values, "consultation_insert" };
+        calls[n++] = (db_call){ SQL_CONSULTATION_INSERT_CHECKED, 22, st->params.values, "consultation_insert" };
     db_pipeline(rq->conn, calls, n, on_write_round, rq);
 }
 

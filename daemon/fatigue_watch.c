@@ -164,8 +164,8 @@ static void count_item_area(fatigue_watch *w, size_t n, const char *area, const 
     const watch_item *it = &w->items[n];
     long from, to;
     item_days(it, cfg, &from, &to);
-    const char *scope[64];
-    size_t ns = areas_scope(srv->areas, &area, 1, scope, 64);
+    const char *scope[AREAS_REACH_MAX + 1];
+    size_t ns = areas_scope_one(srv->areas, area, scope);
     size_t k = 0;
     for (size_t r = 0; r < nrows; r++) /* shallow copies: the rows own their strings */
         if (rows[r].end >= from && rows[r].start <= to && fatigue_reaches(&rows[r], area, scope, ns))
@@ -239,8 +239,8 @@ static int add_item_keys(const fatigue_watch *w, const watch_item *it, int64_t *
     json_t *area;
     json_array_foreach(it->side.areas, i, area) {
         const char *code = json_string_value(area);
-        const char *sc[64];
-        size_t ns = areas_scope(w->srv->areas, &code, 1, sc, 64);
+        const char *sc[AREAS_REACH_MAX + 1];
+        size_t ns = areas_scope_one(w->srv->areas, code, sc);
         for (size_t j = 0; j < ns; j++)
             json_array_append_new(scope, json_string(sc[j]));
     }

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "catalog.h"
 #include "dispatcher.h"
+#include "recheck.h"
 #include "housekeeping.h"
 #include "http_reply.h"
 #include "log.h"
@@ -71,7 +72,7 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
     (void)what;
     server *srv = arg;
     static const struct timeval tick = { 0, 50000 };
-    if (!srv->requests && srv->unsent <= 0 && dispatcher_busy(srv->alerts) == 0) {
+    if (!srv->requests && srv->unsent <= 0 && dispatcher_busy(srv->alerts) == 0 && !recheck_busy(srv->recheck)) {
         log_info("stopped: all requests answered and alert deliveries recorded");
         event_base_loopexit(srv->base, NULL);
         return;
@@ -276,6 +277,11 @@ int server_run(config *cfg)
         log_error("cannot start the alert dispatcher (out of memory)");
         goto out;
     }
+    srv.recheck = recheck_new(&srv);
+    if (!srv.recheck) {
+        log_error("cannot start the re-check worker (out of memory)");
+        goto out;
+    }
 
     srv.ev_term = evsignal_new(srv.base, SIGTERM, on_stop_signal, &srv);
     srv.ev_int = evsignal_new(srv.base, SIGINT, on_stop_signal, &srv);
@@ -318,6 +324,7 @@ out:
     if (srv.ev_watchdog) event_free(srv.ev_watchdog);
     if (srv.ev_accept_retry) event_free(srv.ev_accept_retry);
     housekeeping_stop(&srv);
+    recheck_free(srv.recheck);
     dispatcher_free(srv.alerts);
     /* Requests abandoned by a second stop signal: their callbacks will never run. */
     while (srv.requests)

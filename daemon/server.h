@@ -35,6 +35,8 @@ struct server {
     metrics metrics;
     struct event *ev_term, *ev_int, *ev_hup, *ev_catalog, *ev_drain, *ev_housekeeping;
     bool catalog_loading;
+    bool catalog_due;             /* the register changed (NOTIFY consultd_areas): reload now */
+    struct recheck *recheck;      /* re-checks consultations after a register change (owned) */
     struct timespec catalog_checked;  /* CLOCK_MONOTONIC of the last complete check */
     bool stopping;
     notifier notify;              /* systemd's NOTIFY_SOCKET, when run under it */

@@ -5,18 +5,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CANDIDATES(self) \
+#include "areas_propagate.h"
+#include "db.h"
+
+/* Every live consultation under one of the probe keys whose fieldwork reaches
+ * [from, to], as a JSON array of overlap_side_json. */
+#define CANDIDATES(self, probe, from, to) \
     "(SELECT coalesce(json_agg(overlap_side_json(o)), '[]') FROM consultations o" \
-    " WHERE o.id IN (SELECT consultation_id FROM consultation_keys WHERE key = ANY($19::bigint[]))" \
+    " WHERE o.id IN (SELECT consultation_id FROM consultation_keys WHERE key = ANY(" probe "::bigint[]))" \
     " AND o.id <> " self " AND o.status <> 'cancelled'" \
-    " AND o.fieldwork_end >= $20::date AND o.fieldwork_start <= $21::date)::text"
+    " AND o.fieldwork_end >= " from "::date AND o.fieldwork_start <= " to "::date)::text"
+
+/* A write made with an older area register than the database holds ($22, the
+ * generation its daemon loaded) is queued for a re-check (areas_propagate.h). */
+#define QUEUE_IF_STALE(cte) \
+    " stale AS (INSERT INTO recheck_pending (consultation_id, generation)" \
+    "  SELECT " cte ".id, s.generation FROM " cte ", area_register_state s WHERE s.generation > $22::bigint" \
+    "  ON CONFLICT (consultation_id) DO UPDATE SET generation = excluded.generation),"
 
 /* Takes a write's advisory locks in the order given (sorted by the caller): exclusive
  * on its own (area, month) buckets ($2 true), shared on its ancestors'. The volatile
  * calls are evaluated after the sort, so in that order. */
 const char SQL_LOCK_BUCKETS[] =
     "SELECT count(*) FROM (SELECT CASE WHEN u.e THEN pg_advisory_xact_lock(u.k) ELSE pg_advisory_xact_lock_shared(u.k) END"
-    " FROM unnest($1::bigint[], $2::boolean[]) WITH ORDINALITY AS u(k, e, n) ORDER BY u.n) s";
+    " FROM (SELECT " DB_STR(AREAS_REGISTER_LOCK) "::bigint, false, 0::bigint"
+    "  UNION ALL SELECT * FROM unnest($1::bigint[], $2::boolean[]) WITH ORDINALITY) AS u(k, e, n) ORDER BY u.n) s";
 
 const char SQL_CONSULTATION_INSERT_CHECKED[] =
     "WITH ins AS ("
@@ -27,8 +40,10 @@ const char SQL_CONSULTATION_INSERT_CHECKED[] =
     " ON CONFLICT (organisation_id, external_ref) WHERE external_ref IS NOT NULL DO NOTHING"
     " RETURNING c.id, c.version, c AS r),"
     " k AS (INSERT INTO consultation_keys (key, consultation_id) SELECT x, ins.id FROM ins, unnest($18::bigint[]) x),"
-    " q AS (INSERT INTO fatigue_pending (consultation_id) SELECT id FROM ins)" /* checked for fatigue.exceeded */
-    " SELECT ins.version, consultation_doc(ins.r, g)::text, " CANDIDATES("ins.id")
+    " q AS (INSERT INTO fatigue_pending (consultation_id) SELECT id FROM ins)," /* checked for fatigue.exceeded */
+    QUEUE_IF_STALE("ins")
+    " z AS (SELECT 1)"
+    " SELECT ins.version, consultation_doc(ins.r, g)::text, " CANDIDATES("ins.id", "$19", "$20", "$21")
     " FROM ins JOIN organisations g ON g.id = $2";
 
 const char SQL_CONSULTATION_UPDATE_CHECKED[] =
@@ -37,13 +52,15 @@ const char SQL_CONSULTATION_UPDATE_CHECKED[] =
     " inferred = $8, areas = $9, fieldwork_start = $10, fieldwork_end = $11, methods = $12,"
     " engagement_level = $13, expected_participants = $14, contact_name = $15, contact_email = $16,"
     " area_scope = $17, version = c.version + 1, updated_at = now()"
-    " WHERE c.id = $1 AND c.organisation_id = $2 AND c.version = $22"
+    " WHERE c.id = $1 AND c.organisation_id = $2 AND c.version = $23"
     " RETURNING c.id, c.version, c AS r),"
     " del AS (DELETE FROM consultation_keys k USING upd WHERE k.consultation_id = upd.id"
     "  AND k.key <> ALL($18::bigint[])),"
     " ins AS (INSERT INTO consultation_keys (key, consultation_id) SELECT x, upd.id FROM upd, unnest($18::bigint[]) x"
-    "  ON CONFLICT DO NOTHING)"
-    " SELECT upd.version, consultation_doc(upd.r, g)::text, " CANDIDATES("upd.id")
+    "  ON CONFLICT DO NOTHING),"
+    QUEUE_IF_STALE("upd")
+    " z AS (SELECT 1)"
+    " SELECT upd.version, consultation_doc(upd.r, g)::text, " CANDIDATES("upd.id", "$19", "$20", "$21")
     " FROM upd JOIN organisations g ON g.id = $2";
 
 const char SQL_OVERLAPS_UPSERT[] =
@@ -83,6 +100,22 @@ const char SQL_CONSULTATION_CANCEL[] =
     " ev AS (INSERT INTO alert_events (type, overlap_id) SELECT 'overlap.updated', id FROM r RETURNING 1),"
     " k AS (DELETE FROM consultation_keys k USING c WHERE k.consultation_id = c.id)"
     " SELECT version, doc, '[]', (SELECT count(*) FROM ev) FROM c";
+
+const char SQL_RECHECK_CLAIM[] =
+    "SELECT c.id, c.version, c.status, overlap_side_json(c)::text FROM recheck_pending q"
+    " JOIN consultations c ON c.id = q.consultation_id WHERE q.generation <= $1::bigint"
+    " ORDER BY q.queued_at LIMIT 1 FOR UPDATE OF q SKIP LOCKED";
+
+const char SQL_RECHECK_DEQUEUE[] = "DELETE FROM recheck_pending WHERE consultation_id = $1";
+
+const char SQL_RECHECK_APPLY[] =
+    "WITH upd AS (UPDATE consultations AS c SET area_scope = $3 WHERE c.id = $1 AND c.version = $2"
+    " RETURNING c.id),"
+    " del AS (DELETE FROM consultation_keys k USING upd WHERE k.consultation_id = upd.id"
+    "  AND k.key <> ALL($4::bigint[])),"
+    " ins AS (INSERT INTO consultation_keys (key, consultation_id) SELECT x, upd.id FROM upd, unnest($4::bigint[]) x"
+    "  ON CONFLICT DO NOTHING)"
+    " SELECT " CANDIDATES("upd.id", "$5", "$6", "$7") " FROM upd";
 
 const char SQL_CONSULTATION_GET[] =
     "SELECT c.version, consultation_json(c)::text, c.organisation_id, c.status FROM consultations c WHERE c.id = $1";

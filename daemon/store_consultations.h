@@ -8,9 +8,11 @@
 /* Parameters $1..$16 of the writes ($1 id, $2 organisation); the checked
  * writes add $17 area scope, $18 stored keys, $19 probe keys, $20 and $21
  * the first and last day a candidate's fieldwork may reach (the blocking keys
- * are whole months), and for an update $22 the expected version. */
+ * are whole months), $22 the area register generation the scope and keys were
+ * computed with (a stale one queues the row for a re-check), and for an
+ * update $23 the expected version. */
 #define CONSULTATION_NPARAMS 16
-#define CONSULTATION_MAX_PARAMS 22
+#define CONSULTATION_MAX_PARAMS 23
 
 typedef struct consultation_params {
     const char *values[CONSULTATION_MAX_PARAMS];
@@ -23,7 +25,8 @@ typedef struct consultation_params {
 int consultation_params_fill(consultation_params *p, const consultation *c, const char *id, const char *org_id);
 void consultation_params_free(consultation_params *p);
 
-/* A write's bucket locks: $1 keys (sorted), $2 exclusive flags. */
+/* A write's locks: the area register's (AREAS_REGISTER_LOCK, shared) first,
+ * then its buckets: $1 keys (sorted), $2 exclusive flags. */
 extern const char SQL_LOCK_BUCKETS[];
 
 /* The checked writes return (version, doc, candidates as a JSON array of
@@ -35,6 +38,16 @@ extern const char SQL_CONSULTATION_UPDATE_CHECKED[];
  * $2 the consultation written, $3 resolve its live overlaps not in $1.
  * Returns (overlaps as seen from $2, how many were new). */
 extern const char SQL_OVERLAPS_UPSERT[];
+/* The re-check queue (recheck.h). Claim: $1 the register generation this
+ * daemon holds; returns (id, version, status, overlap_side_json) of the oldest
+ * row queued under it or earlier, locked (SKIP LOCKED), or no row. Dequeue:
+ * $1 id. Apply, after SQL_LOCK_BUCKETS: $1 id, $2 the version read at the
+ * claim, $3 the fresh area scope, $4 its keys, $5 probe keys, $6 and $7 the
+ * candidates' window; rewrites scope and keys and returns the candidates as
+ * the checked writes do, or no row when the consultation changed meanwhile. */
+extern const char SQL_RECHECK_CLAIM[];
+extern const char SQL_RECHECK_DEQUEUE[];
+extern const char SQL_RECHECK_APPLY[];
 /* $1 id, $2 expected version: cancels, resolves its open overlaps, drops its keys.
  * Returns (version, doc). */
 extern const char SQL_CONSULTATION_CANCEL[];

@@ -52,3 +52,9 @@ CREATE TABLE recheck_pending (
     queued_at        timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX recheck_pending_queued ON recheck_pending (queued_at);
+
+-- A register imported before this migration: its reach is its ancestors.
+INSERT INTO area_reach (code, reach)
+SELECT a.code, coalesce((SELECT array_agg(x.ancestor COLLATE "C" ORDER BY x.ancestor COLLATE "C")
+                         FROM area_ancestors x WHERE x.code = a.code AND x.ancestor <> a.code), '{}')
+FROM areas a;
