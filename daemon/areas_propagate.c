@@ -16,8 +16,9 @@ static const char *const steps[] = {
     "  UNION SELECT code, successor FROM area_successions"
     "  UNION SELECT successor, code FROM area_successions),"
     " r(code, x) AS (SELECT a, b FROM e UNION SELECT r.code, e.b FROM r JOIN e ON e.a = r.x) "
-    "SELECT a.code, coalesce((SELECT array_agg(DISTINCT r.x COLLATE \"C\" ORDER BY r.x COLLATE \"C\")"
-    "  FROM r WHERE r.code = a.code AND r.x <> a.code), '{}') FROM areas a",
+    "SELECT a.code, coalesce(g.reach, '{}') FROM areas a LEFT JOIN ("
+    "  SELECT code, array_agg(DISTINCT x COLLATE \"C\" ORDER BY x COLLATE \"C\") AS reach FROM r"
+    "  WHERE x <> code GROUP BY code) g ON g.code = a.code",
     "CREATE TEMP TABLE import_changed ON COMMIT DROP AS "
     "SELECT coalesce(n.code, o.code) AS code FROM area_reach n FULL JOIN import_old_reach o ON o.code = n.code "
     "WHERE n.reach IS DISTINCT FROM o.reach",

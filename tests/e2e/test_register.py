@@ -1,0 +1,201 @@
+"""The area register's life: an import reaches stored consultations (re-check), names, search."""
+import os
+import re
+import signal
+import time
+
+from harness import test, eq, check, problem
+from common import create
+
+ABBEY, BIRCHWOOD, LINCOLN, LINCOLNSHIRE = "E05010784", "E05010785", "E07000138", "E10000019"
+WHEN = {"start": "2041-05-01", "end": "2041-05-31"}
+
+
+def ons_files(env):
+    ons = os.path.join(env.data_dir, "ons")
+    return [os.path.join(ons, f) for f in sorted(os.listdir(ons)) if f.endswith(".csv")]
+
+
+def fresh_register_db(env, name):
+    """A migrated database with no areas imported, and a partner key on it."""
+    url = env.create_database(name)
+    env.cli("migrate", db_url=url)
+    org = env.cli("org", "add", "--name", "Register Council " + name, db_url=url).stdout.strip()
+    token = env.cli("key", "add", "--org", org, "--role", "coordinator", db_url=url).stdout.strip()
+    return url, token
+
+
+def metric(d, name):
+    m = re.search(r"^%s (\S+)$" % re.escape(name), d.request("GET", "/metrics").body.decode(), re.M)
+    return float(m.group(1)) if m else None
+
+
+def wait_until(fn, what, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def queue_depth(env, url):
+    return int(env.psql("SELECT count(*) FROM recheck_pending", url))
+
+
+def overlap_ids(d, token, c):
+    r = d.request("GET", "/v1/consultations/%s/overlaps" % c["id"], token=token)
+    eq(r.status, 200)
+    return {o["other"]["id"]: o for o in r.json["items"]}
+
+
+@test
+def import_rechecks_stale_keys_and_finds_overlaps_without_a_new_post(env):
+    url, token = fresh_register_db(env, "e2e_reg_stale_%d" % os.getpid())
+    d = env.daemon(db_url=url)
+    ward = create(d, token, title="Bus routes review", topics=["transport"], areas=[ABBEY], fieldwork=WHEN,
+                  communities=["general-public"], external_ref=None)
+    check(any("not in the area register" in w for w in ward["warnings"]), "unknown area warned")
+    county = create(d, token, title="County transport plan", topics=["transport"], areas=[LINCOLNSHIRE],
+                    fieldwork=WHEN, communities=["general-public"], external_ref=None)
+    eq(county["overlaps"], [], "no overlap while the register is empty")
+    before = int(env.psql("SELECT count(*) FROM alert_events WHERE type = 'overlap.detected'", url))
+    gen0 = metric(d, "consultd_area_register_generation")
+
+    out = env.cli("areas", "import", *ons_files(env), db_url=url).stdout
+    t0 = time.time()
+    check("re-check: 2 consultations queued" in out, "the import says what it queued: %s" % out)
+    # the daemon reloads within a second of the import's NOTIFY
+    wait_until(lambda: metric(d, "consultd_area_register_generation") > gen0, "the register reload", 5)
+    reload_s = time.time() - t0
+    check(reload_s < 1.0, "reloaded %.2f s after the import committed" % reload_s)
+    wait_until(lambda: queue_depth(env, url) == 0, "the re-check queue to drain")
+    o = overlap_ids(d, token, ward).get(county["id"])
+    check(o is not None, "the re-check found the overlap with no new post")
+    eq(o["reasons"]["areas"], [ABBEY], "the shared area")
+    after = int(env.psql("SELECT count(*) FROM alert_events WHERE type = 'overlap.detected'", url))
+    eq(after - before, 1, "one overlap.detected event for the re-checked pair")
+    scope = env.psql("SELECT area_scope FROM consultations WHERE id = '%s'" % ward["id"], url)
+    check(LINCOLN in scope and LINCOLNSHIRE in scope, "the stored scope has the ancestors now: %s" % scope)
+    # and a later county-wide post finds the ward one through its new keys
+    later = create(d, token, title="County bus strategy", topics=["transport"], areas=[LINCOLNSHIRE],
+                   fieldwork=WHEN, communities=["general-public"], external_ref=None)
+    check(ward["id"] in {o["other"]["id"] for o in later["overlaps"]}, "a new county post finds the ward")
+    # a re-import that changes nothing queues nothing
+    out = env.cli("areas", "import", *ons_files(env), db_url=url).stdout
+    check("re-check: 0 consultations queued" in out, "an unchanged import queues nothing: %s" % out)
+    d.stop()
+
+
+@test
+def a_pair_that_no_longer_holds_is_resolved(env):
+    url, token = fresh_register_db(env, "e2e_reg_resolve_%d" % os.getpid())
+    env.cli("areas", "import", *ons_files(env), db_url=url)
+    d = env.daemon(db_url=url)
+    ward = create(d, token, title="Library hours", topics=["libraries"], areas=[ABBEY], fieldwork=WHEN,
+                  communities=["carers"], external_ref=None)
+    dist = create(d, token, title="District library plan", topics=["libraries"], areas=[LINCOLN], fieldwork=WHEN,
+                  communities=["carers"], external_ref=None)
+    check(ward["id"] in {o["other"]["id"] for o in dist["overlaps"]}, "ward in district overlaps")
+    # the register loses the link between the ward and its district (as a corrected lookup would)
+    env.psql("DELETE FROM area_parents WHERE code = '%s'" % ABBEY, url)
+    env.psql("DELETE FROM area_ancestors WHERE code = '%s'" % ABBEY, url)
+    lookup = os.path.join(env.data_dir, "ons", "lad20_cty20_en.csv")
+    out = env.cli("areas", "import", lookup, db_url=url).stdout
+    check("re-check: 1 consultations queued" in out, "the ward's consultation is queued: %s" % out)
+    wait_until(lambda: queue_depth(env, url) == 0, "the re-check queue to drain")
+    o = overlap_ids(d, token, ward).get(dist["id"])
+    eq(o and o["status"], "resolved", "the pair no longer holds")
+    d.stop()
+
+
+def post_pairs(d, token, n):
+    """n ward consultations and one county one over the same weeks: n pairs once the register knows them."""
+    wards = []
+    for i in range(n):
+        wards.append(create(d, token, title="Ward survey %d" % i, topics=["housing"], areas=[ABBEY],
+                            fieldwork=WHEN, communities=["tenants"], external_ref=None))
+    county = create(d, token, title="County housing", topics=["housing"], areas=[LINCOLNSHIRE], fieldwork=WHEN,
+                    communities=["tenants"], external_ref=None)
+    return wards, county
+
+
+def pairs_and_events(env, url):
+    pairs = int(env.psql("SELECT count(*) FROM overlap_pairs", url))
+    distinct = int(env.psql("SELECT count(DISTINCT (consultation_a, consultation_b)) FROM overlap_pairs", url))
+    events = int(env.psql("SELECT count(*) FROM alert_events WHERE type = 'overlap.detected'", url))
+    return pairs, distinct, events
+
+
+@test
+def kill_9_during_a_recheck_loses_nothing_and_duplicates_nothing(env):
+    url, token = fresh_register_db(env, "e2e_reg_kill_%d" % os.getpid())
+    d = env.daemon(db_url=url)
+    n = 120
+    wards, county = post_pairs(d, token, n)
+    same_ward = n * (n - 1) // 2  # the ward consultations overlap each other already
+    eq(pairs_and_events(env, url)[0], same_ward, "before the import: only the same-ward pairs")
+    d.stop()
+    env.cli("areas", "import", *ons_files(env), db_url=url)
+    eq(queue_depth(env, url), n + 1, "every consultation queued")
+    d = env.daemon(db_url=url, wait_ready=False)
+    wait_until(lambda: queue_depth(env, url) < n, "the re-check to start", 20)
+    os.kill(d.proc.pid, signal.SIGKILL)
+    d.proc.wait()
+    env.daemons.remove(d)
+    left = queue_depth(env, url)
+    check(0 < left < n + 1, "killed mid-way (%d left)" % left)
+    d = env.daemon(db_url=url)
+    wait_until(lambda: queue_depth(env, url) == 0, "the re-check queue to drain after the restart")
+    pairs, distinct, events = pairs_and_events(env, url)
+    eq(pairs, same_ward + n, "every ward-county pair found once")
+    eq(distinct, pairs, "no pair twice")
+    eq(events, pairs, "one overlap.detected event per pair")
+    d.stop()
+
+
+@test
+def two_instances_share_the_recheck_without_double_work(env):
+    url, token = fresh_register_db(env, "e2e_reg_two_%d" % os.getpid())
+    d1 = env.daemon(db_url=url)
+    n = 150
+    post_pairs(d1, token, n)
+    d2 = env.daemon(db_url=url)
+    env.cli("areas", "import", *ons_files(env), db_url=url)
+    wait_until(lambda: queue_depth(env, url) == 0, "the re-check queue to drain")
+    done = [wait_until(lambda d=d: metric(d, "consultd_rechecks_total") is not None and
+                       metric(d, "consultd_rechecks_total"), "metrics") for d in (d1, d2)]
+    eq(int(done[0] + done[1]), n + 1, "each consultation re-checked exactly once across the instances")
+    pairs, distinct, events = pairs_and_events(env, url)
+    eq(pairs, n * (n - 1) // 2 + n, "every pair once")
+    eq(events, pairs, "one event per pair")
+    d1.stop()
+    d2.stop()
+
+
+@test
+def queue_depth_is_in_metrics(env):
+    d = env.shared()
+    m = d.request("GET", "/metrics").body.decode()
+    check("# TYPE consultd_recheck_queue_depth gauge" in m, "the gauge is exported")
+    check(re.search(r"^consultd_recheck_queue_depth \d+$", m, re.M), "with a value")
+
+
+@test
+def a_write_with_a_stale_register_queues_itself(env):
+    url, token = fresh_register_db(env, "e2e_reg_gen_%d" % os.getpid())
+    env.cli("areas", "import", *ons_files(env), db_url=url)
+    d = env.daemon(db_url=url)
+    gen = metric(d, "consultd_area_register_generation")
+    # the register changes without a notification: the daemon still holds the old generation
+    env.psql("UPDATE area_register_state SET generation = generation + 1", url)
+    c = create(d, token, title="Stale register post", topics=["housing"], areas=[ABBEY], fieldwork=WHEN,
+               external_ref=None)
+    if metric(d, "consultd_area_register_generation") == gen:  # not yet reloaded by the periodic check
+        eq(env.psql("SELECT count(*) FROM recheck_pending WHERE consultation_id = '%s'" % c["id"], url), "1",
+           "the write made with an old register is queued")
+    # the periodic check (the fallback to NOTIFY) reloads it, and the queue drains
+    wait_until(lambda: metric(d, "consultd_area_register_generation") > gen, "the periodic reload", 15)
+    wait_until(lambda: queue_depth(env, url) == 0, "the re-check queue to drain")
+    d.stop()
