@@ -13,6 +13,7 @@ void api_metrics(request *rq);
 void api_openapi(request *rq);
 void api_vocabulary(request *rq);
 void api_area(request *rq);
+void api_area_search(request *rq);
 
 /* api_consultations.c */
 void api_consultation_create(request *rq);

@@ -1,10 +1,12 @@
 /* api_common.c - ETag and If-Match handling. */
 #include "api_common.h"
 
+#include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "area_input.h"
 #include "http_reply.h"
 #include "server.h"
 
@@ -155,12 +157,37 @@ static void list_run(request *rq, list_state *st, int built, json_t *errors)
     db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_list, rq);
 }
 
+int api_resolve_area_param(request *rq, json_t *errors)
+{
+    struct evkeyval *kv;
+    int rc = 0;
+    TAILQ_FOREACH(kv, &rq->query, next) {
+        if (strcmp(kv->key, "area") != 0)
+            continue;
+        area_code code;
+        if (!area_input_resolve(rq->srv->areas, kv->value, "area", code, errors, NULL)) {
+            rc = -1;
+            continue;
+        }
+        char *v = strdup(code);
+        if (!v)
+            return -1;
+        free(kv->value);
+        kv->value = v;
+    }
+    return rc;
+}
+
 void api_list(request *rq, api_list_builder build)
 {
     list_state *st = list_begin(rq);
     if (!st)
         return;
     json_t *errors = json_array();
+    if (api_resolve_area_param(rq, errors) < 0) {
+        list_run(rq, st, -1, errors);
+        return;
+    }
     list_run(rq, st, build(&rq->query, rq->srv->vocab, &st->q, errors), errors);
 }
 

@@ -29,7 +29,13 @@ int api_check_change(request *rq, const PGresult *res, long want_version, char o
 /* A list endpoint: builds the query with build (errors: 400), runs it, and
  * replies a page. */
 typedef int (*api_list_builder)(const struct evkeyvalq *query, const vocab *v, list_query *q, json_t *errors);
+/* Runs a list: resolves its area= parameters (api_resolve_area_param), builds
+ * the query, answers 400 naming every bad parameter, or the page. */
 void api_list(request *rq, api_list_builder build);
+/* Rewrites every area= query parameter as the GSS code it names (a code in
+ * any case, a name, "Name (Parent)", an old code: API.md section 7). Returns
+ * 0, or -1 with an entry in errors (with candidates when ambiguous). */
+int api_resolve_area_param(request *rq, json_t *errors);
 /* The same for a list whose rows are limited to a scope the builder is given
  * (e.g. the caller's organisation, or NULL for all). */
 typedef int (*api_scoped_builder)(const struct evkeyvalq *query, const char *scope, list_query *q, json_t *errors);

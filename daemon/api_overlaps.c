@@ -479,6 +479,10 @@ void api_fatigue(request *rq)
         return;
     }
     json_t *errors = json_array();
+    if (api_resolve_area_param(rq, errors) < 0) {
+        reply_problem(rq, 400, "bad-query", "Bad query", "One or more query parameters are invalid.", errors, NULL);
+        return;
+    }
     const char *code = NULL, *community = NULL, *from = NULL, *to = NULL;
     const struct evkeyval *kv;
     TAILQ_FOREACH(kv, &rq->query, next) {

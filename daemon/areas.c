@@ -25,6 +25,7 @@ static void info_clear(area_info *a)
     free(a->parents);
     free(a->ancestors);
     free(a->reach);
+    free(a->successors);
 }
 
 void areas_free(area_register *r)
@@ -68,7 +69,7 @@ static char *name_key(const char *name)
     return k[0] ? strdup(k) : NULL;
 }
 
-int areas_add(area_register *r, const area_row *row)
+int areas_add_row(area_register *r, const area_row *row)
 {
     if (!row->code || strlen(row->code) != 9 || row->nreach > AREAS_REACH_MAX)
         return -1;
@@ -88,6 +89,8 @@ int areas_add(area_register *r, const area_row *row)
         rc = copy_codes(row->ancestors, row->nancestors, &a.ancestors, &a.nancestors);
     if (rc == 0)
         rc = copy_codes(row->reach, row->nreach, &a.reach, &a.nreach);
+    if (rc == 0)
+        rc = copy_codes(row->successors, row->nsuccessors, &a.successors, &a.nsuccessors);
     if (rc == 0) {
         a.name = strdup(row->name ? row->name : "");
         a.level = strdup(row->level ? row->level : "");
@@ -103,6 +106,14 @@ int areas_add(area_register *r, const area_row *row)
     }
     r->items[r->n++] = a;
     return 0;
+}
+
+int areas_add(area_register *r, const char *code, const char *name, const char *level,
+              const char *const *ancestors, size_t nancestors)
+{
+    area_row row = { code, name, NULL, level, ancestors, nancestors ? 1 : 0, ancestors, nancestors,
+                     ancestors, nancestors, NULL, 0 };
+    return areas_add_row(r, &row);
 }
 
 int areas_add_alias(area_register *r, const char *alias, const char *code)

@@ -6,7 +6,7 @@
  * consultation in it reach, which area does a name written by a person mean
  * (API.md section 7), and which areas match a search.
  *
- * Life cycle: areas_new, then areas_add / areas_add_alias for every row, then
+ * Life cycle: areas_new, then areas_add_row / areas_add_alias for every row, then
  * areas_finish once; only then may the look-ups be called. The register owns
  * every string in it; pointers it returns live as long as the register (until
  * areas_free). The daemon swaps in a new register when the database's
@@ -32,6 +32,8 @@ typedef struct area_info {
     size_t nancestors;
     area_code *reach;             /* area_reach: ancestors, successions and theirs, sorted */
     size_t nreach;
+    area_code *successors;        /* the codes that replaced this one (area_successions) */
+    size_t nsuccessors;
 } area_info;
 
 /* One row as the loader reads it; the lists are copied. */
@@ -43,6 +45,8 @@ typedef struct area_row {
     size_t nancestors;
     const char *const *reach;
     size_t nreach;
+    const char *const *successors;
+    size_t nsuccessors;
 } area_row;
 
 typedef struct area_alias {
@@ -78,7 +82,11 @@ void areas_free(area_register *r);
  * is not 9 characters long, or the row reaches more than AREAS_REACH_MAX
  * areas; -2 when out of memory. The register is unusable
  * after -2 (free it). */
-int areas_add(area_register *r, const area_row *row);
+int areas_add_row(area_register *r, const area_row *row);
+/* areas_add_row for an area known only by its ancestors (tests, fixtures):
+ * its reach is its ancestors, its parent the first of them. */
+int areas_add(area_register *r, const char *code, const char *name, const char *level,
+              const char *const *ancestors, size_t nancestors);
 /* Adds an old code for a code; the same returns as areas_add. */
 int areas_add_alias(area_register *r, const char *alias, const char *code);
 /* Sorts and indexes what was added. Returns 0, or -2 when out of memory.

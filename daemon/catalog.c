@@ -14,7 +14,9 @@ static const char SQL_CATALOG_AREAS[] =
     "SELECT a.code, a.name, a.name_cy, a.level,"
     " coalesce((SELECT json_agg(p.parent) FROM area_parents p WHERE p.code = a.code), '[]')::text,"
     " coalesce((SELECT json_agg(x.ancestor) FROM area_ancestors x WHERE x.code = a.code), '[]')::text,"
-    " coalesce((SELECT array_to_json(r.reach) FROM area_reach r WHERE r.code = a.code), '[]')::text"
+    " coalesce((SELECT array_to_json(r.reach) FROM area_reach r WHERE r.code = a.code), '[]')::text,"
+    " coalesce((SELECT json_agg(s.successor ORDER BY s.successor) FROM area_successions s"
+    "  WHERE s.code = a.code), '[]')::text"
     " FROM areas a";
 static const char SQL_CATALOG_ALIASES[] = "SELECT alias, code FROM area_aliases";
 
@@ -70,10 +72,10 @@ area_register *catalog_areas_from_result(const PGresult *res, const PGresult *al
         return NULL;
     int rc = 0;
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        json_t *lists[3];
-        const char **codes[3] = { NULL, NULL, NULL };
-        size_t counts[3];
-        for (int k = 0; k < 3; k++) {
+        json_t *lists[4];
+        const char **codes[4] = { NULL, NULL, NULL, NULL };
+        size_t counts[4];
+        for (int k = 0; k < 4; k++) {
             lists[k] = json_loads(PQgetvalue(res, i, 4 + k), 0, NULL);
             if (codes_from_json(lists[k], &codes[k], &counts[k]) < 0)
                 rc = -1;
@@ -81,10 +83,10 @@ area_register *catalog_areas_from_result(const PGresult *res, const PGresult *al
         if (rc == 0) {
             area_row row = { PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
                              PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-                             codes[0], counts[0], codes[1], counts[1], codes[2], counts[2] };
-            rc = areas_add(r, &row);
+                             codes[0], counts[0], codes[1], counts[1], codes[2], counts[2], codes[3], counts[3] };
+            rc = areas_add_row(r, &row);
         }
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             free(codes[k]);
             json_decref(lists[k]);
         }

@@ -23,7 +23,7 @@ void catalog_refresh(server *srv);
 vocab *catalog_vocab_from_result(const PGresult *res);
 
 /* Builds the area register from rows (code, name, name_cy, level, then the
- * parents, ancestors and reach as JSON arrays of codes) and alias rows (alias,
+ * parents, ancestors, reach and successors as JSON arrays of codes) and alias rows (alias,
  * code; may be NULL). Returns a finished register the caller owns, or NULL on
  * malformed rows or out of memory. */
 area_register *catalog_areas_from_result(const PGresult *res, const PGresult *aliases);

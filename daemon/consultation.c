@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "area_input.h"
 #include "field_errors.h"
 #include "ons_csv.h"
 
@@ -127,6 +128,14 @@ static bool strlist_has(const strlist *l, const char *s)
 }
 
 /* Appends a copy unless already present. */
+static bool in_strlist(const strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i], s) == 0)
+            return true;
+    return false;
+}
+
 static int strlist_add(strlist *l, const char *s)
 {
     if (strlist_has(l, s))
@@ -224,7 +233,8 @@ static void parse_terms(const json_t *obj, const char *key, const vocab *v, voca
     }
 }
 
-static void parse_areas(const json_t *obj, consultation *out, json_t *errors)
+static void parse_areas(const json_t *obj, const area_register *reg, consultation *out, json_t *errors,
+                        json_t *warnings)
 {
     const json_t *arr = json_object_get(obj, "areas");
     if (!arr || json_is_null(arr)) {
@@ -232,7 +242,7 @@ static void parse_areas(const json_t *obj, consultation *out, json_t *errors)
         return;
     }
     if (!json_is_array(arr)) {
-        errors_add(errors, "areas", "must be an array of ONS GSS codes");
+        errors_add(errors, "areas", "must be an array of ONS GSS codes or area names");
         return;
     }
     size_t n = json_array_size(arr);
@@ -250,11 +260,13 @@ static void parse_areas(const json_t *obj, consultation *out, json_t *errors)
             continue;
         }
         const char *s = json_string_value(e);
-        if (!ons_code_valid(s)) {
-            errors_add(errors, field, "must be an ONS GSS code like E09000007 (got \"%.40s\")", s);
+        size_t before = json_array_size(errors);
+        check_text(s, field, 1, AREA_TEXT_MAX, false, errors);
+        area_code code;
+        if (json_array_size(errors) != before || !area_input_resolve(reg, s, field, code, errors, warnings))
             continue;
-        }
-        strlist_add(&out->areas, s);
+        if (!in_strlist(&out->areas, code)) /* "Camden" and "E09000007" are one area */
+            strlist_add(&out->areas, code);
     }
 }
 
@@ -361,7 +373,8 @@ static void infer_terms(consultation *c, const vocab *v, json_t *warnings)
     json_decref(communities);
 }
 
-int consultation_parse(const json_t *obj, const vocab *v, consultation *out, json_t *errors, json_t *warnings)
+int consultation_parse(const json_t *obj, const vocab *v, const area_register *areas, consultation *out,
+                       json_t *errors, json_t *warnings)
 {
     memset(out, 0, sizeof *out);
     size_t errors_before = json_array_size(errors);
@@ -391,7 +404,7 @@ int consultation_parse(const json_t *obj, const vocab *v, consultation *out, jso
     parse_terms(obj, "topics", v, VOCAB_TOPICS, true, &out->topics, errors, warnings);
     parse_terms(obj, "communities", v, VOCAB_COMMUNITIES, true, &out->communities, errors, warnings);
     parse_terms(obj, "methods", v, VOCAB_METHODS, false, &out->methods, errors, warnings);
-    parse_areas(obj, out, errors);
+    parse_areas(obj, areas, out, errors, warnings);
     parse_fieldwork(obj, out, errors);
 
     out->engagement_level = "consult";

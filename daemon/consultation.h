@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "areas.h"
 #include "vocab.h"
 
 #define TITLE_MAX 300
@@ -45,10 +46,15 @@ typedef struct consultation {
 void consultation_free(consultation *c);
 
 /* Validates obj (a request body, or a stored one with a merge patch applied)
- * into out. Appends {"field","message"} objects to errors and strings to
- * warnings. Returns 0 when valid, -1 when errors were added (out is then
- * freed). */
-int consultation_parse(const json_t *obj, const vocab *v, consultation *out, json_t *errors, json_t *warnings);
+ * into out. Topics, communities and methods resolve against v; areas against
+ * the register (codes in any case, names, "Name (Parent)", old codes: API.md
+ * section 7; NULL: GSS codes only), and are stored as unique upper-case codes.
+ * Appends {"field","message"} objects (areas may add "candidates") to errors
+ * and strings to warnings. Returns 0 when valid, -1 when errors were added
+ * (out is then freed). */
+#define AREA_TEXT_MAX 200
+int consultation_parse(const json_t *obj, const vocab *v, const area_register *areas, consultation *out,
+                       json_t *errors, json_t *warnings);
 
 /* The fields a client may not send: set by the server. */
 bool consultation_server_field(const char *name);

@@ -458,7 +458,7 @@ void api_consultation_create(request *rq)
     if (read_idempotency_key(rq, st) < 0)
         return;
     json_t *errors = json_array();
-    if (consultation_parse(rq->body, rq->srv->vocab, &st->c, errors, st->warnings) < 0) {
+    if (consultation_parse(rq->body, rq->srv->vocab, rq->srv->areas, &st->c, errors, st->warnings) < 0) {
         reply_problem(rq, 422, "validation", "Invalid consultation", "One or more fields are invalid.", errors, NULL);
         return;
     }
@@ -506,7 +506,7 @@ static void on_patch_loaded(PGresult *res, void *arg)
     json_t *merged = json_merge_patch(stored, rq->body);
     json_decref(stored);
     json_t *errors = json_array();
-    int rc = consultation_parse(merged, rq->srv->vocab, &st->c, errors, st->warnings);
+    int rc = consultation_parse(merged, rq->srv->vocab, rq->srv->areas, &st->c, errors, st->warnings);
     json_decref(merged);
     if (rc < 0) {
         reply_problem(rq, 422, "validation", "Invalid consultation", "One or more fields are invalid.", errors, NULL);

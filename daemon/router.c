@@ -35,6 +35,7 @@ static const route routes[] = {
     { "PATCH", "/v1/overlaps/{id}", api_overlap_patch, ROLE_PARTNER, BODY_PATCH, "/v1/overlaps/{id}" },
     { "GET", "/v1/fatigue", api_fatigue, ROLE_PARTNER, BODY_NONE, "/v1/fatigue" },
     { "GET", "/v1/vocabularies/{name}", api_vocabulary, ROLE_PARTNER, BODY_NONE, "/v1/vocabularies/{name}" },
+    { "GET", "/v1/areas", api_area_search, ROLE_PARTNER, BODY_NONE, "/v1/areas" },
     { "GET", "/v1/areas/{code}", api_area, ROLE_PARTNER, BODY_NONE, "/v1/areas/{code}" },
     { "POST", "/v1/subscriptions", api_subscription_create, ROLE_COORDINATOR, BODY_JSON, "/v1/subscriptions" },
     { "GET", "/v1/subscriptions", api_subscription_list, ROLE_COORDINATOR, BODY_NONE, "/v1/subscriptions" },

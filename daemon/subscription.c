@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "area_input.h"
 #include "field_errors.h"
 #include "net_guard.h"
 
@@ -129,16 +130,19 @@ static void parse_areas(const json_t *filters, const area_register *r, subscript
     size_t i;
     const json_t *e;
     json_array_foreach(a, i, e) {
-        const area_info *info = r ? areas_find(r, json_string_value(e)) : NULL;
+        char f[48];
+        snprintf(f, sizeof f, "filters.areas[%zu]", i);
+        area_code code;
+        if (!area_input_resolve(r, json_string_value(e), f, code, errors, NULL))
+            continue;
+        const area_info *info = r ? areas_find(r, code) : NULL;
         if (!info) {
-            char f[48];
-            snprintf(f, sizeof f, "filters.areas[%zu]", i);
-            errors_add(errors, f, "\"%s\" is not a known area code (GET /v1/areas/{code})", json_string_value(e));
+            errors_add(errors, f, "\"%s\" is not in the area register (GET /v1/areas?q=)", code);
             continue;
         }
         add_unique(out->areas, info->code);
-        for (size_t k = 0; k < info->nancestors; k++)
-            add_unique(out->area_ancestors, info->ancestors[k]);
+        for (size_t k = 0; k < info->nreach; k++) /* its ancestors, and the places it is one with */
+            add_unique(out->area_ancestors, info->reach[k]);
     }
 }
 

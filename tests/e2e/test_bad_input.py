@@ -44,7 +44,7 @@ def invalid_fields_are_422_naming_each(env):
         ({"topics": "housing"}, ["topics"]),
         ({"topics": [1, "housing"]}, ["topics[0]"]),
         ({"communities": [{"code": "carers"}]}, ["communities[0]"]),
-        ({"areas": ["Camden"]}, ["areas[0]"]),
+        ({"areas": ["Narnia and Hogsmeade"]}, ["areas[0]"]),
         ({"areas": ["E0900000"]}, ["areas[0]"]),
         ({"areas": []}, ["areas"]),
         ({"areas": ["E09000007"] * 501}, ["areas"]),

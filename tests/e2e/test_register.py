@@ -199,3 +199,74 @@ def a_write_with_a_stale_register_queues_itself(env):
     wait_until(lambda: metric(d, "consultd_area_register_generation") > gen, "the periodic reload", 15)
     wait_until(lambda: queue_depth(env, url) == 0, "the re-check queue to drain")
     d.stop()
+
+
+@test
+def areas_as_people_write_them(env):
+    d = env.shared()
+    _, token = env.new_org("Area Names Council", role="coordinator")
+    c = create(d, token, title="Names and codes", areas=[" e09000007 ", "Camden", "Abbey (Lincoln)"],
+               external_ref=None)
+    eq(c["areas"], ["E09000007", ABBEY], "codes upper-cased, names resolved, one area once")
+    check('areas: "Camden" is E09000007, Camden (district)' in c["warnings"], "the name's resolution is warned")
+    check('areas: "Abbey (Lincoln)" is E05010784, Abbey (ward)' in c["warnings"], "Name (Parent)")
+    # a name shared by several areas is refused with every candidate
+    r = d.request("POST", "/v1/consultations", {"title": "Which Abbey?", "areas": ["Abbey"],
+                                                "fieldwork": WHEN}, token=token)
+    problem(r, 422, "areas[0]")
+    cands = r.json["errors"][0]["candidates"]
+    check(len(cands) > 5 and ABBEY in {x["code"] for x in cands}, "candidates listed: %d" % len(cands))
+    lincoln = [x for x in cands if x["code"] == ABBEY][0]
+    eq((lincoln["level"], lincoln["parent"]["code"]), ("ward", LINCOLN), "each candidate says what it is")
+    # the parent may be any containing area, not just the direct parent
+    r = d.request("POST", "/v1/consultations", {"title": "County-qualified", "areas": ["Abbey (Lincolnshire)"],
+                                                "fieldwork": WHEN}, token=token)
+    eq(r.status, 201, "Abbey within Lincolnshire is one ward: %r" % r)
+    for bad in ["Narnia", "Abbey (Narnia)", "E0500078"]:
+        problem(d.request("POST", "/v1/consultations", {"title": "Bad", "areas": [bad], "fieldwork": WHEN},
+                          token=token), 422, "areas[0]")
+    # the same resolution in the list filter and the fatigue query
+    r = d.request("GET", "/v1/consultations?area=Abbey%20(Lincoln)&limit=200", token=token)
+    eq(r.status, 200, "area filter by name")
+    check(c["id"] in {x["id"] for x in r.json["items"]}, "found by the ward's name")
+    problem(d.request("GET", "/v1/consultations?area=Abbey", token=token), 400, "area")
+    eq(d.request("GET", "/v1/fatigue?area=camden", token=token).status, 200, "fatigue by code in lower case")
+    # and in subscription filters
+    r = d.request("POST", "/v1/subscriptions", {"url": "https://alerts.example.org/hook",
+                                                "filters": {"areas": ["Lincoln (Lincolnshire)"]}}, token=token)
+    eq(r.status, 201, "a subscription filter by name: %r" % r)
+    eq(r.json["filters"]["areas"], [LINCOLN])
+    problem(d.request("POST", "/v1/subscriptions", {"url": "https://alerts.example.org/hook",
+                                                    "filters": {"areas": ["Lincoln"]}}, token=token),
+            422, "filters.areas[0]")
+
+
+@test
+def area_search_for_autocomplete(env):
+    d = env.shared()
+    _, token = env.new_org("Area Search Council")
+
+    def search(qs):
+        r = d.request("GET", "/v1/areas?" + qs, token=token)
+        eq(r.status, 200, "GET /v1/areas?%s: %r" % (qs, r))
+        return r.json["items"]
+
+    items = search("q=lincoln")
+    eq(items[0]["name"], "Lincoln", "exact matches first")
+    check({"code", "name", "name_cy", "level", "parents"} <= set(items[0]), "item fields")
+    check(any(i["code"] == LINCOLNSHIRE for i in items), "then the names that start with it")
+    eq(search("q=e0501078&limit=3")[0]["code"], ABBEY, "codes by prefix, any case")
+    eq(len(search("q=e0501078&limit=3")), 3, "limit")
+    inside = search("q=a&within=E07000138&limit=100")
+    check(inside and all(any(p["code"] == LINCOLN for p in i["parents"]) for i in inside), "within keeps Lincoln's")
+    eq({i["level"] for i in search("q=castle&level=ward&limit=50")}, {"ward"}, "level filter")
+    many = search("q=a&limit=1000")
+    eq(len(many), 100, "limit is clamped at 100")
+    abbeys = search("q=abbey&limit=100")
+    exact = [i for i in abbeys if i["name"] == "Abbey"]
+    eq(len(exact), 19, "19 wards are called Abbey")
+    eq(abbeys[:19], exact, "exact names before the rest (Abbey Wood, ...)")
+    problem(d.request("GET", "/v1/areas?colour=red", token=token), 400, "colour", "q")
+    problem(d.request("GET", "/v1/areas?q=abbey&limit=0", token=token), 400, "limit")
+    problem(d.request("GET", "/v1/areas?q=x&within=Abbey", token=token), 400, "within")
+    eq(d.request("GET", "/v1/areas?q=abbey").status, 401, "needs a key")

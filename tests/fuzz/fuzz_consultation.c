@@ -32,7 +32,7 @@ static void exercise(const json_t *body)
 {
     json_t *errors = json_array(), *warnings = json_array();
     consultation c;
-    if (consultation_parse(body, v, &c, errors, warnings) == 0) {
+    if (consultation_parse(body, v, NULL, &c, errors, warnings) == 0) {
         char *lit = strlist_to_pg(&c.areas);
         free(lit);
         json_t *doc = json_pack("{s:s, s:s, s:s, s:[], s:[], s:[], s:[], s:s, s:s, s:s}", "id", "a", "organisation",

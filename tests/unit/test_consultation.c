@@ -48,7 +48,7 @@ static int parse(vocab *v, const char *text, consultation *c, json_t **errors, j
     assert_non_null(obj);
     *errors = json_array();
     *warnings = json_array();
-    int rc = consultation_parse(obj, v, c, *errors, *warnings);
+    int rc = consultation_parse(obj, v, NULL, c, *errors, *warnings);
     json_decref(obj);
     return rc;
 }
