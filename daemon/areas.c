@@ -39,6 +39,7 @@ void areas_free(area_register *r)
     free(r->items);
     free(r->aliases);
     free(r->names);
+    free(r->by_name);
     free(r);
 }
 
@@ -157,6 +158,13 @@ static int cmp_name_key(const void *x, const void *y)
     return c ? c : (a->area > b->area) - (a->area < b->area);
 }
 
+static int cmp_by_name(const void *x, const void *y, void *arg)
+{
+    const area_info *items = arg, *a = &items[*(const size_t *)x], *b = &items[*(const size_t *)y];
+    int c = strcasecmp(a->name, b->name);
+    return c ? c : strcmp(a->code, b->code);
+}
+
 int areas_finish(area_register *r)
 {
     if (r->n)
@@ -187,6 +195,14 @@ int areas_finish(area_register *r)
     }
     if (r->nnames)
         qsort(r->names, r->nnames, sizeof *r->names, cmp_name_key);
+    free(r->by_name);
+    r->by_name = r->n ? malloc(r->n * sizeof *r->by_name) : NULL;
+    if (r->n && !r->by_name)
+        return -2;
+    for (size_t i = 0; i < r->n; i++)
+        r->by_name[i] = i;
+    if (r->n)
+        qsort_r(r->by_name, r->n, sizeof *r->by_name, cmp_by_name, r->items);
     return 0;
 }
 
@@ -362,20 +378,6 @@ area_match_kind areas_resolve(const area_register *r, const char *text, area_mat
 
 /* ---- search ------------------------------------------------------------------- */
 
-typedef struct hit {
-    const area_info *a;
-    int rank;                     /* 0 exact, 1 prefix, 2 elsewhere */
-} hit;
-
-static int cmp_hit(const void *x, const void *y)
-{
-    const hit *a = x, *b = y;
-    if (a->rank != b->rank)
-        return a->rank - b->rank;
-    int c = strcasecmp(a->a->name, b->a->name);
-    return c ? c : strcmp(a->a->code, b->a->code);
-}
-
 /* 0 exact, 1 prefix (of the key or one of its words), 2 inside, -1 none. */
 static int key_rank(const char *key, const char *q)
 {
@@ -426,12 +428,17 @@ size_t areas_search(const area_register *r, const char *q, const char *level, co
         code_like = isdigit((unsigned char)qs[i]);
     for (size_t i = 0; code_like && i < qlen; i++)
         code[i] = (char)toupper((unsigned char)qs[i]);
-    hit *hits = malloc(r->n * sizeof *hits);
-    if (!hits)
+    /* One pass in name order, each match into its rank's bucket (capped):
+     * the buckets are already in the order the answer wants. */
+    const area_info **bucket[3];
+    size_t nb[3] = { 0, 0, 0 };
+    bucket[0] = malloc(3 * cap * sizeof **bucket);
+    if (!bucket[0])
         return 0;
-    size_t nh = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        const area_info *a = &r->items[i];
+    bucket[1] = bucket[0] + cap;
+    bucket[2] = bucket[1] + cap;
+    for (size_t i = 0; i < r->n && nb[0] < cap; i++) {
+        const area_info *a = &r->items[r->by_name[i]];
         if (level && *level && strcasecmp(a->level, level) != 0)
             continue;
         if (within && *within && !is_within(a, within))
@@ -446,13 +453,13 @@ size_t areas_search(const area_register *r, const char *q, const char *level, co
             rank = rc;
         if (!key[0] && !code_like)
             rank = 2; /* no text: every area that passes the filters */
-        if (rank >= 0)
-            hits[nh++] = (hit){ a, rank };
+        if (rank >= 0 && nb[rank] < cap)
+            bucket[rank][nb[rank]++] = a;
     }
-    qsort(hits, nh, sizeof *hits, cmp_hit);
-    size_t k = nh < cap ? nh : cap;
-    for (size_t i = 0; i < k; i++)
-        out[i] = hits[i].a;
-    free(hits);
+    size_t k = 0;
+    for (int b = 0; b < 3; b++)
+        for (size_t i = 0; i < nb[b] && k < cap; i++)
+            out[k++] = bucket[b][i];
+    free(bucket[0]);
     return k;
 }

@@ -67,6 +67,7 @@ typedef struct area_register {
     size_t naliases, capaliases;
     area_name_key *names;         /* every English and Welsh key, sorted; built by areas_finish */
     size_t nnames;
+    size_t *by_name;              /* indexes into items, by name then code; built by areas_finish */
     long long generation;         /* area_register_state.generation when loaded */
 } area_register;
 
