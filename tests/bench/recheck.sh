@@ -59,11 +59,15 @@ with gzip.open(data + "/consultations/regulations_gov_rules_proposed_rules.csv.g
             break
 open(tmp + "/titles.txt", "w").write("\n".join(titles) + "\n")
 PY
-psql -X -q "$url" <<SQL
+psql -X -q -v ON_ERROR_STOP=1 "$url" <<SQL
 CREATE TEMP TABLE t (n serial, title text);
 \\copy t (title) FROM '$tmp/titles.txt'
 CREATE TEMP TABLE w (n serial, code text);
 \\copy w (code) FROM '$tmp/wards.txt'
+CREATE INDEX ON t (n);
+CREATE INDEX ON w (n);
+ANALYZE t;
+ANALYZE w;
 CREATE TEMP TABLE v AS SELECT array_agg(code) FILTER (WHERE vocabulary = 'topics') AS topics,
   array_agg(code) FILTER (WHERE vocabulary = 'communities' AND code <> 'general-public') AS communities FROM vocab_terms;
 INSERT INTO consultations (id, organisation_id, title, topics, communities, areas, fieldwork_start, fieldwork_end,
@@ -71,10 +75,10 @@ INSERT INTO consultations (id, organisation_id, title, topics, communities, area
 SELECT gen_random_uuid(), '$org', (SELECT title FROM t WHERE t.n = 1 + (g * 7919) % (SELECT count(*) FROM t)),
        ARRAY[v.topics[1 + (g * 31) % array_length(v.topics, 1)]],
        ARRAY[v.communities[1 + (g * 17) % array_length(v.communities, 1)]],
-       ARRAY[w.code], d, d + 14 + (g % 60), 'consult', ARRAY[w.code]
-FROM generate_series(1, $n) g, v,
+       ARRAY[w.code], d, d + 14 + (g % 60)::int, 'consult', ARRAY[w.code]
+FROM generate_series(1::bigint, $n) g, v,
      LATERAL (SELECT code FROM w WHERE w.n = 1 + (g * 104729) % (SELECT count(*) FROM w)) w,
-     LATERAL (SELECT date '2027-01-01' + (g * 13) % 1095 AS d) dd;
+     LATERAL (SELECT date '2027-01-01' + ((g * 13) % 1095)::int AS d) dd;
 VACUUM ANALYZE consultations;
 SQL
 echo "   stored in $(( $(date +%s) - t0 )) s"

@@ -270,3 +270,51 @@ def area_search_for_autocomplete(env):
     problem(d.request("GET", "/v1/areas?q=abbey&limit=0", token=token), 400, "limit")
     problem(d.request("GET", "/v1/areas?q=x&within=Abbey", token=token), 400, "within")
     eq(d.request("GET", "/v1/areas?q=abbey").status, 401, "needs a key")
+
+
+MENDIP, SEDGEMOOR, SOMERSET = "E07000187", "E07000188", "E06000066"
+CARLISLE, CUMBERLAND, EDEN = "E07000028", "E06000063", "E07000030"
+SUCCESSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "lad22_lad23_successions.csv")
+
+
+@test
+def successions_are_one_place_both_ways(env):
+    url, token = fresh_register_db(env, "e2e_reg_succ_%d" % os.getpid())
+    env.cli("areas", "import", *ons_files(env), db_url=url)
+    d = env.daemon(db_url=url)
+
+    def post(title, area):
+        return create(d, token, title=title, topics=["waste-recycling"], communities=["older-people"], areas=[area],
+                      fieldwork=WHEN, external_ref=None)
+
+    old = post("Mendip bin collections", MENDIP)        # written against the 2022 code
+    new = post("Somerset waste strategy", SOMERSET)     # written against the 2023 code, not yet in the register
+    check(any("not in the area register" in w for w in new["warnings"]), "the 2023 code is unknown so far")
+    eq(overlap_ids(d, token, old), {}, "no overlap while the register knows no succession")
+    out = env.cli("areas", "import", SUCCESSIONS, db_url=url).stdout
+    check(re.search(r"re-check: [1-9]\d* consultations queued", out), "the succession queues them: %s" % out)
+    wait_until(lambda: queue_depth(env, url) == 0, "the re-check queue to drain")
+    check(new["id"] in overlap_ids(d, token, old), "the re-check joins the old and the new code")
+    # later writes, both ways
+    old2 = post("Sedgemoor recycling centres", SEDGEMOOR)
+    check(any("replaced by %s" % SOMERSET in w for w in old2["warnings"]), "a retired code is warned: %r"
+          % old2["warnings"])
+    eq(old2["areas"], [SEDGEMOOR], "kept as written")
+    check({old["id"], new["id"]} <= {o["other"]["id"] for o in old2["overlaps"]},
+          "a retired code meets its successor and its sibling predecessors")
+    new2 = post("Somerset garden waste", SOMERSET)
+    check({old["id"], old2["id"]} <= {o["other"]["id"] for o in new2["overlaps"]}, "the successor meets them")
+    # the other 2023 changes too: Carlisle became part of Cumberland, Eden of Westmorland and Furness
+    c1 = post("Carlisle waste", CARLISLE)
+    c2 = post("Cumberland waste", CUMBERLAND)
+    c3 = post("Eden waste", EDEN)
+    others = {o["other"]["id"] for o in c2["overlaps"]}
+    check(c1["id"] in others and c3["id"] not in others, "Cumberland meets Carlisle, not Eden")
+    # fatigue counts them as one place, both ways
+    for area in (SOMERSET, MENDIP):
+        r = d.request("GET", "/v1/fatigue?area=%s&community=older-people&from=2041-05-01&to=2041-05-31" % area,
+                      token=token)
+        eq(r.status, 200, "fatigue %s: %r" % (area, r))
+        asks = max(b["count"] for b in r.json["items"]) if r.json["items"] else 0
+        check(asks >= 4, "fatigue in %s counts the consultations of the whole place (%s)" % (area, asks))
+    d.stop()
