@@ -27,6 +27,7 @@ SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 OBJ := $(SRC:daemon/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 LIB := $(BUILD)/libconsultd.a
 SCHEMA := $(sort $(wildcard schema/*.sql))
+CONSOLE := $(sort $(shell find console -type f 2>/dev/null))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -37,8 +38,8 @@ all: $(BIN)
 $(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/embedded.c: scripts/embed.sh daemon/openapi.json $(SCHEMA) | $(BUILD)
-	scripts/embed.sh $@ daemon/openapi.json $(SCHEMA)
+$(BUILD)/embedded.c: scripts/embed.sh daemon/openapi.json $(SCHEMA) $(CONSOLE) | $(BUILD)
+	scripts/embed.sh $@ daemon/openapi.json $(SCHEMA) -- $(CONSOLE)
 
 $(BUILD)/embedded.o: $(BUILD)/embedded.c daemon/embedded.h
 	$(CC) $(CFLAGS) -c -o $@ $<

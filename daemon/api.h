@@ -14,6 +14,11 @@ void api_openapi(request *rq);
 void api_vocabulary(request *rq);
 void api_area(request *rq);
 void api_area_search(request *rq);
+void api_me(request *rq);
+void api_root(request *rq);
+void api_console(request *rq);
+/* Content-Security-Policy and the other headers of every console and public page. */
+void api_security_headers(request *rq);
 
 /* api_consultations.c */
 void api_consultation_create(request *rq);

@@ -36,7 +36,7 @@ void api_area_search(request *rq)
         return;
     }
     json_t *errors = json_array();
-    const char *q = NULL, *level = NULL, *within_text = NULL;
+    const char *q = NULL, *level = NULL, *within_text = NULL, *parent_text = NULL;
     long limit = AREA_SEARCH_DEFAULT;
     const struct evkeyval *kv;
     TAILQ_FOREACH(kv, &rq->query, next) {
@@ -48,6 +48,8 @@ void api_area_search(request *rq)
             level = kv->value;
         } else if (strcmp(kv->key, "within") == 0) {
             within_text = kv->value;
+        } else if (strcmp(kv->key, "parent") == 0) {
+            parent_text = kv->value;
         } else if (strcmp(kv->key, "limit") == 0) {
             char *end;
             limit = strtol(kv->value, &end, 10);
@@ -56,21 +58,25 @@ void api_area_search(request *rq)
             else if (limit > AREA_SEARCH_MAX)
                 limit = AREA_SEARCH_MAX; /* clamped, as lists are */
         } else {
-            errors_add(errors, kv->key, "unknown query parameter (q, level, within, limit)");
+            errors_add(errors, kv->key, "unknown query parameter (q, level, within, parent, limit)");
         }
     }
     area_code within;
     if (within_text && area_input_resolve(r, within_text, "within", within, errors, NULL) && !areas_find(r, within))
         errors_add(errors, "within", "\"%s\" is not in the area register", within);
-    if ((!q || !*q) && !within_text)
-        errors_add(errors, "q", "is required (or within): the text to search area names and codes for");
+    area_code parent;
+    if (parent_text && area_input_resolve(r, parent_text, "parent", parent, errors, NULL) && !areas_find(r, parent))
+        errors_add(errors, "parent", "\"%s\" is not in the area register", parent);
+    if ((!q || !*q) && !within_text && !parent_text)
+        errors_add(errors, "q", "is required (or within, or parent): the text to search area names and codes for");
     if (json_array_size(errors)) {
         reply_problem(rq, 400, "bad-query", "Bad query", "One or more query parameters are invalid.", errors, NULL);
         return;
     }
     json_decref(errors);
     const area_info *hits[AREA_SEARCH_MAX];
-    size_t n = areas_search(r, q ? q : "", level, within_text ? within : NULL, hits, (size_t)limit);
+    size_t n = areas_search(r, q ? q : "", level, within_text ? within : NULL, parent_text ? parent : NULL, hits,
+                            (size_t)limit);
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(items, area_item(r, hits[i]));

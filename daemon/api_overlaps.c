@@ -86,7 +86,10 @@ void api_overlap_get(request *rq)
         return;
     }
     const char *p[] = { rq->path_param };
-    db_query(rq->conn, "SELECT version, overlap_json(o)::text FROM overlap_pairs o WHERE id = $1", 1, p, on_overlap,
+    db_query(rq->conn,
+             "SELECT version, (overlap_json(o)::jsonb || jsonb_build_object('sides', jsonb_build_array("
+             "consultation_summary(o.consultation_a), consultation_summary(o.consultation_b))))::text"
+             " FROM overlap_pairs o WHERE id = $1", 1, p, on_overlap,
              rq);
 }
 

@@ -407,8 +407,16 @@ static bool is_within(const area_info *a, const char *within)
     return false;
 }
 
+static bool is_child(const area_info *a, const char *parent)
+{
+    for (size_t i = 0; i < a->nparents; i++)
+        if (strcmp(a->parents[i], parent) == 0)
+            return true;
+    return false;
+}
+
 size_t areas_search(const area_register *r, const char *q, const char *level, const char *within,
-                    const area_info **out, size_t cap)
+                    const char *parent, const area_info **out, size_t cap)
 {
     if (!r || !r->n || !cap)
         return 0;
@@ -442,6 +450,8 @@ size_t areas_search(const area_register *r, const char *q, const char *level, co
         if (level && *level && strcasecmp(a->level, level) != 0)
             continue;
         if (within && *within && !is_within(a, within))
+            continue;
+        if (parent && *parent && !is_child(a, parent))
             continue;
         int rank = -1;
         if (code_like && strncmp(a->code, code, qlen) == 0)

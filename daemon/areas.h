@@ -135,10 +135,11 @@ area_match_kind areas_resolve(const area_register *r, const char *text, area_mat
 /* Search for autocomplete (GET /v1/areas?q=): areas whose code starts with q
  * (any case) or whose name or Welsh name contains it (normalised); level, if
  * not NULL, keeps that level; within, if not NULL, keeps the areas inside it
- * (it among their ancestors or reach). Order: exact code or name matches,
+ * (it among their ancestors or reach); parent, if not NULL, keeps its direct
+ * children. An empty q matches every area the filters keep. Order: exact code or name matches,
  * then prefixes, then the rest; by name, then code, within each. Writes at
  * most cap pointers to out; returns how many. */
 size_t areas_search(const area_register *r, const char *q, const char *level, const char *within,
-                    const area_info **out, size_t cap);
+                    const char *parent, const area_info **out, size_t cap);
 
 #endif

@@ -225,6 +225,12 @@ static const char *const overlap_params[] = {
 static const char *const overlap_statuses[] = { "open", "acknowledged", "coordinated", "dismissed", "resolved", NULL };
 static const char *const overlap_levels[] = { "low", "medium", "high", NULL };
 
+/* An overlap with both consultations summarised (title, organisation, fieldwork, status) as "sides", in
+ * the order of "consultations": what a list of overlaps shows without a request per row. */
+#define OVERLAP_WITH_SIDES \
+    "(overlap_json(o)::jsonb || jsonb_build_object('sides', jsonb_build_array(" \
+    "consultation_summary(o.consultation_a), consultation_summary(o.consultation_b))))::text"
+
 #define EITHER_SIDE "EXISTS (SELECT 1 FROM consultations c WHERE c.id IN (o.consultation_a, o.consultation_b) AND "
 
 int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_query *q, json_t *errors)
@@ -234,7 +240,7 @@ int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_quer
     q->limit = LIST_DEFAULT_LIMIT;
     sqlbuf b = { 0 };
     size_t before = json_array_size(errors);
-    put(&b, "SELECT o.id, overlap_json(o)::text FROM overlap_pairs o WHERE true");
+    put(&b, "SELECT o.id, " OVERLAP_WITH_SIDES " FROM overlap_pairs o WHERE true");
     const struct evkeyval *kv;
     TAILQ_FOREACH(kv, query, next) {
         const char *k = kv->key, *val = kv->value;

@@ -15,6 +15,10 @@
 #include "server.h"
 
 static const route routes[] = {
+    { "GET", "/", api_root, ROLE_NONE, BODY_NONE, "/" },
+    { "GET", "/console", api_root, ROLE_NONE, BODY_NONE, "/" },
+    { "GET", "/console/{*}", api_console, ROLE_NONE, BODY_NONE, "/console" },
+    { "GET", "/v1/me", api_me, ROLE_PARTNER, BODY_NONE, "/v1/me" },
     { "GET", "/healthz", api_healthz, ROLE_NONE, BODY_NONE, "/healthz" },
     { "GET", "/readyz", api_readyz, ROLE_NONE, BODY_NONE, "/readyz" },
     { "GET", "/metrics", api_metrics, ROLE_NONE, BODY_NONE, "/metrics" },
@@ -65,11 +69,21 @@ static const char *method_name(enum evhttp_cmd_type t)
     return "OTHER";
 }
 
-/* Matches path against pattern; copies a {param} segment into param. */
+/* Matches path against pattern; copies a {param} segment into param. A final
+ * {*} matches the rest of the path, slashes and nothing included. */
 static bool match(const char *pattern, const char *path, char *param, size_t plen)
 {
     const char *p = pattern, *s = path;
-    while (*p && *s) {
+    while (*p) {
+        if (strcmp(p, "{*}") == 0) {
+            size_t n = strlen(s);
+            if (n >= plen)
+                return false;
+            memcpy(param, s, n + 1);
+            return true;
+        }
+        if (!*s)
+            break;
         if (*p == '{') {
             const char *close = strchr(p, '}');
             const char *end = strchr(s, '/');

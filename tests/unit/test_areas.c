@@ -125,24 +125,27 @@ static void search_ranks_exact_then_prefix_then_inside(void **state)
     (void)state;
     area_register *r = fixture();
     const area_info *out[20];
-    size_t n = areas_search(r, "lincoln", NULL, NULL, out, 20);
+    size_t n = areas_search(r, "lincoln", NULL, NULL, NULL, out, 20);
     assert_int_equal(n, 2);
     assert_string_equal(out[0]->code, "E07000138"); /* exact */
     assert_string_equal(out[1]->code, "E10000019"); /* prefix */
-    n = areas_search(r, "E0501078", NULL, NULL, out, 20);
+    n = areas_search(r, "E0501078", NULL, NULL, NULL, out, 20);
     assert_int_equal(n, 2); /* Abbey and Birchwood */
-    n = areas_search(r, "e05", NULL, NULL, out, 2);
+    n = areas_search(r, "e05", NULL, NULL, NULL, out, 2);
     assert_int_equal(n, 2); /* capped */
-    n = areas_search(r, "abbey", "ward", "E07000138", out, 20);
+    n = areas_search(r, "abbey", "ward", "E07000138", NULL, out, 20);
     assert_int_equal(n, 1);
     assert_string_equal(out[0]->code, "E05010784");
-    n = areas_search(r, "", NULL, "E07000138", out, 20);
+    n = areas_search(r, "", NULL, "E07000138", NULL, out, 20);
     assert_int_equal(n, 2); /* the two wards of Lincoln, not Lincoln itself */
-    n = areas_search(r, "dagenham", NULL, NULL, out, 20);
+    n = areas_search(r, "dagenham", NULL, NULL, NULL, out, 20);
     assert_int_equal(n, 1); /* a word inside the name */
-    n = areas_search(r, "môn", NULL, NULL, out, 20);
+    n = areas_search(r, "môn", NULL, NULL, NULL, out, 20);
     assert_int_equal(n, 1);
-    assert_int_equal(areas_search(r, "zzz", NULL, NULL, out, 20), 0);
+    assert_int_equal(areas_search(r, "zzz", NULL, NULL, NULL, out, 20), 0);
+    n = areas_search(r, "", NULL, NULL, "E10000019", out, 20);
+    assert_int_equal(n, 1); /* Lincolnshire's direct children: Lincoln, not its wards */
+    assert_string_equal(out[0]->code, "E07000138");
     areas_free(r);
 }
 
