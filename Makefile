@@ -32,7 +32,7 @@ CONSOLE := $(sort $(shell find console -type f 2>/dev/null))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit e2e asan install clean bench-text fuzz
+.PHONY: all deps run test unit e2e asan install clean bench-text fuzz vendor
 all: $(BIN)
 
 $(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h) | $(BUILD)
@@ -99,6 +99,11 @@ fuzz: build/fuzz/fuzz_consultation
 	@mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz_consultation -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
 		build/fuzz/corpus tests/fuzz/corpus
+
+# Refreshes the browser tests' axe-core from the npm registry (see tests/browser/vendor/MANIFEST).
+AXE_VERSION ?= 4.11.0
+vendor:
+	scripts/vendor.sh $(AXE_VERSION)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/consultd $(DESTDIR)$(PREFIX)/lib/systemd/system \

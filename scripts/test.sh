@@ -1,6 +1,7 @@
 #!/bin/sh
 # make test: unit tests, end-to-end tests against the real daemon and a real
-# throwaway PostgreSQL, then the same again built with ASan+UBSan.
+# throwaway PostgreSQL, browser tests of the console in a real Chromium, then
+# the unit and end-to-end tests again built with ASan+UBSan.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,11 @@ echo "== end-to-end tests"
 python3 tests/e2e/run.py --bin daemon/consultd --pg-url "$url" --pg-dir "$tmp/pg" 2>&1 | tee "$tmp/e2e.log" || status=1
 record e2e "$tmp/e2e.log"
 
+echo "== browser tests of the console (Debian chromium through python3-selenium)"
+/usr/bin/python3 tests/browser/run.py --bin daemon/consultd --pg-url "$url" --pg-dir "$tmp/pg" --shots build/screenshots \
+  2>&1 | tee "$tmp/browser.log" || status=1
+record browser "$tmp/browser.log"
+
 echo "== sanitizer build (ASan + UBSan): unit and end-to-end tests"
 make --no-print-directory -s asan >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
@@ -40,7 +46,7 @@ record asan-e2e "$tmp/asan-e2e.log"
 
 printf "== summary:$summary\n"
 total_p=$(grep -hoE '^[a-z0-9-]+: [0-9]+ passed' "$tmp"/*.log | awk '{s+=$2} END {print s+0}')
-total_f=$(grep -hoE '[0-9]+ failed' "$tmp"/unit.log "$tmp"/e2e.log "$tmp"/asan-unit.log "$tmp"/asan-e2e.log | awk '{s+=$1} END {print s+0}')
+total_f=$(grep -hoE '[0-9]+ failed' "$tmp"/unit.log "$tmp"/e2e.log "$tmp"/browser.log "$tmp"/asan-unit.log "$tmp"/asan-e2e.log | awk '{s+=$1} END {print s+0}')
 [ "$status" -ne 0 ] && [ "$total_f" -eq 0 ] && total_f=1
 echo "make test: $total_p passed, $total_f failed"
 exit $status

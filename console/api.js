@@ -1,0 +1,67 @@
+// api.js - the console's one client of the JSON API: the signed-in key in the
+// Authorization header (and nowhere else), problem+json errors as ApiError,
+// retries on 503 with Retry-After.
+
+const KEY = "consultd.key";
+const RETRIES = 3;
+
+export function getKey() { return sessionStorage.getItem(KEY); }
+export function setKey(k) { sessionStorage.setItem(KEY, k); }
+export function clearKey() { sessionStorage.removeItem(KEY); }
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+  // {field: message} for the problem's errors
+  fieldErrors() {
+    const out = {};
+    for (const e of this.problem.errors || []) out[e.field] = out[e.field] ? `${out[e.field]}; ${e.message}` : e.message;
+    return out;
+  }
+}
+
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+// api("GET", "/v1/overlaps", {ifMatch: "3", body: {...}, csv: "text"}) -> {status, data, etag, text}
+export async function api(method, path, opts = {}) {
+  const headers = { "Accept": "application/json" };
+  const key = getKey();
+  if (key) headers["Authorization"] = `Bearer ${key}`;
+  let body;
+  if (opts.csv !== undefined) { headers["Content-Type"] = "text/csv"; body = opts.csv; }
+  else if (opts.body !== undefined) {
+    headers["Content-Type"] = method === "PATCH" ? "application/merge-patch+json" : "application/json";
+    body = JSON.stringify(opts.body);
+  }
+  if (opts.ifMatch !== undefined) headers["If-Match"] = `"${opts.ifMatch}"`;
+  for (let attempt = 0; ; attempt++) {
+    const r = await fetch(path, { method, headers, body, cache: "no-store", credentials: "omit" });
+    if (r.status === 503 && attempt < RETRIES) {
+      const wait = Math.min(Number(r.headers.get("Retry-After")) || 1, 5);
+      await sleep(wait * 1000);
+      continue;
+    }
+    const text = await r.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
+    if (!r.ok) throw new ApiError(r.status, data);
+    const etag = (r.headers.get("ETag") || "").replace(/"/g, "");
+    return { status: r.status, data, etag, text };
+  }
+}
+
+// Every page of a list, up to max items.
+export async function listAll(path, max = 1000) {
+  const items = [];
+  let cursor = null;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const r = await api("GET", `${path}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    items.push(...r.data.items);
+    cursor = r.data.next_cursor;
+  } while (cursor && items.length < max);
+  return { items, more: Boolean(cursor) };
+}

@@ -1,0 +1,103 @@
+// pages/consultation.js - one consultation (#/consultations/{id}): everything
+// about it, its overlaps, its preflight, the fatigue of its areas and
+// communities, the outreach button, edit and cancel for its owner.
+import { api, ApiError } from "../api.js";
+import { el, formatDate, formatRange, formatTimestamp, heading, summaryList, tag } from "../dom.js";
+import { errorSummary } from "../widgets.js";
+
+function monthsOf(start, end) {
+  return [start.slice(0, 7), end.slice(0, 7)];
+}
+
+export async function show(main, [id], { me }) {
+  const r = await api("GET", `/v1/consultations/${id}`);
+  const c = r.data;
+  const version = r.etag;
+  const mine = me.role === "admin" || c.organisation.id === me.organisation.id;
+  main.appendChild(heading(c.title));
+  main.appendChild(el("p", { class: "meta" }, `${c.organisation.name} · `, tag(c.status, "status"),
+    c.visibility ? ` · ${c.visibility}` : ""));
+  main.appendChild(summaryList([
+    ["Fieldwork", formatRange(c.fieldwork.start, c.fieldwork.end)],
+    ["Summary", c.summary || "none"],
+    ["Topics", (c.topics || []).join(", ") + (c.inferred ? " (inferred from the text)" : "")],
+    ["Communities", (c.communities || []).join(", ") || "none"],
+    ["Areas", (c.areas || []).join(", ")],
+    ["Methods", (c.methods || []).join(", ") || "none"],
+    ["Engagement level", c.engagement_level],
+    ["Expected participants", c.expected_participants ?? "not given"],
+    ["Contact", c.contact ? [c.contact.name, c.contact.email].filter(Boolean).join(", ") : "none"],
+    ["Reference", c.external_ref || "none"],
+    c.outreach ? ["Outreach sent", `${formatTimestamp(c.outreach.sent_at)}${c.outreach.override_reason ? ` (override: ${c.outreach.override_reason})` : ""}`] : null,
+    ["Version", String(c.version)],
+    ["Updated", formatTimestamp(c.updated_at)],
+  ]));
+  if (mine && c.status !== "cancelled") {
+    main.appendChild(el("div", { class: "buttons" },
+      el("a", { class: "button secondary", href: `#/consultations/${id}/edit` }, "Edit"),
+      el("button", { type: "button", class: "warning", onclick: async e => {
+        if (!confirm(`Cancel "${c.title}"? It is kept for history and its open overlaps are resolved.`)) return;
+        e.target.disabled = true;
+        try { await api("DELETE", `/v1/consultations/${id}`, { ifMatch: version }); location.reload(); }
+        catch (err) { main.appendChild(errorSummary(err)); e.target.disabled = false; }
+      } }, "Cancel consultation")));
+  }
+  // preflight
+  const pre = (await api("GET", `/v1/consultations/${id}/preflight`)).data;
+  const preBox = el("section", { "aria-labelledby": "pre-h" }, el("h2", { id: "pre-h" }, "Before outreach"));
+  if (pre.clear) preBox.appendChild(el("p", { class: "notice ok" }, "Clear: no open overlap and no exceeded fatigue."));
+  else {
+    preBox.appendChild(el("p", { class: "notice warn" }, `Not clear: ${pre.overlaps.length} open overlaps, ${pre.fatigue.length} exceeded fatigue buckets.`));
+    if (pre.fatigue.length) preBox.appendChild(el("ul", {}, pre.fatigue.map(b =>
+      el("li", {}, `${b.area}, ${b.community}, ${b.month}: ${b.count} asks against at most ${b.max_asks}`))));
+  }
+  if (mine && c.status === "planned") {
+    const reason = el("textarea", { id: "override", rows: "2", class: "wide" });
+    const msg = el("p", { role: "status" });
+    preBox.appendChild(el("div", { class: "outreach" },
+      pre.clear ? null : el("label", { for: "override" }, "Reason to go ahead anyway (required when not clear)"),
+      pre.clear ? null : reason,
+      el("button", { type: "button", onclick: async () => {
+        try {
+          const body = pre.clear ? undefined : { override_reason: reason.value.trim() };
+          await api("POST", `/v1/consultations/${id}/outreach`, { body });
+          location.reload();
+        } catch (err) { msg.textContent = err instanceof ApiError && err.status === 409 ? "Not clear: give a reason to go ahead." : err.message; }
+      } }, "Mark outreach sent"), msg));
+  }
+  main.appendChild(preBox);
+  // overlaps
+  const ov = (await api("GET", `/v1/consultations/${id}/overlaps`)).data.items;
+  main.appendChild(el("section", { "aria-labelledby": "ov-h" }, el("h2", { id: "ov-h" }, `Overlaps (${ov.length})`),
+    ov.length ? el("div", { class: "scroll" }, el("table", { class: "table" },
+      el("thead", {}, el("tr", {}, ["Level", "With", "Fieldwork", "Why", "Status"].map(h => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ov.map(o => el("tr", {},
+        el("td", {}, tag(o.level)),
+        el("td", {}, el("a", { href: `#/consultations/${o.other.id}` }, o.other.title), el("div", { class: "meta" }, o.other.organisation.name)),
+        el("td", {}, formatRange(o.other.fieldwork.start, o.other.fieldwork.end)),
+        el("td", {}, el("a", { href: `#/overlaps/${o.id}` }, o.explanation)),
+        el("td", {}, tag(o.status, "status")))))))
+      : el("p", {}, "None.")));
+  // fatigue of its areas and communities, in its fieldwork months
+  const [from, to] = monthsOf(c.fieldwork.start, c.fieldwork.end);
+  const fat = el("section", { "aria-labelledby": "fat-h" }, el("h2", { id: "fat-h" }, "Fatigue in its areas"));
+  main.appendChild(fat);
+  const rows = [];
+  for (const area of (c.areas || []).slice(0, 5)) {
+    for (const community of (c.communities.length ? c.communities : [""]).slice(0, 3)) {
+      const qs = new URLSearchParams({ area, from: `${from}-01`, to: `${to}-01` });
+      if (community) qs.set("community", community);
+      try {
+        const b = (await api("GET", `/v1/fatigue?${qs}`)).data.items;
+        rows.push(...b);
+      } catch (_) { /* an unknown area has no fatigue */ }
+    }
+  }
+  fat.appendChild(rows.length ? el("div", { class: "scroll" }, el("table", { class: "table" },
+    el("thead", {}, el("tr", {}, ["Area", "Community", "Month", "Asks", "Limit"].map(h => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, rows.map(b => el("tr", { class: b.exceeded ? "exceeded" : null },
+      el("td", {}, b.area), el("td", {}, b.community), el("td", {}, formatDate(`${b.month}-01`).replace(/^1 /, "")),
+      el("td", {}, String(b.count), b.exceeded ? " (over the limit)" : ""), el("td", {}, String(b.max_asks)))))))
+    : el("p", {}, "No fatigue figures for its areas."));
+
+}

@@ -1,0 +1,52 @@
+// pages/feeds.js - #/feeds: the organisation's calendar feeds (API.md
+// section 9): create one (its secret address shown once), list, revoke.
+import { api, ApiError, listAll } from "../api.js";
+import { clear, el, formatTimestamp, heading } from "../dom.js";
+import { errorSummary } from "../widgets.js";
+
+export async function render(main) {
+  main.appendChild(heading("Calendar feeds"));
+  main.appendChild(el("p", {}, "Subscribe to the planned consultations in Outlook or Google Calendar. ",
+    "Each feed has a secret address: anyone with it can read the feed, so share it only with your team. ",
+    "Public consultations are also at ", el("a", { href: "/public/consultations.ics" }, "/public/consultations.ics"), "."));
+  const out = el("div", { "aria-live": "polite" });
+  const listBox = el("div");
+  const label = el("input", { id: "label", type: "text", class: "wide", maxlength: "200" });
+  const areas = el("input", { id: "feed-areas", type: "text", class: "wide" });
+  main.appendChild(el("form", { onsubmit: async e => {
+    e.preventDefault();
+    clear(out);
+    const filters = {};
+    const a = areas.value.split(";").map(s => s.trim()).filter(Boolean);
+    if (a.length) filters.areas = a;
+    try {
+      const r = await api("POST", "/v1/feeds", { body: { label: label.value.trim(), filters } });
+      out.appendChild(el("div", { class: "notice ok", role: "status" }, el("h2", {}, "Feed created"),
+        el("p", {}, "Its address (shown once: copy it into your calendar now):"), el("code", { class: "secret" }, r.data.url)));
+      draw();
+    } catch (err) {
+      out.appendChild(err instanceof ApiError && err.status === 404
+        ? el("p", {}, "This server does not offer calendar feeds yet.") : errorSummary(err));
+    }
+  } },
+  el("div", { class: "field" }, el("label", { for: "label" }, "Name of the feed"), label),
+  el("div", { class: "field" }, el("label", { for: "feed-areas" }, "Only these areas (codes or names, separated by ;) — optional"), areas),
+  el("button", { type: "submit" }, "Create feed")));
+  main.appendChild(out);
+  main.appendChild(el("h2", {}, "Your organisation's feeds"));
+  main.appendChild(listBox);
+  async function draw() {
+    clear(listBox);
+    let feeds;
+    try { feeds = (await listAll("/v1/feeds", 500)).items; }
+    catch (err) { listBox.appendChild(el("p", {}, err instanceof ApiError && err.status === 404 ? "Feeds are not available on this server." : err.message)); return; }
+    if (!feeds.length) { listBox.appendChild(el("p", {}, "None yet.")); return; }
+    listBox.appendChild(el("ul", {}, feeds.map(f => el("li", {}, `${f.label || "(no name)"}, created ${formatTimestamp(f.created_at)} `,
+      el("button", { type: "button", class: "link", onclick: async () => {
+        if (!confirm(`Revoke the feed "${f.label}"? Calendars using it stop updating.`)) return;
+        await api("DELETE", `/v1/feeds/${f.id}`);
+        draw();
+      } }, "Revoke")))));
+  }
+  draw();
+}

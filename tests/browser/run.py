@@ -1,0 +1,421 @@
+#!/usr/bin/python3
+"""Browser tests of the web console: Debian's chromium and chromedriver through
+python3-selenium (run with /usr/bin/python3, which sees Debian's packages),
+against the real daemon and a real PostgreSQL.
+
+  /usr/bin/python3 tests/browser/run.py --bin daemon/consultd --pg-url URL --pg-dir DIR [--shots DIR] [-k NAME]
+
+Every page is checked with axe-core (no serious or critical finding), and any
+console error, CSP violation included, fails the test that caused it. Each
+test has a deadline; one that passes it is named and the run goes on."""
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+import harness  # noqa: E402
+from harness import check, eq  # noqa: E402
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+def vendored(package):
+    """The path of a vendored package's file, as tests/browser/vendor/MANIFEST names it."""
+    with open(os.path.join(HERE, "vendor", "MANIFEST")) as f:
+        for line in f:
+            parts = line.split()
+            if parts and parts[0] == package:
+                return os.path.join(HERE, "vendor", parts[3])
+    raise AssertionError("%s is not in tests/browser/vendor/MANIFEST" % package)
+
+
+AXE = vendored("axe-core")
+WAIT_S = 10
+TEST_DEADLINE_S = int(os.environ.get("BROWSER_TEST_DEADLINE_S", "90"))
+HOSTILE = "<img src=x onerror=alert(1)> safety survey"
+ABBEY, BIRCHWOOD, BOULTHAM, LINCOLN, LINCOLNSHIRE = "E05010784", "E05010785", "E05010786", "E07000138", "E10000019"
+
+
+class Console:
+    """One browser on one daemon, with the seeded data."""
+
+    def __init__(self, env, daemon, shots):
+        self.env, self.d, self.shots = env, daemon, shots
+        self.base = "http://127.0.0.1:%d" % daemon.port
+        o = Options()
+        for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--window-size=1280,800", "--lang=en-GB"]:
+            o.add_argument(a)
+        o.binary_location = "/usr/bin/chromium"
+        o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.b = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+        self.b.set_page_load_timeout(WAIT_S * 2)
+        self.b.set_script_timeout(WAIT_S * 3)
+        with open(AXE) as f:
+            self.axe = f.read()
+
+    def close(self):
+        self.b.quit()
+
+    def api(self, method, path, body=None, token=None, headers=None):
+        return self.d.request(method, path, body, token=token or self.coord, headers=headers)
+
+    def wait(self, cond, what):
+        try:
+            return WebDriverWait(self.b, WAIT_S).until(cond)
+        except TimeoutException:
+            raise AssertionError("waited %d s for %s; page: %s" % (WAIT_S, what, self.b.current_url))
+
+    def css(self, sel, what=None):
+        return self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, sel)), what or sel)
+
+    def go(self, hash_):
+        self.b.get(self.base + "/console/" + hash_)
+        self.wait(lambda b: b.execute_script(
+            "const m = document.getElementById('main'); return m && !/Loading/.test(m.textContent) && m.querySelector('h1')"),
+            "the page at %s" % hash_)
+
+    def sign_in(self, token):
+        self.b.get("about:blank")  # the last page's requests end here, not after the key is gone
+        self.b.get(self.base + "/console/")
+        self.b.execute_script("sessionStorage.clear()")
+        self.b.get(self.base + "/console/#/signin")
+        field = self.css("#key")
+        field.send_keys(token)
+        self.b.find_element(By.CSS_SELECTOR, "form.signin button[type=submit]").click()
+        self.wait(lambda b: "Sign out" in b.find_element(By.ID, "who").text, "the signed-in header")
+        self.settle()
+        self.errors()  # the sign-in page's own unauthenticated first look
+
+    def settle(self):
+        """Waits until no request is in flight (the page drew what it fetched)."""
+        time.sleep(0.3)
+        self.wait(lambda b: b.execute_script(
+            "return performance.getEntriesByType('resource').every(e => e.responseEnd > 0)"), "requests to finish")
+
+    def errors(self):
+        """Console errors since the last call (CSP violations are reported there too)."""
+        return [e for e in self.b.get_log("browser")
+                if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+
+    def audit(self, what):
+        """axe-core on the current page: no serious or critical violation; no console error."""
+        self.b.execute_script(self.axe)
+        res = self.b.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {resultTypes: ['violations']}).then(r => done(JSON.stringify(r.violations)))"
+            ".catch(e => done(JSON.stringify([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));")
+        bad = [v for v in json.loads(res) if v.get("impact") in ("serious", "critical")]
+        check(not bad, "%s: axe-core found %s" % (what, "; ".join(
+            "%s (%s): %s at %s" % (v["id"], v["impact"], v["help"], [n.get("target") for n in v["nodes"][:3]])
+            for v in bad)))
+        errs = self.errors()
+        check(not errs, "%s: console errors: %s" % (what, errs))
+
+    def shot(self, name):
+        if self.shots:
+            os.makedirs(self.shots, exist_ok=True)
+            self.b.save_screenshot(os.path.join(self.shots, name + ".png"))
+
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+def seed(env, c):
+    """Two organisations and the consultations the tests look for."""
+    c.county_org, c.coord = env.new_org("Lincolnshire County Council", role="coordinator")
+    c.nhs_org, c.partner = env.new_org("Lincoln NHS Trust", role="partner", kind="nhs")
+
+    def post(token, **b):
+        r = c.d.request("POST", "/v1/consultations", b, token=token)
+        eq(r.status, 201, "seed %s: %r" % (b["title"], r))
+        return r.json
+
+    c.county = post(c.coord, title="Carers support review", topics=["carers-support", "libraries"],
+                    communities=["carers"], areas=[LINCOLNSHIRE], fieldwork={"start": "2027-10-01", "end": "2027-10-30"})
+    c.wards = post(c.partner, title="Unpaid carers and library access", topics=["adult-social-care", "libraries"],
+                   communities=["carers"], areas=[ABBEY, BIRCHWOOD],
+                   fieldwork={"start": "2027-10-05", "end": "2027-11-10"})
+    c.hostile = post(c.partner, title=HOSTILE, topics=["community-safety"], communities=["young-people"],
+                     areas=[ABBEY, BOULTHAM], fieldwork={"start": "2027-10-01", "end": "2027-10-20"})
+    c.district = post(c.coord, title="Community safety plan", topics=["community-safety"],
+                      communities=["general-public"], areas=[LINCOLN],
+                      fieldwork={"start": "2027-10-01", "end": "2027-10-20"})
+    c.pair = [o for o in c.wards["overlaps"] if o["other"]["id"] == c.county["id"]][0]
+
+
+@test
+def sign_in_says_who_and_refuses_a_bad_key(c):
+    c.b.get("about:blank")
+    c.b.get(c.base + "/console/")
+    c.b.execute_script("sessionStorage.clear()")
+    c.b.get(c.base + "/console/#/signin")
+    c.css("#key").send_keys("cdk_not_a_key")
+    c.b.find_element(By.CSS_SELECTOR, "form.signin button[type=submit]").click()
+    c.wait(lambda b: "not recognised" in b.find_element(By.ID, "key-error").text, "the bad-key message")
+    c.errors()  # the 401 itself is logged by the browser as a failed resource
+    c.shot("sign-in")
+    c.audit("sign-in page")
+    c.sign_in(c.partner)
+    who = c.b.find_element(By.ID, "who").text
+    check("Lincoln NHS Trust" in who and "partner" in who, "the header names the organisation and role: %r" % who)
+    nav = c.b.find_element(By.ID, "nav").text
+    check("Alerts" not in nav, "a partner is not offered the alerts page")
+    eq(c.b.execute_script("return sessionStorage.getItem('consultd.key')"), c.partner, "the key is in sessionStorage")
+    c.b.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    c.css("#key")
+    eq(c.b.execute_script("return sessionStorage.getItem('consultd.key')"), None, "signing out forgets the key")
+
+
+@test
+def inbox_acknowledges_an_overlap(c):
+    c.sign_in(c.coord)
+    c.go("#/overlaps")
+    c.settle()
+    c.shot("overlaps")
+    c.audit("overlap inbox")
+    row = c.wait(lambda b: [r for r in b.find_elements(By.CSS_SELECTOR, "table.overlaps tbody tr")
+                            if "Carers support review" in r.text and "Unpaid carers" in r.text], "the seeded overlap")[0]
+    check(c.pair["explanation"] in row.text, "the row shows the explanation")
+    row.find_element(By.CSS_SELECTOR, "input.note").send_keys("Talked to the trust")
+    row.find_element(By.XPATH, ".//button[text()='Acknowledge']").click()
+    c.wait(lambda b: "Saved: acknowledged" in b.find_element(By.ID, "main").text, "the saved message")
+    o = c.api("GET", "/v1/overlaps/%s" % c.pair["id"]).json
+    eq((o["status"], o["note"]), ("acknowledged", "Talked to the trust"), "the API shows the new status")
+    # filters in the address: a shared link
+    c.go("#/overlaps?status=acknowledged&area=%s" % LINCOLN)
+    c.wait(lambda b: "Carers support review" in b.find_element(By.ID, "main").text, "the filtered list")
+    eq(c.b.find_element(By.ID, "f-status").get_attribute("value"), "acknowledged")
+
+
+@test
+def a_stale_change_says_someone_else_changed_it(c):
+    c.sign_in(c.coord)
+    pair = [o for o in c.district["overlaps"] if o["other"]["id"] == c.hostile["id"]][0]
+    c.go("#/overlaps/%s" % pair["id"])
+    c.wait(lambda b: "Acknowledge" in b.find_element(By.ID, "main").text, "the overlap page")
+    c.shot("overlap")
+    c.audit("overlap page")
+    cur = c.api("GET", "/v1/overlaps/%s" % pair["id"])
+    r = c.api("PATCH", "/v1/overlaps/%s" % pair["id"], {"status": "coordinated", "note": "Done by phone"},
+              headers={"If-Match": cur.header("etag"), "Content-Type": "application/merge-patch+json"})
+    eq(r.status, 200, "changed behind the page's back: %r" % r)
+    c.b.find_element(By.XPATH, "//button[text()='Dismiss']").click()
+    c.wait(lambda b: "Someone else changed this overlap: it is now coordinated" in b.find_element(By.ID, "main").text,
+           "the 412 message with the new state")
+    eq(c.api("GET", "/v1/overlaps/%s" % pair["id"]).json["status"], "coordinated", "nothing overwritten")
+    c.errors()  # the 412 response is logged as a failed resource
+
+
+@test
+def a_hostile_title_shows_as_text(c):
+    c.sign_in(c.coord)
+    c.go("#/consultations/%s" % c.hostile["id"])
+    h1 = c.css("h1")
+    eq(h1.text, HOSTILE, "the title is shown literally")
+    eq(c.b.execute_script("return document.querySelectorAll('img[src=x]').length"), 0, "no element was made of it")
+    c.settle()
+    c.shot("consultation")
+    c.audit("consultation page")
+    pair = [o for o in c.district["overlaps"] if o["other"]["id"] == c.hostile["id"]][0]
+    status = c.api("GET", "/v1/overlaps/%s" % pair["id"]).json["status"]  # another test may have changed it
+    c.go("#/overlaps?status=%s" % status)
+    c.wait(lambda b: HOSTILE in b.find_element(By.ID, "main").text, "the hostile title in the inbox")
+    eq(c.b.execute_script("return document.querySelectorAll('img').length"), 0, "still no image")
+
+
+@test
+def the_form_completes_areas_and_previews_overlaps(c):
+    c.sign_in(c.partner)
+    c.go("#/consultations/new")
+    c.css("#title").send_keys("Library opening hours in Birchwood")
+    area = c.css("#areas-input")
+    area.send_keys("Birchwo")
+    opt = c.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, "ul.options li")), "the area suggestions")
+    check("Birchwood" in opt.text and BIRCHWOOD in opt.text, "the suggestion names the ward: %r" % opt.text)
+    area.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+    c.wait(lambda b: "Birchwood" in b.find_element(By.CSS_SELECTOR, "ul.chips").text, "the chosen area")
+    for fid, v in (("start", "2027-10-10"), ("end", "2027-10-31")):
+        c.b.execute_script("document.getElementById(arguments[0]).value = arguments[1]", fid, v)
+    c.b.find_element(By.ID, "topics-libraries").click()
+    c.b.find_element(By.ID, "communities-carers").click()
+    before = c.api("GET", "/v1/consultations?area=%s&limit=200" % BIRCHWOOD).json["items"]
+    c.b.find_element(By.ID, "check").click()
+    c.wait(lambda b: "It would overlap" in b.find_element(By.CSS_SELECTOR, "section.preview").text, "the dry run")
+    prev = c.b.find_element(By.CSS_SELECTOR, "section.preview").text
+    check("Carers support review" in prev, "the preview names what it would overlap: %r" % prev[:300])
+    eq(len(c.api("GET", "/v1/consultations?area=%s&limit=200" % BIRCHWOOD).json["items"]), len(before),
+       "a dry run stores nothing")
+    c.shot("form")
+    c.audit("new consultation form")
+    # an invalid date is shown next to its field
+    c.b.execute_script("document.getElementById('end').value = '2027-10-01'")
+    c.b.find_element(By.ID, "save").click()
+    c.wait(lambda b: "must not be before" in b.find_element(By.ID, "end-error").text, "the field's error")
+    c.errors()
+    c.b.execute_script("document.getElementById('end').value = '2027-10-31'")
+    c.b.find_element(By.ID, "save").click()
+    c.wait(lambda b: "/console/#/consultations/" in b.current_url and "new" not in b.current_url, "the saved page")
+    eq(c.css("h1").text, "Library opening hours in Birchwood")
+
+
+@test
+def the_calendar_draws_a_bar_per_consultation(c):
+    c.sign_in(c.coord)
+    c.go("#/calendar?area=%s&from=2027-09&months=3" % LINCOLN)
+    c.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "table.calendar a.bar"), "the bars")
+    c.settle()
+    listed = c.api("GET", "/v1/consultations?area=%s&from=2027-09-01&to=2027-11-30&limit=200" % LINCOLN).json["items"]
+    drawn = set(e.get_attribute("data-consultation") for e in c.b.find_elements(By.CSS_SELECTOR, "table.calendar a.bar"))
+    eq(drawn, {x["id"] for x in listed}, "one bar (at least) for every consultation the API lists, and no other")
+    marked = [e for e in c.b.find_elements(By.CSS_SELECTOR, "a.bar.has-overlap")
+              if e.get_attribute("data-consultation") == c.wards["id"]]
+    check(marked and "open overlaps" in marked[0].get_attribute("title"), "an overlapping consultation is marked")
+    c.shot("calendar")
+    c.audit("calendar")
+
+
+@test
+def heat_map_cells_equal_the_fatigue_api(c):
+    c.sign_in(c.coord)
+    c.go("#/fatigue?area=%s&community=carers&from=2027-09&months=4" % LINCOLN)
+    c.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "table.heatmap td[data-area]"), "the heat map")
+    c.settle()
+    api = c.api("GET", "/v1/fatigue?area=%s&community=carers&from=2027-09-01&to=2027-12-01" % LINCOLN).json["items"]
+    want = {b["month"]: b["count"] for b in api}
+    cells = {e.get_attribute("data-month"): int(e.get_attribute("data-count"))
+             for e in c.b.find_elements(By.CSS_SELECTOR, "table.heatmap td[data-area='%s']" % LINCOLN)}
+    eq(cells, want, "every cell equals /v1/fatigue")
+    check(any(v > 0 for v in cells.values()), "the seeded asks are counted")
+    ward = c.api("GET", "/v1/fatigue?area=%s&community=carers&from=2027-09-01&to=2027-12-01" % ABBEY).json["items"]
+    wcells = {e.get_attribute("data-month"): int(e.get_attribute("data-count"))
+              for e in c.b.find_elements(By.CSS_SELECTOR, "table.heatmap td[data-area='%s']" % ABBEY)}
+    eq(wcells, {b["month"]: b["count"] for b in ward}, "a child row equals /v1/fatigue for that ward")
+    c.b.find_element(By.CSS_SELECTOR, "td[data-area='%s'][data-month='2027-10'] button" % LINCOLN).click()
+    c.wait(lambda b: "Unpaid carers" in b.find_element(By.CSS_SELECTOR, "section.cell-detail").text,
+           "the cell's consultations")
+    c.shot("fatigue")
+    c.audit("fatigue heat map")
+
+
+@test
+def the_other_pages_pass_the_audit(c):
+    c.sign_in(c.coord)
+    for page in ("#/import", "#/alerts", "#/feeds"):
+        c.go(page)
+        c.settle()
+        c.errors()  # a server without a route answers 404 and the page says so; that is not a page fault
+        c.shot(page.strip("#/"))
+        c.audit(page)
+
+
+@test
+def usable_at_a_phone_width(c):
+    c.b.set_window_size(390, 844)
+    try:
+        c.sign_in(c.coord)
+        for page in ("#/overlaps", "#/consultations/%s" % c.wards["id"], "#/consultations/new"):
+            c.go(page)
+            c.settle()
+            w = c.b.execute_script("return document.documentElement.scrollWidth")
+            check(w <= 392, "%s fits a 390-pixel screen (scroll width %d)" % (page, w))
+        c.go("#/overlaps")
+        c.settle()
+        c.shot("overlaps-phone")
+    finally:
+        c.b.set_window_size(1280, 800)
+
+
+@test
+def keyboard_alone_reaches_and_uses_the_inbox(c):
+    c.sign_in(c.coord)
+    c.go("#/overlaps?status=open")
+    c.settle()
+    body = c.b.find_element(By.TAG_NAME, "body")
+    seen = []
+    for _ in range(60):
+        body.send_keys(Keys.TAB) if not seen else c.b.switch_to.active_element.send_keys(Keys.TAB)
+        el = c.b.switch_to.active_element
+        seen.append((el.tag_name, el.text))
+        if el.tag_name == "button" and el.text in ("Acknowledge", "Coordinated", "Dismiss"):
+            break
+    check(seen and seen[-1][0] == "button", "an action button is reachable by Tab: %s" % seen[-5:])
+    outline = c.b.execute_script("const s = getComputedStyle(document.activeElement); return s.outlineStyle + ' ' + s.outlineWidth")
+    check(outline.startswith("solid") and not outline.endswith(" 0px"), "focus is visible: %r" % outline)
+
+
+def run_one(c, fn):
+    def expired(*_):
+        raise TimeoutError("deadline of %d s passed" % TEST_DEADLINE_S)
+    signal.signal(signal.SIGALRM, expired)
+    signal.alarm(TEST_DEADLINE_S)
+    t0 = time.time()
+    try:
+        fn(c)
+        print("ok   browser.%s (%.2fs)" % (fn.__name__, time.time() - t0), flush=True)
+        return True
+    except Exception:
+        print("FAIL browser.%s\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
+        c.errors()
+        return False
+    finally:
+        signal.alarm(0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--pg-url", required=True)
+    ap.add_argument("--pg-dir", required=True)
+    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "..", "shared", "data"))
+    ap.add_argument("--shots", default="")
+    ap.add_argument("-k", default="")
+    a = ap.parse_args()
+    env = harness.Env(a.bin, a.pg_url, a.pg_dir, os.path.abspath(a.data))
+    env.dbname = "browser_%d" % os.getpid()
+    env.db_url = "%s/%s" % (env.server_url, env.dbname)
+    env.create_database()
+    env.cli("migrate")
+    ons = os.path.join(env.data_dir, "ons")
+    env.cli("areas", "import", *[os.path.join(ons, f) for f in sorted(os.listdir(ons)) if f.endswith(".csv")])
+    d = env.daemon()
+    c = Console(env, d, a.shots)
+    passed = failed = 0
+    try:
+        seed(env, c)
+        for fn in TESTS:
+            if a.k not in fn.__name__:
+                continue
+            if run_one(c, fn):
+                passed += 1
+            else:
+                failed += 1
+    finally:
+        c.close()
+        d.stop()
+    for r in env.sanitizer_reports:
+        print("sanitizer report:\n" + r)
+        failed += 1
+    print("browser: %d passed, %d failed" % (passed, failed))
+    sys.exit(0 if failed == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
