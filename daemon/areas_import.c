@@ -214,7 +214,7 @@ static void print_summary(FILE *out, const char *file, const ons_stats *st)
     if (st->pseudo_child)
         fprintf(out, "  rows whose child is an ONS pseudo code (X99999999, not an area): %ld\n", st->pseudo_child);
     if (st->short_rows)
-        fprintf(out, "  rows with more or fewer fields than the header: %ld\n", st->short_rows);
+        fprintf(out, "  rows with fewer fields than the header (passed over): %ld\n", st->short_rows);
     if (st->pseudo_codes)
         fprintf(out, "  ONS pseudo codes (X99999999) in parent columns passed over: %ld\n", st->pseudo_codes);
     if (st->non_gss)

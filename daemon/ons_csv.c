@@ -562,7 +562,7 @@ static int row(parse_state *st)
     if (st->nfields == 1 && st->fields[0][0] == '\0')
         return 0; /* a blank line */
     S->rows++;
-    if (st->nfields != st->ncols || st->too_many) {
+    if (st->nfields < st->ncols || st->too_many) {
         S->short_rows++;
         skip_row(S);
         return 0;

@@ -52,9 +52,9 @@ typedef struct ons_sink {
 
 typedef struct ons_stats {
     long rows;            /* data rows read (blank lines not counted) */
-    long skipped;         /* rows that link nothing: short or long rows, child code empty, pseudo or not GSS */
+    long skipped;         /* rows that link nothing: short rows, child code empty, pseudo or not GSS */
     long first_skipped;   /* 1-based data row of the first of those, 0 if none */
-    long short_rows;      /* rows with fewer or more fields than the header */
+    long short_rows;      /* rows with fewer fields than the header, or more than 64 */
     long empty_child;     /* rows whose child code is empty (their other areas are still read) */
     long pseudo_child;    /* rows whose child is an ONS pseudo code (X99999999) */
     long pseudo_codes;    /* pseudo codes in the other columns */
