@@ -2,6 +2,7 @@
 lookup between two vintages (succession); checked through SQL and GET /v1/areas/{code}. Each test
 imports into a database of its own, so the shared register stays as run.py built it."""
 import os
+import tempfile
 import threading
 import time
 
@@ -161,3 +162,15 @@ def area_import_failing_in_the_database_changes_nothing(env):
     env.cli("areas", "import", SUCCESSIONS, os.path.join(env.data_dir, "cases", CASES[10]), db_url=url)
     eq(env.psql("SELECT count(*) FROM area_successions", url), "17")
     eq(env.psql("SELECT code FROM area_aliases WHERE alias = '00EB'", url), "E06000001")
+
+
+@test
+def area_file_saved_as_windows_1252(env):
+    url, _ = fresh(env, "cp1252")
+    with tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False) as f:
+        f.write(b"LAD23CD,LAD23NM,LAD23NMW\r\nW06000001,Isle of Anglesey,Ynys M\xf4n\r\n"
+                b"W06000005,Flintshire,Sir y Fflint\r\n")
+    out = env.cli("areas", "import", f.name, db_url=url).stdout
+    os.unlink(f.name)
+    check("names not in UTF-8, read as Windows-1252: 1" in out, out)
+    eq(env.psql("SELECT name_cy FROM areas WHERE code = 'W06000001'", url), "Ynys M\u00f4n")
