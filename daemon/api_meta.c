@@ -142,6 +142,13 @@ void api_vocabulary(request *rq)
     reply_json(rq, 200, vocab_to_json(rq->srv->vocab, (vocab_kind)kind));
 }
 
+/* A text column holding a JSON array, or an empty array. */
+static json_t *json_list(PGresult *res, int col)
+{
+    json_t *v = json_loads(PQgetvalue(res, 0, col), 0, NULL);
+    return v ? v : json_array();
+}
+
 static void on_area(PGresult *res, void *arg)
 {
     request *rq = arg;
@@ -151,13 +158,18 @@ static void on_area(PGresult *res, void *arg)
         reply_problem(rq, 404, "not-found", "Not found", "No area with this code in the area register.", NULL, NULL);
         return;
     }
-    json_t *parents = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
-    json_t *ancestors = json_loads(PQgetvalue(res, 0, 5), 0, NULL);
-    reply_json(rq, 200, json_pack("{s:s, s:s, s:s, s:o, s:o, s:I}", "code", PQgetvalue(res, 0, 0), "name",
-                                  PQgetvalue(res, 0, 1), "level", PQgetvalue(res, 0, 2), "parents",
-                                  parents ? parents : json_array(), "ancestors",
-                                  ancestors ? ancestors : json_array(), "children_count",
-                                  (json_int_t)atoll(PQgetvalue(res, 0, 4))));
+    json_t *body = json_pack("{s:s, s:s, s:s, s:o, s:o, s:I}", "code", PQgetvalue(res, 0, 0), "name",
+                             PQgetvalue(res, 0, 1), "level", PQgetvalue(res, 0, 2), "parents", json_list(res, 3),
+                             "ancestors", json_list(res, 5), "children_count",
+                             (json_int_t)atoll(PQgetvalue(res, 0, 4)));
+    if (body) {
+        json_object_set_new(body, "name_cy",
+                            PQgetisnull(res, 0, 6) ? json_null() : json_string(PQgetvalue(res, 0, 6)));
+        json_object_set_new(body, "successors", json_list(res, 7));
+        json_object_set_new(body, "predecessors", json_list(res, 8));
+        json_object_set_new(body, "old_codes", json_list(res, 9));
+    }
+    reply_json(rq, 200, body);
 }
 
 void api_area(request *rq)
@@ -174,7 +186,14 @@ void api_area(request *rq)
              "           WHERE ap.code = a.code), '[]')::text,"
              " (SELECT count(*) FROM area_parents c WHERE c.parent = a.code),"
              " coalesce((SELECT json_agg(x.ancestor ORDER BY x.ancestor) FROM area_ancestors x"
-             "           WHERE x.code = a.code), '[]')::text"
+             "           WHERE x.code = a.code), '[]')::text,"
+             " a.name_cy,"
+             " coalesce((SELECT json_agg(s.successor ORDER BY s.successor) FROM area_successions s"
+             "           WHERE s.code = a.code), '[]')::text,"
+             " coalesce((SELECT json_agg(s.code ORDER BY s.code) FROM area_successions s"
+             "           WHERE s.successor = a.code), '[]')::text,"
+             " coalesce((SELECT json_agg(o.alias ORDER BY o.alias) FROM area_aliases o"
+             "           WHERE o.code = a.code), '[]')::text"
              " FROM areas a WHERE a.code = $1",
              1, p, on_area, rq);
 }

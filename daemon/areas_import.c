@@ -1,4 +1,5 @@
-/* areas_import.c - load ONS lookups into areas, area_parents, area_ancestors. */
+/* areas_import.c - load ONS lookups into areas, area_parents, area_ancestors,
+ * area_aliases and area_successions. */
 #include "areas_import.h"
 
 #include <errno.h>
@@ -34,9 +35,12 @@ static int buf_put(buf *b, const char *s, size_t n)
     return 0;
 }
 
-/* Appends one COPY text-format field: backslash, tab and newlines escaped. */
+/* Appends one COPY text-format field: backslash, tab and newlines escaped;
+ * NULL is written \N. */
 static int copy_field(buf *b, const char *s, char end)
 {
+    if (!s)
+        return buf_put(b, "\\N", 2) | buf_put(b, &end, 1);
     for (const char *p = s; *p; p++) {
         const char *esc = NULL;
         switch (*p) {
@@ -52,14 +56,26 @@ static int copy_field(buf *b, const char *s, char end)
 }
 
 typedef struct sink_state {
-    buf areas, links;
+    buf areas, links, aliases, successions;
 } sink_state;
 
-static int on_area(void *arg, const char *code, const char *name, const char *level)
+static int on_area(void *arg, const char *code, const char *name, const char *name_cy, const char *level)
 {
     sink_state *s = arg;
     return copy_field(&s->areas, code, '\t') | copy_field(&s->areas, name, '\t') |
-           copy_field(&s->areas, level, '\n');
+           copy_field(&s->areas, name_cy, '\t') | copy_field(&s->areas, level, '\n');
+}
+
+static int on_alias(void *arg, const char *alias, const char *code)
+{
+    sink_state *s = arg;
+    return copy_field(&s->aliases, alias, '\t') | copy_field(&s->aliases, code, '\n');
+}
+
+static int on_succession(void *arg, const char *code, const char *successor)
+{
+    sink_state *s = arg;
+    return copy_field(&s->successions, code, '\t') | copy_field(&s->successions, successor, '\n');
 }
 
 static int on_link(void *arg, const char *child, const char *parent)
@@ -122,17 +138,35 @@ static int copy_in(PGconn *c, const char *sql, const buf *b, char *err, size_t e
 
 static const char *const load_sql[] = {
     "SELECT pg_advisory_xact_lock(7406201502)",
-    "CREATE TEMP TABLE import_areas (code text, name text, level text) ON COMMIT DROP",
+    "CREATE TEMP TABLE import_areas (seq bigint GENERATED ALWAYS AS IDENTITY, code text, name text,"
+    " name_cy text, level text) ON COMMIT DROP",
     "CREATE TEMP TABLE import_links (code text, parent text) ON COMMIT DROP",
+    "CREATE TEMP TABLE import_aliases (seq bigint GENERATED ALWAYS AS IDENTITY, alias text, code text)"
+    " ON COMMIT DROP",
+    "CREATE TEMP TABLE import_successions (code text, successor text) ON COMMIT DROP",
 };
 
 static const char *const merge_sql[] = {
-    "INSERT INTO areas (code, name, level) "
-    "SELECT DISTINCT ON (code) code, name, level FROM import_areas ORDER BY code "
-    "ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, updated_at = now() "
-    "WHERE (areas.name, areas.level) IS DISTINCT FROM (excluded.name, excluded.level)",
+    /* The last file (and row) naming an area gives its name and level; its
+     * Welsh name is the last one given, and a file without Welsh names keeps
+     * the one the register has. */
+    "INSERT INTO areas (code, name, name_cy, level) "
+    "SELECT code, (array_agg(name ORDER BY seq DESC))[1],"
+    " (array_agg(name_cy ORDER BY seq DESC) FILTER (WHERE name_cy IS NOT NULL))[1],"
+    " (array_agg(level ORDER BY seq DESC))[1] "
+    "FROM import_areas GROUP BY code "
+    "ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,"
+    " name_cy = coalesce(excluded.name_cy, areas.name_cy), updated_at = now() "
+    "WHERE (areas.name, areas.level, areas.name_cy) IS DISTINCT FROM"
+    " (excluded.name, excluded.level, coalesce(excluded.name_cy, areas.name_cy))",
     "INSERT INTO area_parents (code, parent) SELECT DISTINCT code, parent FROM import_links "
     "ON CONFLICT DO NOTHING",
+    /* An old code names one area: the last file to give it wins. */
+    "INSERT INTO area_aliases (alias, code) "
+    "SELECT DISTINCT ON (alias) alias, code FROM import_aliases ORDER BY alias, seq DESC "
+    "ON CONFLICT (alias) DO UPDATE SET code = excluded.code WHERE area_aliases.code <> excluded.code",
+    "INSERT INTO area_successions (code, successor) "
+    "SELECT DISTINCT code, successor FROM import_successions ON CONFLICT DO NOTHING",
     "DELETE FROM area_ancestors",
     "INSERT INTO area_ancestors (code, ancestor) "
     "WITH RECURSIVE up(code, ancestor) AS ("
@@ -157,10 +191,56 @@ static const char *const merge_sql[] = {
     "WHERE x.ancestor <> d.code ON CONFLICT DO NOTHING",
 };
 
+/* Prints what the parser read from one file and everything it passed over,
+ * with the reason, so that an operator can tell a good file from a wrong one. */
+static void print_summary(FILE *out, const char *file, const ons_stats *st)
+{
+    fprintf(out, "%s: %ld rows, levels:", file, st->rows);
+    for (int j = 0; j < st->levels; j++)
+        if (j == 0 || strcmp(st->level_names[j], st->level_names[j - 1]) != 0)
+            fprintf(out, " %s", st->level_names[j]);
+    fputc('\n', out);
+    if (st->succession)
+        fprintf(out, "  succession %s -> %s: %ld codes replaced, %ld unchanged\n", st->succession_from,
+                st->succession_to, st->successions, st->unchanged);
+    if (st->aliases)
+        fprintf(out, "  old codes (aliases): %ld\n", st->aliases);
+    if (st->skipped_columns)
+        fprintf(out, "  columns skipped (neither codes, names, Welsh names nor old codes): %s\n",
+                st->skipped_column_names);
+    if (st->skipped)
+        fprintf(out, "  rows without a usable child code, linking nothing: %ld (first at data row %ld)\n", st->skipped, st->first_skipped);
+    if (st->empty_child)
+        fprintf(out, "  rows with an empty child code: %ld (their other areas are kept)\n", st->empty_child);
+    if (st->pseudo_child)
+        fprintf(out, "  rows whose child is an ONS pseudo code (X99999999, not an area): %ld\n", st->pseudo_child);
+    if (st->short_rows)
+        fprintf(out, "  rows with fewer fields than the header (passed over): %ld\n", st->short_rows);
+    if (st->pseudo_codes)
+        fprintf(out, "  ONS pseudo codes (X99999999) in parent columns passed over: %ld\n", st->pseudo_codes);
+    if (st->non_gss)
+        fprintf(out, "  codes that are not GSS codes passed over: %ld in %s (e.g. \"%s\")\n", st->non_gss,
+                st->non_gss_columns, st->non_gss_example);
+    if (st->bad_aliases)
+        fprintf(out, "  old-code values passed over (not letters and digits, or a GSS code): %ld\n",
+                st->bad_aliases);
+    if (st->self_links)
+        fprintf(out, "  self-parent links dropped (an area given as its own parent, e.g. %s): %ld\n",
+                st->self_link_example, st->self_links);
+    if (st->repaired)
+        fprintf(out, "  names repaired from double-encoded UTF-8: %ld (e.g. \"%s\" -> \"%s\")\n", st->repaired,
+                st->repaired_from, st->repaired_to);
+    if (st->recoded)
+        fprintf(out, "  names not in UTF-8, read as Windows-1252: %ld\n", st->recoded);
+    if (st->suspect)
+        fprintf(out, "  warning: names that look double-encoded but do not decode, kept as written: %ld"
+                     " (e.g. \"%s\")\n", st->suspect, st->suspect_example);
+}
+
 int areas_import(const char *url, char *const *files, int nfiles, FILE *out, char *err, size_t errlen)
 {
-    sink_state s = { { 0 }, { 0 } };
-    ons_sink sink = { on_area, on_link, &s };
+    sink_state s = { { 0 }, { 0 }, { 0 }, { 0 } };
+    ons_sink sink = { on_area, on_link, on_alias, on_succession, &s };
     int rc = -1;
     PGconn *c = NULL;
 
@@ -177,13 +257,7 @@ int areas_import(const char *url, char *const *files, int nfiles, FILE *out, cha
             snprintf(err, errlen, "%s: %s", files[i], perr);
             goto done;
         }
-        fprintf(out, "%s: %ld rows, levels:", files[i], st.rows);
-        for (int j = 0; j < st.levels; j++)
-            fprintf(out, " %s", st.level_names[j]);
-        if (st.skipped)
-            fprintf(out, "; %ld codes or rows passed over (not GSS codes or short rows; first at data row %ld)",
-                    st.skipped, st.first_skipped);
-        fputc('\n', out);
+        print_summary(out, files[i], &st);
     }
 
     c = pgu_connect(url, "consultd areas import", err, errlen);
@@ -192,8 +266,10 @@ int areas_import(const char *url, char *const *files, int nfiles, FILE *out, cha
     for (size_t i = 0; i < sizeof load_sql / sizeof *load_sql; i++)
         if (pgu_run(c, load_sql[i], 0, NULL, err, errlen) < 0)
             goto done;
-    if (copy_in(c, "COPY import_areas FROM STDIN", &s.areas, err, errlen) < 0 ||
-        copy_in(c, "COPY import_links FROM STDIN", &s.links, err, errlen) < 0)
+    if (copy_in(c, "COPY import_areas (code, name, name_cy, level) FROM STDIN", &s.areas, err, errlen) < 0 ||
+        copy_in(c, "COPY import_links FROM STDIN", &s.links, err, errlen) < 0 ||
+        copy_in(c, "COPY import_aliases (alias, code) FROM STDIN", &s.aliases, err, errlen) < 0 ||
+        copy_in(c, "COPY import_successions FROM STDIN", &s.successions, err, errlen) < 0)
         goto done;
     for (size_t i = 0; i < sizeof merge_sql / sizeof *merge_sql; i++)
         if (pgu_run(c, merge_sql[i], 0, NULL, err, errlen) < 0)
@@ -202,12 +278,13 @@ int areas_import(const char *url, char *const *files, int nfiles, FILE *out, cha
     long long generation;
     if (areas_propagate(c, &queued, &generation, err, errlen) < 0)
         goto done;
-    PGresult *r = pgu_exec(c, "SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM area_parents)",
+    PGresult *r = pgu_exec(c, "SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM area_parents),"
+                              " (SELECT count(*) FROM area_aliases), (SELECT count(*) FROM area_successions)",
                            0, NULL, err, errlen);
     if (!r)
         goto done;
-    fprintf(out, "register: %s areas, %s parent links, generation %lld\n", PQgetvalue(r, 0, 0),
-            PQgetvalue(r, 0, 1), generation);
+    fprintf(out, "register: %s areas, %s parent links, %s old codes, %s successions, generation %lld\n",
+            PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3), generation);
     fprintf(out, "re-check: %ld consultations queued\n", queued);
     PQclear(r);
     if (pgu_run(c, "COMMIT", 0, NULL, err, errlen) < 0)
@@ -218,5 +295,7 @@ done:
         PQfinish(c); /* an open transaction is rolled back */
     free(s.areas.data);
     free(s.links.data);
+    free(s.aliases.data);
+    free(s.successions.data);
     return rc;
 }
