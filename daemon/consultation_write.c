@@ -285,7 +285,8 @@ static void score_candidates(request *rq, const char *candidates_text)
         if (overlap_side_init(&other, cand) < 0)
             continue;
         overlap_result r;
-        overlap_evaluate(&st->side, &other, rq->srv->vocab, rq->srv->areas, rq->srv->cfg->overlap_window_days, &r);
+        overlap_evaluate(&st->side, &other, rq->srv->vocab, rq->srv->areas, NULL,
+                         rq->srv->cfg->overlap_window_days, &r);
         if (r.overlaps) {
             char oid[UUID_STR_LEN];
             bool first = strcmp(st->id, other.id) < 0;
