@@ -130,9 +130,9 @@ static int prepare_check(request *rq, wstate *st)
             json_array_append_new(st->warnings, json_string(msg));
         }
     }
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s}", "id", st->id, "organisation",
-                            st->owner, "title", st->c.title, "areas", strlist_json(&st->c.areas), "scope",
-                            scope_json, "topics", strlist_json(&st->c.topics), "communities",
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s}", "id", st->id, "organisation",
+                            st->owner, "title", st->c.title, "summary", st->c.summary, "areas",
+                            strlist_json(&st->c.areas), "scope", scope_json, "topics", strlist_json(&st->c.topics), "communities",
                             strlist_json(&st->c.communities), "start", st->c.start, "end", st->c.end,
                             "engagement_level", st->c.engagement_level);
     int rc = doc ? overlap_side_init(&st->side, doc) : -1;
@@ -285,7 +285,7 @@ static void score_candidates(request *rq, const char *candidates_text)
         if (overlap_side_init(&other, cand) < 0)
             continue;
         overlap_result r;
-        overlap_evaluate(&st->side, &other, rq->srv->vocab, rq->srv->areas, NULL,
+        overlap_evaluate(&st->side, &other, rq->srv->vocab, rq->srv->areas, rq->srv->text_weights,
                          rq->srv->cfg->overlap_window_days, &r);
         if (r.overlaps) {
             char oid[UUID_STR_LEN];
