@@ -75,4 +75,11 @@ def text_weights_come_from_the_stored_register(env):
     e = post(d2, token, "Quarry blasting signage", ZONE, "tag-e")
     eq(others(e), [c["id"]], "rare shared words are similar")
     check(e["overlaps"][0]["reasons"]["text_similarity"] >= 0.45, e["overlaps"][0]["reasons"])
+    # Another instance, not due to recount, loads the stored counts and judges alike.
+    d3 = env.daemon(db_url=url)
+    wait("the stored weights loaded", lambda: " loaded (2" in d3.logs())
+    check(" computed (" not in d3.logs(), "one instance counts; the other loads")
+    f = post(d3, token, "Lantern review", ZONE, "tag-f")
+    eq(others(f), [], "the same weights on every instance")
+    d3.stop()
     d2.stop()
