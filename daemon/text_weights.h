@@ -26,7 +26,7 @@
 #include "server.h"
 
 #define TEXT_WEIGHTS_CHECK_S 10
-#define TEXT_WEIGHTS_BATCH 1000           /* rows read (and counted on the loop) per query */
+#define TEXT_WEIGHTS_BATCH 250            /* rows read (and counted on the loop) per query: a few ms */
 #define TEXT_WEIGHTS_LOCK 7405860311      /* advisory lock key of the recomputation */
 
 typedef struct text_weights_worker text_weights_worker;

@@ -2,8 +2,8 @@
  * IDF-weighted cosine similarity (see textsim.h). */
 #include "textsim.h"
 
-#include <ctype.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +13,10 @@ static const char *const stop_words[] = {
     "not", "of", "on", "or", "our", "that", "the", "their", "this", "to", "under", "with", "your", NULL
 };
 
-static int is_stop(const char *w)
+static int is_stop(const char *w, size_t len)
 {
+    if (len > 5) /* the longest stop words have five letters */
+        return 0;
     for (const char *const *s = stop_words; *s; s++)
         if (strcmp(*s, w) == 0)
             return 1;
@@ -49,66 +51,67 @@ void textsim_words_free(textsim_words *w)
     w->n = 0;
 }
 
-/* Appends a word (NUL-terminated, shorter than TEXTSIM_WORD_LEN); -1 when out of memory. */
-static int push(textsim_words *out, size_t *cap, const char *w)
+/* Room for one more word; -1 when out of memory. */
+static int reserve(textsim_words *out, size_t *cap)
 {
-    if (out->n == TEXTSIM_MAX_WORDS)
+    if (out->n < *cap)
         return 0;
-    if (out->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        char(*nw)[TEXTSIM_WORD_LEN] = realloc(out->words, nc * sizeof *nw);
-        if (!nw)
-            return -1;
-        out->words = nw;
-        *cap = nc;
-    }
-    memcpy(out->words[out->n++], w, strlen(w) + 1);
+    size_t nc = *cap ? *cap * 2 : 16;
+    char(*nw)[TEXTSIM_WORD_LEN] = realloc(out->words, nc * sizeof *nw);
+    if (!nw)
+        return -1;
+    out->words = nw;
+    *cap = nc;
     return 0;
 }
 
-/* Sorts and drops repeats in place. */
-static void sort_unique(textsim_words *out)
-{
-    if (out->n > 1)
-        qsort(out->words, out->n, TEXTSIM_WORD_LEN, cmp_word);
-    size_t k = 0;
-    for (size_t i = 0; i < out->n; i++)
-        if (k == 0 || strcmp(out->words[k - 1], out->words[i]) != 0)
-            memmove(out->words[k++], out->words[i], TEXTSIM_WORD_LEN);
-    out->n = k;
-}
+static uint64_t hash_word(const char *w);
+
+/* The words seen so far, by hash: slot values are word index + 1, 0 free. */
+#define SEEN_SLOTS (2 * TEXTSIM_MAX_WORDS)
 
 int textsim_words_of(const char *text, textsim_words *out)
 {
     out->words = NULL;
     out->n = 0;
     size_t cap = 0;
+    uint16_t seen[SEEN_SLOTS];
+    memset(seen, 0, sizeof seen);
     char w[TEXTSIM_WORD_LEN];
     size_t len = 0;
     for (const unsigned char *p = (const unsigned char *)text;; p++) {
         unsigned char c = *p;
         if (c == '\'')
             continue;
-        if (c < 0x80 && isalnum(c)) {
+        unsigned char lc = (unsigned char)(c | 0x20);
+        if ((c >= '0' && c <= '9') || (lc >= 'a' && lc <= 'z')) {
             if (len + 1 < sizeof w)
-                w[len++] = (char)tolower(c);
+                w[len++] = (char)(c <= '9' ? c : lc);
             continue;
         }
-        if (len > 0) {
+        if (len > 0 && out->n < TEXTSIM_MAX_WORDS) {
             w[len] = '\0';
-            if (!is_stop(w)) {
+            if (!is_stop(w, len)) {
                 stem(w);
-                if (push(out, &cap, w) < 0) {
-                    textsim_words_free(out);
-                    return -1;
+                size_t i = (size_t)hash_word(w) & (SEEN_SLOTS - 1);
+                while (seen[i] && strcmp(out->words[seen[i] - 1], w) != 0)
+                    i = (i + 1) & (SEEN_SLOTS - 1);
+                if (!seen[i]) { /* a new word */
+                    if (reserve(out, &cap) < 0) {
+                        textsim_words_free(out);
+                        return -1;
+                    }
+                    memcpy(out->words[out->n], w, strlen(w) + 1);
+                    seen[i] = (uint16_t)++out->n;
                 }
             }
-            len = 0;
         }
+        len = 0;
         if (!c)
             break;
     }
-    sort_unique(out);
+    if (out->n > 1)
+        qsort(out->words, out->n, TEXTSIM_WORD_LEN, cmp_word);
     return 0;
 }
 
@@ -116,17 +119,18 @@ int textsim_words_union(const textsim_words *a, const textsim_words *b, textsim_
 {
     out->words = NULL;
     out->n = 0;
-    size_t cap = 0;
-    for (int s = 0; s < 2; s++) {
-        const textsim_words *x = s ? b : a;
-        for (size_t i = 0; i < x->n; i++) {
-            if (push(out, &cap, x->words[i]) < 0) {
-                textsim_words_free(out);
-                return -1;
-            }
+    size_t cap = 0, i = 0, j = 0;
+    while ((i < a->n || j < b->n) && out->n < TEXTSIM_MAX_WORDS) { /* a merge of two sorted sets */
+        int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->words[i], b->words[j]);
+        const char *w = c <= 0 ? a->words[i] : b->words[j];
+        if (reserve(out, &cap) < 0) {
+            textsim_words_free(out);
+            return -1;
         }
+        memcpy(out->words[out->n++], w, TEXTSIM_WORD_LEN);
+        i += c <= 0;
+        j += c >= 0;
     }
-    sort_unique(out);
     return 0;
 }
 
@@ -136,11 +140,14 @@ int textsim_words_union(const textsim_words *a, const textsim_words *b, textsim_
 typedef struct df_slot {
     char word[TEXTSIM_WORD_LEN]; /* "" when free */
     long df;
+    double idf;                  /* valid while the table is fresh */
 } df_slot;
 
 struct textsim_weights {
     long long generation;
     long documents;
+    bool fresh;                  /* every slot's idf computed for the current counts */
+    double unseen_idf;           /* idf of a word with df 0, while fresh */
     df_slot *slots;
     size_t cap, used;
 };
@@ -233,12 +240,25 @@ int textsim_weights_count(textsim_weights *w, const textsim_words *doc)
         s->df++;
     }
     w->documents++;
+    w->fresh = false;
     return 0;
+}
+
+static double idf(long documents, long df)
+{
+    if (df > documents)
+        df = documents;
+    return log((1.0 + (double)documents) / (1.0 + (double)df)) + 1.0;
 }
 
 void textsim_weights_set_documents(textsim_weights *w, long documents)
 {
     w->documents = documents > 0 ? documents : 0;
+    for (size_t i = 0; i < w->cap; i++)
+        if (w->slots[i].word[0])
+            w->slots[i].idf = idf(w->documents, w->slots[i].df);
+    w->unseen_idf = idf(w->documents, 0);
+    w->fresh = true;
 }
 
 int textsim_weights_set(textsim_weights *w, const char *word, long df)
@@ -249,6 +269,7 @@ int textsim_weights_set(textsim_weights *w, const char *word, long df)
     if (!s)
         return -1;
     s->df = df > 0 ? df : 0;
+    w->fresh = false;
     return 0;
 }
 
@@ -290,10 +311,12 @@ double textsim_weight(const textsim_weights *w, const char *word)
 {
     if (!w || w->documents <= 0)
         return 1.0;
-    long df = textsim_weights_df(w, word);
-    if (df > w->documents)
-        df = w->documents;
-    return log((1.0 + (double)w->documents) / (1.0 + (double)df)) + 1.0;
+    if (!w->fresh)
+        return idf(w->documents, textsim_weights_df(w, word));
+    if (!word[0] || strlen(word) >= TEXTSIM_WORD_LEN)
+        return w->unseen_idf;
+    const df_slot *s = find_slot(w->slots, w->cap, word);
+    return s->word[0] ? s->idf : w->unseen_idf;
 }
 
 /* ---- similarity ------------------------------------------------------------- */

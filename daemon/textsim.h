@@ -64,7 +64,9 @@ void textsim_weights_free(textsim_weights *w);
  * 0, or -1 when out of memory (the table is then unchanged in N and may
  * have counted some of the words). */
 int textsim_weights_count(textsim_weights *w, const textsim_words *doc);
-/* Sets the number of documents N (a stored table's count; >= 0). */
+/* Sets the number of documents N (a stored table's count; >= 0) and computes
+ * every word's idf once, so scoring looks them up (call it after the last
+ * textsim_weights_set; counting or setting later computes them per lookup). */
 void textsim_weights_set_documents(textsim_weights *w, long documents);
 /* Sets df of one word (as stored; words longer than TEXTSIM_WORD_LEN - 1
  * are cut as textsim_words_of cuts them). 0, or -1 when out of memory. */
