@@ -9,17 +9,20 @@
  *    of the big regulations.gov file of rules and proposed rules (column
  *    `title`), as the daemon counts them over its register. For each method:
  *    AUC, recall at 5 % false positives, and precision and recall at the
- *    method's threshold.
+ *    method's threshold; then what counting and scoring cost.
  * 2. European Commission consultations (CSV as published): each is posted as
  *    the API would take it (consultation_parse with the shipped vocabularies
  *    read from schema/002_vocabularies.sql), its policy areas (`topic`,
  *    comma-separated; "Economy, finance and the euro" is one name) as topics,
- *    all in one county, fieldwork from its consultation dates; weights are
+ *    all in one county, fieldwork from its consultation dates (the three
+ *    published without a name are named by their address); weights are
  *    counted over the EC titles. Every pair is scored with the real
  *    overlap_evaluate (28-day window); reported: pairs whose windows are
  *    within 28 days, pairs flagged, and pairs flagged for their text alone,
  *    under the previous rule (word Jaccard >= 0.27) and the current one; and
  *    whether every pair sharing a policy area within 28 days is found.
+ * 3. A threshold sweep of both: docket precision, recall and F1, and the EC
+ *    share flagged for text alone (the README's table).
  *
  * Files are read as published, never changed. */
 #include <csv.h>
