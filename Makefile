@@ -21,7 +21,7 @@ CFLAGS ?= -g
 CFLAGS += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wformat=2 -Idaemon -I$(BUILD) -DCONSULTD_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(SAN)
 LDFLAGS += $(SAN)
-LDLIBS += $(PKG_LIBS) -lcsv
+LDLIBS += $(PKG_LIBS) -lcsv -lm
 
 SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 OBJ := $(SRC:daemon/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
@@ -78,12 +78,17 @@ asan:
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		build/asan/consultd $(UNIT_BIN:build/release/%=build/asan/%)
 
-# Text-similarity precision and recall on the published docket pairs (needs zlib1g-dev).
-$(BUILD)/text_accuracy: tests/bench/text_accuracy.c daemon/textsim.c daemon/textsim.h | $(BUILD)
-	$(CC) $(CFLAGS) -o $@ tests/bench/text_accuracy.c daemon/textsim.c -lz
+# Text-similarity accuracy on the published docket pairs and the EC consultations (needs zlib1g-dev).
+DATA ?= ../shared/data/consultations
+BENCH_TEXT_SRC := daemon/textsim.c daemon/overlap.c daemon/consultation.c daemon/vocab.c daemon/field_errors.c \
+	daemon/areas.c daemon/ons_csv.c
+$(BUILD)/text_accuracy: tests/bench/text_accuracy.c $(BENCH_TEXT_SRC) $(wildcard daemon/*.h) | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ tests/bench/text_accuracy.c $(BENCH_TEXT_SRC) $(LDFLAGS) $(PKG_LIBS) -lcsv -lz -lm
 
 bench-text: $(BUILD)/text_accuracy
-	$(BUILD)/text_accuracy ../shared/data/consultations/regulations_gov_docket_pairs_10k.tsv.gz
+	$(BUILD)/text_accuracy $(DATA)/regulations_gov_docket_pairs_10k.tsv.gz \
+		$(DATA)/regulations_gov_rules_proposed_rules.csv.gz \
+		$(DATA)/ec_have_your_say_consultations_2016_2026.csv schema/002_vocabularies.sql
 
 # libFuzzer over the request-body path (needs clang). FUZZ_SECONDS bounds the run.
 FUZZ_SECONDS ?= 60
@@ -93,7 +98,7 @@ build/fuzz/fuzz_consultation: tests/fuzz/fuzz_consultation.c $(FUZZ_SRC) $(wildc
 	@mkdir -p build/fuzz
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -Idaemon -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $(shell pkg-config --cflags jansson) -o $@ tests/fuzz/fuzz_consultation.c \
-		$(FUZZ_SRC) $(shell pkg-config --libs jansson) -lcsv
+		$(FUZZ_SRC) $(shell pkg-config --libs jansson) -lcsv -lm
 
 fuzz: build/fuzz/fuzz_consultation
 	@mkdir -p build/fuzz/corpus

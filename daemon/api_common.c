@@ -184,11 +184,16 @@ void api_list(request *rq, api_list_builder build)
     if (!st)
         return;
     json_t *errors = json_array();
-    if (api_resolve_area_param(rq, errors) < 0) {
-        list_run(rq, st, -1, errors);
-        return;
+    bool bad_area = api_resolve_area_param(rq, errors) < 0;
+    size_t resolved = json_array_size(errors);
+    int built = build(&rq->query, rq->srv->vocab, &st->q, errors);
+    /* every bad parameter is named once: the resolver has said why the area is bad */
+    for (size_t i = json_array_size(errors); bad_area && i-- > resolved;) {
+        const char *f = json_string_value(json_object_get(json_array_get(errors, i), "field"));
+        if (f && strcmp(f, "area") == 0)
+            json_array_remove(errors, i);
     }
-    list_run(rq, st, build(&rq->query, rq->srv->vocab, &st->q, errors), errors);
+    list_run(rq, st, bad_area ? -1 : built, errors);
 }
 
 void api_list_scoped(request *rq, api_scoped_builder build, const char *scope)

@@ -41,6 +41,7 @@ static const key_def keys[] = {
     { "server", "auth_cache_s", T_INT, O(server_auth_cache_s), "5", 0, 300, NULL, true },
     { "server", "public_url", T_STR, O(server_public_url), "", 0, 0, NULL, true },
     { "overlap", "window_days", T_INT, O(overlap_window_days), "28", 0, 366, NULL, true },
+    { "overlap", "text_weights_refresh_s", T_INT, O(overlap_text_weights_refresh_s), "300", 1, 86400, NULL, true },
     { "fatigue", "max_asks", T_INT, O(fatigue_max_asks), "3", 1, 1000, NULL, true },
     { "fatigue", "window_days", T_INT, O(fatigue_window_days), "90", 1, 3660, NULL, true },
     { "alerts", "allow_private_targets", T_BOOL, O(alerts_allow_private_targets), "false", 0, 0, NULL, true },

@@ -27,6 +27,7 @@ typedef struct config {
     int server_auth_cache_s;
     char *server_public_url;
     int overlap_window_days;
+    int overlap_text_weights_refresh_s;
     int fatigue_max_asks;
     int fatigue_window_days;
     bool alerts_allow_private_targets;

@@ -104,9 +104,9 @@ static int prepare_check(request *rq, wstate *st)
             json_array_append_new(st->warnings, json_string(msg));
         }
     }
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s}", "id", st->id, "organisation",
-                            st->owner, "title", st->c.title, "areas", strlist_json(&st->c.areas), "scope",
-                            scope_json, "topics", strlist_json(&st->c.topics), "communities",
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s}", "id", st->id, "organisation",
+                            st->owner, "title", st->c.title, "summary", st->c.summary, "areas",
+                            strlist_json(&st->c.areas), "scope", scope_json, "topics", strlist_json(&st->c.topics), "communities",
                             strlist_json(&st->c.communities), "start", st->c.start, "end", st->c.end,
                             "engagement_level", st->c.engagement_level);
     int rc = doc ? overlap_side_init(&st->side, doc) : -1;
@@ -233,7 +233,7 @@ static void score_candidates(request *rq, const char *candidates_text)
     wstate *st = rq->state;
     json_t *candidates = json_loads(candidates_text, 0, NULL);
     json_t *rows = candidates ? overlap_plan_score(&st->side, candidates, rq->srv->vocab, rq->srv->areas,
-                                                   rq->srv->cfg->overlap_window_days)
+                                                   rq->srv->text_weights, rq->srv->cfg->overlap_window_days)
                               : NULL;
     json_decref(candidates);
     if (!rows) {

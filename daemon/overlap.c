@@ -42,7 +42,20 @@ int overlap_side_init(overlap_side *s, json_t *doc)
     for (int i = 0; lvl && i < 5; i++)
         if (strcmp(lvl, levels[i]) == 0)
             s->engagement = i;
-    textsim_words_of(s->title, &s->words);
+    const char *summary = json_string_value(json_object_get(doc, "summary"));
+    if (textsim_words_of(s->title, &s->words) < 0)
+        return -1;
+    if (summary && summary[0]) {
+        textsim_words sw;
+        int rc = textsim_words_of(summary, &sw);
+        if (rc == 0)
+            rc = textsim_words_union(&s->words, &sw, &s->text_words);
+        textsim_words_free(&sw);
+        if (rc < 0) {
+            textsim_words_free(&s->words);
+            return -1;
+        }
+    }
     s->doc = json_incref(doc);
     return 0;
 }
@@ -50,7 +63,20 @@ int overlap_side_init(overlap_side *s, json_t *doc)
 void overlap_side_clear(overlap_side *s)
 {
     json_decref(s->doc);
+    textsim_words_free(&s->words);
+    textsim_words_free(&s->text_words);
     memset(s, 0, sizeof *s);
+}
+
+double overlap_text_similarity(const overlap_side *a, const overlap_side *b, const textsim_weights *weights)
+{
+    double text = textsim_similarity(&a->words, &b->words, weights);
+    if (a->text_words.n && b->text_words.n && textsim_weights_documents(weights) >= TEXTSIM_SUMMARY_MIN_DOCUMENTS) {
+        double both = textsim_similarity(&a->text_words, &b->text_words, weights);
+        if (both > text)
+            text = both;
+    }
+    return text;
 }
 
 /* ---- terms ---------------------------------------------------------------- */
@@ -279,7 +305,7 @@ static void explain(const overlap_side *a, const overlap_side *b, const vocab *v
 /* ---- the rule --------------------------------------------------------------- */
 
 void overlap_evaluate(const overlap_side *a, const overlap_side *b, const vocab *v, const area_register *reg,
-                      int window_days, overlap_result *out)
+                      const textsim_weights *weights, int window_days, overlap_result *out)
 {
     memset(out, 0, sizeof *out);
     long from = a->start > b->start ? a->start : b->start;
@@ -297,7 +323,7 @@ void overlap_evaluate(const overlap_side *a, const overlap_side *b, const vocab 
     json_t *topics = json_array(), *communities = json_array();
     double topic = shared_terms(v, VOCAB_TOPICS, a->topics, b->topics, topics);
     double community = shared_terms(v, VOCAB_COMMUNITIES, a->communities, b->communities, communities);
-    double text = textsim_jaccard(&a->words, &b->words);
+    double text = overlap_text_similarity(a, b, weights);
     bool similar = text >= TEXTSIM_THRESHOLD - 1e-12;
     if (topic == 0.0 && community == 0.0 && !similar) {
         json_decref(areas);

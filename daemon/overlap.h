@@ -5,14 +5,14 @@
  * or one contains the other through the area register; sibling areas do
  * not), their fieldwork windows are at most window_days apart, and they share
  * a topic or a community (a term matches itself, its parent and its children;
- * general-public matches every community at low weight) or their titles are
- * similar (textsim.h).
+ * general-public matches every community at low weight) or their texts are
+ * similar (overlap_text_similarity).
  *
  * Score (0..1), documented in the README:
  *   subject = max(0.45 topic + 0.35 community + 0.20 text, text)
  *   score   = area x time x (0.85 subject + 0.15 engagement)
  * topic/community: 1 same term, 0.7 parent or child, 0.6 same free tag,
- * 0.3 general-public; text: title similarity; engagement: 1 - |levels apart|/4;
+ * 0.3 general-public; text: text similarity; engagement: 1 - |levels apart|/4;
  * area: 1 same area, 0.8 containment; time: 1 when the windows overlap, else
  * 1 - 0.5 gap/window_days. Level: high >= 0.70, medium >= 0.45, else low. */
 #ifndef CONSULTD_OVERLAP_H
@@ -31,20 +31,29 @@
 
 /* One consultation as the engine sees it. Built from a JSON object with
  * id, organisation, title, areas, scope, topics,
- * communities, start, end (YYYY-MM-DD), engagement_level. The side keeps a
- * reference to the object; the strings live in it. */
+ * communities, start, end (YYYY-MM-DD), engagement_level, and optionally
+ * summary. The side keeps a reference to the object; the strings live in it. */
 typedef struct overlap_side {
     json_t *doc;
     const char *id, *org, *title;
     json_t *areas, *scope, *topics, *communities;
     long start, end;              /* days since 1970-01-01 */
     int engagement;               /* 0 inform .. 4 empower */
-    textsim_words words;
+    textsim_words words;          /* of the title */
+    textsim_words text_words;     /* of the title and summary; empty without a summary */
 } overlap_side;
 
-/* Returns 0, or -1 when the object lacks a field or has a bad date. */
+/* Returns 0, or -1 when the object lacks a field, has a bad date, or memory
+ * runs out. A side that was initialised must be cleared. */
 int overlap_side_init(overlap_side *s, json_t *doc);
 void overlap_side_clear(overlap_side *s);
+
+/* The text similarity of two consultations, 0..1 (textsim.h, with weights,
+ * which may be NULL: every word weighs 1): of their titles, or, when both
+ * have a summary and the weights count at least TEXTSIM_SUMMARY_MIN_DOCUMENTS
+ * documents, of title and summary together if that is higher. They are
+ * similar at TEXTSIM_THRESHOLD or more. */
+double overlap_text_similarity(const overlap_side *a, const overlap_side *b, const textsim_weights *weights);
 
 typedef struct overlap_result {
     bool overlaps;
@@ -56,9 +65,10 @@ typedef struct overlap_result {
 } overlap_result;
 
 /* Evaluates a pair. v and areas give labels and names for the explanation
- * (either may be NULL: codes are used). */
+ * (either may be NULL: codes are used); weights weigh the words of the text
+ * similarity (NULL: every word weighs 1). */
 void overlap_evaluate(const overlap_side *a, const overlap_side *b, const vocab *v, const area_register *areas,
-                      int window_days, overlap_result *out);
+                      const textsim_weights *weights, int window_days, overlap_result *out);
 void overlap_result_clear(overlap_result *r);
 
 /* Blocking keys. A consultation stores overlap_keys; a check probes

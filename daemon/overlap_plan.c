@@ -93,7 +93,7 @@ int overlap_plan_build(overlap_plan *p, const overlap_side *side, int window_day
 }
 
 json_t *overlap_plan_score(const overlap_side *self, const json_t *candidates, const vocab *v,
-                           const area_register *areas, int window_days)
+                           const area_register *areas, const textsim_weights *weights, int window_days)
 {
     json_t *rows = json_array();
     size_t i;
@@ -103,7 +103,7 @@ json_t *overlap_plan_score(const overlap_side *self, const json_t *candidates, c
         if (!rows || overlap_side_init(&other, cand) < 0)
             continue;
         overlap_result r;
-        overlap_evaluate(self, &other, v, areas, window_days, &r);
+        overlap_evaluate(self, &other, v, areas, weights, window_days, &r);
         if (r.overlaps) {
             char oid[UUID_STR_LEN];
             bool first = strcmp(self->id, other.id) < 0;

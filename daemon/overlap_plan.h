@@ -35,9 +35,10 @@ void overlap_plan_clear(overlap_plan *p);
 /* Scores every candidate (a JSON array of overlap_side_json objects) against
  * self and returns the pairs that overlap as a new JSON array of
  * {id, a, b, score, level, reasons, explanation, same} (a < b; fresh UUIDv7
- * ids), the input of SQL_OVERLAPS_UPSERT; NULL when out of memory. Candidates
+ * ids), the input of SQL_OVERLAPS_UPSERT; NULL when out of memory. v, areas
+ * and weights are the catalog's (overlap_evaluate). Candidates
  * that cannot be read are skipped. */
 json_t *overlap_plan_score(const overlap_side *self, const json_t *candidates, const vocab *v,
-                           const area_register *areas, int window_days);
+                           const area_register *areas, const textsim_weights *weights, int window_days);
 
 #endif

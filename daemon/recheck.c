@@ -120,7 +120,7 @@ static void on_applied(PGresult *const *res, int n, void *arg)
     server *srv = w->srv;
     json_t *candidates = json_loads(PQgetvalue(applied, 0, 0), 0, NULL);
     json_t *rows = candidates ? overlap_plan_score(&w->side, candidates, srv->vocab, srv->areas,
-                                                   srv->cfg->overlap_window_days)
+                                                   srv->text_weights, srv->cfg->overlap_window_days)
                               : NULL;
     json_decref(candidates);
     w->rows = rows ? json_dumps(rows, JSON_COMPACT) : NULL;

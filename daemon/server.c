@@ -14,6 +14,8 @@
 #include "dispatcher.h"
 #include "recheck.h"
 #include "housekeeping.h"
+#include "text_weights.h"
+#include "textsim.h"
 #include "http_reply.h"
 #include "log.h"
 #include "migrate.h"
@@ -282,6 +284,11 @@ int server_run(config *cfg)
         log_error("cannot start the re-check worker (out of memory)");
         goto out;
     }
+    srv.text_weights_worker = text_weights_start(&srv);
+    if (!srv.text_weights_worker) {
+        log_error("cannot start the text weights worker (out of memory)");
+        goto out;
+    }
 
     srv.ev_term = evsignal_new(srv.base, SIGTERM, on_stop_signal, &srv);
     srv.ev_int = evsignal_new(srv.base, SIGINT, on_stop_signal, &srv);
@@ -325,6 +332,8 @@ out:
     if (srv.ev_accept_retry) event_free(srv.ev_accept_retry);
     housekeeping_stop(&srv);
     recheck_free(srv.recheck);
+    text_weights_stop(srv.text_weights_worker);
+    textsim_weights_free(srv.text_weights);
     dispatcher_free(srv.alerts);
     /* Requests abandoned by a second stop signal: their callbacks will never run. */
     while (srv.requests)

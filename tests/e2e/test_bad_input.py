@@ -107,7 +107,9 @@ def size_type_method_and_id_errors(env):
     problem(d.request("GET", "/v1/consultations/not-a-uuid", token=token), 404)
     problem(d.request("GET", "/v1/consultations/01a20257-ad26-7a7f-bc6a-d4d48df44399", token=token), 404)
     problem(d.request("GET", "/v1/nothing-here", token=token), 404)
-    problem(d.request("GET", "/", token=token), 404)
+    problem(d.request("GET", "/nowhere", token=token), 404)
+    r = d.request("GET", "/")
+    eq((r.status, r.header("location")), (302, "/console/"), "the root leads to the console")
     eq(count(env, org), "1")
 
 

@@ -126,7 +126,7 @@ def general_public_and_text_similarity(env):
     o = between(d, token, c, e)
     check(o is not None, "similar titles overlap")
     eq(o["reasons"]["topics"], [])
-    check(o["reasons"]["text_similarity"] >= 0.27, o["reasons"])
+    check(o["reasons"]["text_similarity"] >= 0.45, o["reasons"])
     check("alike" in o["explanation"], o["explanation"])
 
 
@@ -388,7 +388,7 @@ def european_commission_consultations_every_topic_pair_found(env):
     eq(sorted(missing)[:5], [], "every topic-sharing pair within 28 days is found")
     for pair, o in found.items():
         if pair not in expected:
-            check(o["reasons"]["text_similarity"] >= 0.27, "an overlap without a shared topic is a text match: %r" % o)
+            check(o["reasons"]["text_similarity"] >= 0.45, "an overlap without a shared topic is a text match: %r" % o)
 
 
 @test

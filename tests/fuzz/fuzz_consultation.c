@@ -52,7 +52,7 @@ static void exercise(const json_t *body)
             free(l);
             free(x);
             overlap_result r;
-            overlap_evaluate(&s, &s, v, NULL, 28, &r);
+            overlap_evaluate(&s, &s, v, NULL, NULL, 28, &r);
             overlap_result_clear(&r);
             overlap_side_clear(&s);
         }

@@ -15,6 +15,7 @@ static void defaults_match_contract(void **state)
     config c;
     config_defaults(&c);
     assert_int_equal(c.overlap_window_days, 28);
+    assert_int_equal(c.overlap_text_weights_refresh_s, 300);
     assert_int_equal(c.fatigue_max_asks, 3);
     assert_int_equal(c.fatigue_window_days, 90);
     assert_false(c.alerts_allow_private_targets);
@@ -65,6 +66,9 @@ static void out_of_range_and_bad_types(void **state)
     assert_int_equal(config_set(&c, "server", "timeout_s", "0", err, sizeof err), -1);
     assert_non_null(strstr(err, "server.timeout_s"));
     assert_non_null(strstr(err, "from 1 to 3600"));
+    assert_int_equal(config_set(&c, "overlap", "text_weights_refresh_s", "0", err, sizeof err), -1);
+    assert_non_null(strstr(err, "overlap.text_weights_refresh_s"));
+    assert_int_equal(config_set(&c, "overlap", "text_weights_refresh_s", "86400", err, sizeof err), 0);
     assert_int_equal(config_set(&c, "server", "timeout_s", "12abc", err, sizeof err), -1);
     assert_int_equal(config_set(&c, "alerts", "allow_private_targets", "maybe", err, sizeof err), -1);
     assert_non_null(strstr(err, "true or false"));

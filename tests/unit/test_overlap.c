@@ -154,7 +154,7 @@ static void keys_respect_the_window(void **state)
     assert_false(candidate(&a, &far, 28));
     assert_false(locks_conflict(&a, &far, 28));
     overlap_result r;
-    overlap_evaluate(&a, &b29, v, reg, 28, &r);
+    overlap_evaluate(&a, &b29, v, reg, NULL, 28, &r);
     assert_false(r.overlaps); /* 29 days: the rule itself says no */
     overlap_side *all[] = { &a, &b28, &b29, &far };
     for (int i = 0; i < 4; i++)
@@ -170,10 +170,10 @@ static void score_and_explanation(void **state)
     side(&b, "b", "nhs", "Hospital discharge and carers", "E09000007", "adult-social-care", "carers", "2027-02-01",
          "2027-03-21", "consult");
     overlap_result r;
-    overlap_evaluate(&a, &b, v, reg, 28, &r);
+    overlap_evaluate(&a, &b, v, reg, NULL, 28, &r);
     assert_true(r.overlaps);
     /* subject = 0.45 + 0.35 + 0.2 * text; text = |{and? no: stop}|: computed by textsim */
-    double text = textsim(a.title, b.title);
+    double text = textsim(a.title, b.title, NULL);
     double want = 1.0 * 1.0 * (0.85 * (0.45 + 0.35 + 0.20 * text) + 0.15);
     assert_true(r.score > want - 0.006 && r.score < want + 0.006);
     assert_string_equal(r.level, "high");
@@ -202,28 +202,28 @@ static void hierarchy_general_public_text_and_nothing(void **state)
          "consult");
     side(&g, "g", "o4", "Young carers club", "E05000128", NULL, "young-carers", "2027-03-01", "2027-03-31", "consult");
     overlap_result r;
-    overlap_evaluate(&a, &b, v, reg, 28, &r); /* child topic vs parent, ward in district, 20 days apart */
+    overlap_evaluate(&a, &b, v, reg, NULL, 28, &r); /* child topic vs parent, ward in district, 20 days apart */
     assert_true(r.overlaps);
     assert_string_equal(json_string_value(json_array_get(json_object_get(r.reasons, "topics"), 0)), "adult-social-care");
-    double want = 0.8 * (1 - 0.5 * 20 / 28.0) * (0.85 * (0.45 * 0.7 + 0.2 * textsim("Carer breaks", "Care charging")) + 0.15 * 0);
+    double want = 0.8 * (1 - 0.5 * 20 / 28.0) * (0.85 * (0.45 * 0.7 + 0.2 * textsim("Carer breaks", "Care charging", NULL)) + 0.15 * 0);
     assert_true(r.score > want - 0.006 && r.score < want + 0.006);
     assert_non_null(strstr(r.explanation, "20 days apart (one ends 31 March 2027, the other starts 20 April 2027)"));
     overlap_result_clear(&r);
-    overlap_evaluate(&a, &c, v, reg, 28, &r); /* sibling topics, different communities, unlike titles */
+    overlap_evaluate(&a, &c, v, reg, NULL, 28, &r); /* sibling topics, different communities, unlike titles */
     assert_false(r.overlaps);
-    overlap_evaluate(&c, &d, v, reg, 28, &r); /* general-public */
+    overlap_evaluate(&c, &d, v, reg, NULL, 28, &r); /* general-public */
     assert_true(r.overlaps);
     assert_string_equal(r.level, "low");
     assert_non_null(strstr(r.explanation, "Both ask the general public in Belsize about"));
     overlap_result_clear(&r);
-    overlap_evaluate(&e, &f, v, reg, 28, &r); /* same subject, no codes */
+    overlap_evaluate(&e, &f, v, reg, NULL, 28, &r); /* same subject, no codes */
     assert_true(r.overlaps);
     assert_string_equal(r.level, "high");
     assert_non_null(strstr(r.explanation, "alike"));
     overlap_result_clear(&r);
-    overlap_evaluate(&a, &g, v, reg, 28, &r); /* no shared terms at all */
+    overlap_evaluate(&a, &g, v, reg, NULL, 28, &r); /* no shared terms at all */
     assert_false(r.overlaps);
-    overlap_evaluate(&g, &g, v, reg, 28, &r);
+    overlap_evaluate(&g, &g, v, reg, NULL, 28, &r);
     assert_true(r.same_organisation);
     assert_non_null(strstr(r.explanation, "Same organisation: "));
     overlap_result_clear(&r);
@@ -236,15 +236,15 @@ static void text_similarity(void **state)
 {
     (void)state;
     assert_true(textsim("Employer's Annual Federal Tax Return and Modifications to Deposit Rules",
-                        "Employers Annual Federal Tax Return and Modifications to the Deposit Rules") > 0.999);
-    assert_true(textsim("Policies on taxes", "policy tax") > 0.999);
-    assert_true(textsim("Class sizes", "class size") > 0.999);
-    assert_true(textsim("Classes, churches and taxes", "class church tax") > 0.999);
-    assert_true(textsim("Bus routes", "bus route") > 0.999); /* "bus" is not a plural */
-    assert_true(textsim("Cost-of-Living Adjustments and Identity Verification", "Additional Withdrawal Options") < 0.01);
-    assert_true(textsim("", "") == 0.0);
-    double s = textsim("Library opening hours", "Library hours review");
-    assert_true(s > 0.49 && s < 0.51); /* {library, hour} of {library, opening, hour, review} */
+                        "Employers Annual Federal Tax Return and Modifications to the Deposit Rules", NULL) > 0.999);
+    assert_true(textsim("Policies on taxes", "policy tax", NULL) > 0.999);
+    assert_true(textsim("Class sizes", "class size", NULL) > 0.999);
+    assert_true(textsim("Classes, churches and taxes", "class church tax", NULL) > 0.999);
+    assert_true(textsim("Bus routes", "bus route", NULL) > 0.999); /* "bus" is not a plural */
+    assert_true(textsim("Cost-of-Living Adjustments and Identity Verification", "Additional Withdrawal Options", NULL) < 0.01);
+    assert_true(textsim("", "", NULL) == 0.0);
+    double s = textsim("Library opening hours", "Library hours review", NULL);
+    assert_true(s > 0.666 && s < 0.667); /* cosine: 2 shared of 3 and 3 words, 2 / sqrt(3 * 3) */
 }
 
 static void inference(void **state)
