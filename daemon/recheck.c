@@ -28,6 +28,7 @@ struct recheck {
     overlap_side side;
     overlap_plan plan;
     char *rows;
+    bool chained;                 /* the last pipeline also began the next claim */
     /* the gauge */
     bool depth_busy;
     long depth;
@@ -35,6 +36,26 @@ struct recheck {
 };
 
 static void claim(recheck *w);
+static void on_claimed(PGresult *const *res, int n, void *arg);
+static void on_done(PGresult *const *res, int n, void *arg);
+
+#define CLAIM_CALLS(p) \
+    { "BEGIN", 0, NULL, NULL }, { SQL_RECHECK_CLAIM, 1, p, "recheck_claim" }
+
+/* Sends calls (n of them, ending in COMMIT) and, in the same round trip unless
+ * the daemon is stopping, BEGIN and the next claim (calls has room for two more). */
+static void commit_and_claim(recheck *w, db_call *calls, int n)
+{
+    w->chained = !w->srv->stopping && w->srv->areas;
+    const char *p[] = { w->generation };
+    if (w->chained) {
+        snprintf(w->generation, sizeof w->generation, "%lld", w->srv->areas->generation);
+        db_call more[] = { CLAIM_CALLS(p) };
+        calls[n++] = more[0];
+        calls[n++] = more[1];
+    }
+    db_pipeline(w->conn, calls, n, on_done, w);
+}
 
 static void clear_item(recheck *w)
 {
@@ -86,15 +107,21 @@ static void next(recheck *w)
 static void on_done(PGresult *const *res, int n, void *arg)
 {
     recheck *w = arg;
-    if (failed(w, res, n))
+    int own = w->chained ? n - 2 : n; /* this item's results; then the next claim's */
+    if (failed(w, res, own))
         return;
-    if (n == 3) { /* the overlaps were written */
+    if (own == 3) { /* the overlaps were written */
         w->srv->overlaps_detected += (unsigned long)atol(PQgetvalue(res[0], 0, 1));
         if (atol(PQgetvalue(res[0], 0, 2)) > 0)
             dispatcher_events_written(w->srv->alerts);
     }
     w->checked++;
-    next(w);
+    if (!w->chained) {
+        next(w);
+        return;
+    }
+    clear_item(w);
+    on_claimed(res + own, 2, w);
 }
 
 static void on_changed_meanwhile(PGresult *res, void *arg)
@@ -131,12 +158,12 @@ static void on_applied(PGresult *const *res, int n, void *arg)
     }
     const char *up[] = { w->rows, w->id, "true" };
     const char *dq[] = { w->id };
-    db_call calls[] = {
+    db_call calls[5] = {
         { SQL_OVERLAPS_UPSERT, 3, up, "overlaps_upsert" },
         { SQL_RECHECK_DEQUEUE, 1, dq, "recheck_dequeue" },
         { "COMMIT", 0, NULL, NULL },
     };
-    db_pipeline(w->conn, calls, 3, on_done, w);
+    commit_and_claim(w, calls, 3);
 }
 
 /* Builds the consultation's view with a fresh scope, then locks and rewrites. */
@@ -182,8 +209,8 @@ static void on_claimed(PGresult *const *res, int n, void *arg)
     snprintf(w->version, sizeof w->version, "%s", PQgetvalue(c, 0, 1));
     if (strcmp(PQgetvalue(c, 0, 2), "cancelled") == 0) { /* no keys, no live overlaps: nothing to check */
         const char *dq[] = { w->id };
-        db_call calls[] = { { SQL_RECHECK_DEQUEUE, 1, dq, "recheck_dequeue" }, { "COMMIT", 0, NULL, NULL } };
-        db_pipeline(w->conn, calls, 2, on_done, w);
+        db_call calls[4] = { { SQL_RECHECK_DEQUEUE, 1, dq, "recheck_dequeue" }, { "COMMIT", 0, NULL, NULL } };
+        commit_and_claim(w, calls, 2);
         return;
     }
     check(w, PQgetvalue(c, 0, 3));
@@ -193,7 +220,7 @@ static void claim(recheck *w)
 {
     snprintf(w->generation, sizeof w->generation, "%lld", w->srv->areas->generation);
     const char *p[] = { w->generation };
-    db_call calls[] = { { "BEGIN", 0, NULL, NULL }, { SQL_RECHECK_CLAIM, 1, p, "recheck_claim" } };
+    db_call calls[] = { CLAIM_CALLS(p) };
     db_pipeline(w->conn, calls, 2, on_claimed, w);
 }
 
