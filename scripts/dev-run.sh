@@ -54,7 +54,9 @@ fi
 cat <<EOT
 
   consultd is starting on http://$CONSULTD_LISTEN
-  demo organisation key (admin role; also in var/demo-token):
+
+  the console:  http://$CONSULTD_LISTEN/console/
+  demo organisation key (admin role; also in var/demo-token), for "API key":
 
     $token
 
