@@ -220,6 +220,17 @@ class Daemon:
             c.close()
 
 
+def wait_until(fn, what, timeout=30.0, every=0.05):
+    """Calls fn until it returns something true (returned), for at most timeout seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(every)
+    raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+
+
 def check(cond, msg="check failed"):
     if not cond:
         raise AssertionError(msg)

@@ -4,7 +4,7 @@ import re
 import signal
 import time
 
-from harness import test, eq, check, problem
+from harness import test, eq, check, problem, wait_until
 from common import create
 
 ABBEY, BIRCHWOOD, LINCOLN, LINCOLNSHIRE = "E05010784", "E05010785", "E07000138", "E10000019"
@@ -28,16 +28,6 @@ def fresh_register_db(env, name):
 def metric(d, name):
     m = re.search(r"^%s (\S+)$" % re.escape(name), d.request("GET", "/metrics").body.decode(), re.M)
     return float(m.group(1)) if m else None
-
-
-def wait_until(fn, what, timeout=30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def queue_depth(env, url):

@@ -2,7 +2,7 @@
 daemon counts them from PostgreSQL and every check uses the counts."""
 import time
 
-from harness import test, eq, check
+from harness import test, eq, check, wait_until
 from common import body
 
 REGISTER, ZONE = "E09000001", "E09000002"
@@ -12,13 +12,7 @@ TREES = ["alder", "birch", "cedar", "damson", "elder", "fir", "gorse", "hazel", 
 
 
 def wait(what, fn, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
+    return wait_until(fn, what, timeout, every=0.1)
 
 
 def post(d, token, title, area, tag):
