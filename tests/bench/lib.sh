@@ -11,3 +11,21 @@ cpu_ticks() {
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $6 + $7 + $8}' /proc/stat; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Writes up to N real titles (the regulations.gov listing, cleaned for Lua and
+# JSON) to OUT, one a line: bench_titles DATA_DIR OUT N
+bench_titles() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import csv, gzip, re, sys
+data, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+titles = []
+with gzip.open(data + "/consultations/regulations_gov_rules_proposed_rules.csv.gz", "rt", newline="") as f:
+    for r in csv.DictReader(f):
+        t = re.sub(r"[^A-Za-z0-9 ,.;:()'/-]", " ", r["title"]).strip()
+        if 10 <= len(t) <= 200:
+            titles.append(t)
+        if len(titles) >= n:
+            break
+open(out, "w").write("\n".join(titles) + "\n")
+PY
+}

@@ -46,19 +46,7 @@ psql -X -q -tA "${url%/*}/wards" -c "SELECT code FROM areas WHERE level = 'ward'
 
 echo "== storing $n consultations in a register that knows no area"
 t0=$(date +%s)
-python3 - "$data" "$tmp" <<'PY'
-import csv, gzip, re, sys
-data, tmp = sys.argv[1], sys.argv[2]
-titles = []
-with gzip.open(data + "/consultations/regulations_gov_rules_proposed_rules.csv.gz", "rt", newline="") as f:
-    for r in csv.DictReader(f):
-        t = re.sub(r"[^A-Za-z0-9 ,.;:()/-]", " ", r["title"]).strip()
-        if 10 <= len(t) <= 200:
-            titles.append(t)
-        if len(titles) >= 20000:
-            break
-open(tmp + "/titles.txt", "w").write("\n".join(titles) + "\n")
-PY
+bench_titles "$data" "$tmp/titles.txt" 20000
 psql -X -q -v ON_ERROR_STOP=1 "$url" <<SQL
 CREATE TEMP TABLE t (n serial, title text);
 \\copy t (title) FROM '$tmp/titles.txt'

@@ -44,19 +44,7 @@ url=$(scripts/pg.sh start "$tmp/pg" "$port" ${PG_MODE:-})
 admin=${url%/*}/postgres
 
 # Inputs shared by every size: titles from the regulations.gov listing, vocabularies, wards.
-python3 - "$data" "$tmp" <<'PY'
-import csv, gzip, re, sys
-data, tmp = sys.argv[1], sys.argv[2]
-titles = []
-with gzip.open(data + "/consultations/regulations_gov_rules_proposed_rules.csv.gz", "rt", newline="") as f:
-    for r in csv.DictReader(f):
-        t = re.sub(r"[^A-Za-z0-9 ,.;:()'/-]", " ", r["title"]).strip()
-        if 10 <= len(t) <= 200:
-            titles.append(t)
-        if len(titles) >= 50000:
-            break
-open(tmp + "/titles.txt", "w").write("\n".join(titles) + "\n")
-PY
+bench_titles "$data" "$tmp/titles.txt" 50000
 
 for size in $sizes; do
   tag=$size${BENCH_PLANNED:+_planned$BENCH_PLANNED}
