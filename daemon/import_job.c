@@ -1,0 +1,632 @@
+/* import_job.c - a CSV import as a state machine on the event loop (see import_job.h).
+ *
+ *   check    UTF-8, a slice per turn of the loop
+ *   batch    parse slices until a batch of rows is read (the header first)
+ *   rows     up to IMPORT_PARALLEL rows in flight, in file order; a row whose
+ *            external_ref or id is in flight waits for it
+ *   flush    the batch's results, in order, to the answer; next batch
+ *   done     the answer to the caller */
+#include "import_job.h"
+
+#include <event2/http.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "consultation.h"
+#include "field_errors.h"
+#include "import_csv.h"
+#include "log.h"
+#include "server.h"
+#include "store_consultations.h"
+
+#define IMPORT_BATCH 64               /* rows read ahead */
+#define IMPORT_SLICE 4096             /* bytes parsed at a time */
+#define IMPORT_CHECK_SLICE (1 << 20)  /* bytes checked for UTF-8 per turn of the loop */
+#define IMPORT_PARALLEL 2             /* rows in flight (connections held) */
+
+static const char SQL_BY_REF[] =
+    "SELECT c.version, consultation_json(c)::text, c.organisation_id, c.status FROM consultations c"
+    " WHERE c.organisation_id = $1 AND c.external_ref = $2";
+
+typedef struct row_task {
+    struct import_job *job;
+    long row;                     /* as a spreadsheet numbers it: the header is row 1 */
+    import_row r;
+    json_t *errors;               /* [{"field", "message"}] */
+    json_t *warnings, *overlaps;
+    const char *status;           /* static; NULL until done */
+    char id[UUID_STR_LEN];        /* the consultation's, once known */
+    bool started, done;
+    int attempts;
+    db_conn *conn;
+} row_task;
+
+typedef struct import_job {
+    server *srv;
+    import_caller who;
+    bool dry_run;
+    const char *buf;
+    size_t len, pos, checked;
+    struct csv_parser p;
+    csv_records rec;
+    bool eof, refused, oom;
+    char separator;
+    import_header h;
+    bool have_header;
+    long records;
+    row_task *batch;
+    size_t nbatch, cap, next, inflight, ndone;
+    long rows, created, updated, unchanged, failed;
+    struct evbuffer *out;
+    struct event *ev;
+    json_t *refusal;              /* errors of a refused file */
+    char detail[300];
+    import_done_fn done;
+    void *done_arg;
+} import_job;
+
+static void progress(import_job *j);
+
+static void kick(import_job *j)
+{
+    event_active(j->ev, EV_TIMEOUT, 0);
+}
+
+/* ---- the end ---------------------------------------------------------------------- */
+
+static void task_clear(row_task *t)
+{
+    import_row_clear(&t->r);
+    json_decref(t->errors);
+    json_decref(t->warnings);
+    json_decref(t->overlaps);
+    if (t->conn)
+        db_release(t->conn);
+    memset(t, 0, sizeof *t);
+}
+
+static void job_free(import_job *j)
+{
+    for (size_t i = 0; i < j->nbatch; i++)
+        task_clear(&j->batch[i]);
+    free(j->batch);
+    csv_free(&j->p);
+    csv_records_clear(&j->rec);
+    if (j->out)
+        evbuffer_free(j->out);
+    if (j->ev)
+        event_free(j->ev);
+    json_decref(j->refusal);
+    free(j);
+}
+
+static void refuse(import_job *j, const char *detail)
+{
+    import_outcome o = { .status = 422, .detail = detail, .errors = j->refusal };
+    j->refusal = NULL;
+    import_done_fn done = j->done;
+    void *arg = j->done_arg;
+    job_free(j);
+    done(arg, &o);
+}
+
+static void finish(import_job *j)
+{
+    char head[320];
+    if (j->dry_run)
+        snprintf(head, sizeof head,
+                 "{\"dry_run\":true,\"summary\":{\"rows\":%ld,\"would_create\":%ld,\"would_update\":%ld,"
+                 "\"unchanged\":%ld,\"failed\":%ld},\"rows\":[",
+                 j->rows, j->created, j->updated, j->unchanged, j->failed);
+    else
+        snprintf(head, sizeof head,
+                 "{\"dry_run\":false,\"summary\":{\"rows\":%ld,\"created\":%ld,\"updated\":%ld,"
+                 "\"unchanged\":%ld,\"failed\":%ld},\"rows\":[",
+                 j->rows, j->created, j->updated, j->unchanged, j->failed);
+    evbuffer_prepend(j->out, head, strlen(head));
+    evbuffer_add(j->out, "]}", 2);
+    size_t n = evbuffer_get_length(j->out);
+    import_outcome o = { .status = 200, .dry_run = j->dry_run, .rows = j->rows, .created = j->created,
+                         .updated = j->updated, .unchanged = j->unchanged, .failed = j->failed };
+    o.text = (const char *)evbuffer_pullup(j->out, -1);
+    o.len = o.text ? n : 0;
+    if (!o.text) {
+        o.text = "{}";
+        o.len = 2;
+    }
+    import_done_fn done = j->done;
+    void *arg = j->done_arg;
+    done(arg, &o);
+    job_free(j);
+}
+
+/* ---- a row's result ------------------------------------------------------------------ */
+
+static void task_done(row_task *t, const char *status)
+{
+    import_job *j = t->job;
+    t->status = status;
+    t->done = true;
+    if (t->conn) {
+        db_release(t->conn);
+        t->conn = NULL;
+    }
+    if (t->started)
+        j->inflight--;
+    j->ndone++;
+    kick(j);
+}
+
+static void task_fail(row_task *t, const char *field, const char *message)
+{
+    errors_add(t->errors, field, "%s", message);
+    task_done(t, "failed");
+}
+
+/* Appends a row's result to the answer. */
+static void write_result(import_job *j, row_task *t)
+{
+    j->rows++;
+    if (strcmp(t->status, "failed") == 0)
+        j->failed++;
+    else if (strcmp(t->status, "unchanged") == 0)
+        j->unchanged++;
+    else if (strcmp(t->status, "created") == 0 || strcmp(t->status, "would_create") == 0)
+        j->created++;
+    else
+        j->updated++;
+    json_t *o = json_pack("{s:i, s:O?, s:s, s:s?, s:O, s:o, s:o}", "row", (json_int_t)t->row, "external_ref",
+                          json_object_get(t->r.body, "external_ref"), "status", t->status, "id",
+                          t->id[0] ? t->id : NULL, "errors", t->errors, "warnings",
+                          t->warnings ? json_incref(t->warnings) : json_array(), "overlaps",
+                          t->overlaps ? json_incref(t->overlaps) : json_array());
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text) {
+        j->oom = true;
+        return;
+    }
+    if (j->rows > 1)
+        evbuffer_add(j->out, ",", 1);
+    evbuffer_add(j->out, text, strlen(text));
+    free(text);
+}
+
+/* ---- the internal request ------------------------------------------------------------- */
+
+static void on_child_reply(void *arg, int status, const char *body, size_t len);
+static void start_task(row_task *t);
+
+static void noop_request_cb(struct evhttp_request *req, void *arg)
+{
+    (void)req;
+    (void)arg;
+}
+
+/* Runs body (owned) through the POST (patch_id NULL) or PATCH handler on the
+ * task's connection. */
+static void run_child(row_task *t, json_t *body, const char *patch_id, long if_match)
+{
+    import_job *j = t->job;
+    request *c = calloc(1, sizeof *c);
+    struct evhttp_request *req = c ? evhttp_request_new(noop_request_cb, NULL) : NULL;
+    if (!req) {
+        free(c);
+        json_decref(body);
+        task_fail(t, "", "out of memory; import this row again");
+        return;
+    }
+    c->srv = j->srv;
+    c->req = req;
+    c->method = patch_id ? "PATCH" : "POST";
+    snprintf(c->request_id, sizeof c->request_id, "%.50s.r%ld", j->who.request_id, t->row);
+    clock_gettime(CLOCK_MONOTONIC, &c->start);
+    c->role = j->who.role;
+    memcpy(c->org_id, j->who.org_id, UUID_STR_LEN);
+    memcpy(c->key_id, j->who.key_id, UUID_STR_LEN);
+    c->conn = t->conn;
+    t->conn = NULL;
+    c->body = body;
+    TAILQ_INIT(&c->query);
+    if (j->dry_run)
+        evhttp_add_header(&c->query, "dry_run", "true");
+    c->sink = on_child_reply;
+    c->sink_arg = t;
+    c->next = j->srv->requests;
+    if (c->next)
+        c->next->prev = c;
+    j->srv->requests = c;
+    if (patch_id) {
+        snprintf(c->path_param, sizeof c->path_param, "%s", patch_id);
+        char etag[32];
+        snprintf(etag, sizeof etag, "\"%ld\"", if_match);
+        evhttp_add_header(evhttp_request_get_input_headers(req), "If-Match", etag);
+        api_consultation_patch(c);
+    } else {
+        api_consultation_create(c);
+    }
+}
+
+static void on_child_reply(void *arg, int status, const char *body, size_t len)
+{
+    row_task *t = arg;
+    import_job *j = t->job;
+    json_t *doc = json_loadb(body, len, 0, NULL);
+    if (status == 200 || status == 201) {
+        const char *id = json_string_value(json_object_get(doc, "id"));
+        if (id)
+            snprintf(t->id, sizeof t->id, "%s", id);
+        t->warnings = json_incref(json_object_get(doc, "warnings"));
+        t->overlaps = json_incref(json_object_get(doc, "overlaps"));
+        bool created = status == 201 || (j->dry_run && !id);
+        json_decref(doc);
+        task_done(t, created ? (j->dry_run ? "would_create" : "created") : (j->dry_run ? "would_update" : "updated"));
+        return;
+    }
+    const char *existing = json_string_value(json_object_get(doc, "existing_id"));
+    if (status == 409 && existing && t->attempts == 0) {
+        /* Created meanwhile (another import of the same reference): match it again. */
+        t->attempts++;
+        json_decref(doc);
+        j->inflight--;
+        t->started = false;
+        start_task(t);
+        return;
+    }
+    json_t *errs = json_object_get(doc, "errors");
+    size_t i;
+    json_t *e;
+    json_array_foreach(errs, i, e) {
+        char field[128];
+        const char *f = json_string_value(json_object_get(e, "field"));
+        import_field_name(f ? f : "", field, sizeof field);
+        json_t *copy = json_deep_copy(e);
+        json_object_set_new(copy, "field", json_string(field));
+        json_array_append_new(t->errors, copy);
+    }
+    if (json_array_size(errs) == 0) {
+        const char *detail = json_string_value(json_object_get(doc, "detail"));
+        const char *title = json_string_value(json_object_get(doc, "title"));
+        char msg[400];
+        snprintf(msg, sizeof msg, "%s (HTTP %d)", detail ? detail : title ? title : "refused", status);
+        errors_add(t->errors, status == 412 ? "version" : "", "%s", msg);
+    }
+    json_decref(doc);
+    task_done(t, "failed");
+}
+
+/* ---- matching a row against what is stored ------------------------------------------- */
+
+static bool same_params(const consultation_params *a, const consultation_params *b)
+{
+    for (int i = 2; i < CONSULTATION_NPARAMS; i++) {
+        const char *x = a->values[i], *y = b->values[i];
+        if ((x == NULL) != (y == NULL) || (x && strcmp(x, y) != 0))
+            return false;
+    }
+    return true;
+}
+
+/* The stored document as a request body: server-owned and null members dropped. */
+static json_t *stored_body(const json_t *doc)
+{
+    json_t *b = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)doc, k, v) {
+        if (!consultation_server_field(k) && !json_is_null(v))
+            json_object_set(b, k, v);
+    }
+    return b;
+}
+
+/* true when patch, merged onto the stored body, would be stored exactly as it is. */
+static bool unchanged(import_job *j, const json_t *base, const json_t *patch, const char *id)
+{
+    consultation a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    json_t *merged = json_merge_patch(base, patch);
+    json_t *e1 = json_array(), *e2 = json_array(), *w = json_array();
+    bool same = false;
+    if (merged && consultation_parse(base, j->srv->vocab, &a, e1, w) == 0 &&
+        consultation_parse(merged, j->srv->vocab, &b, e2, w) == 0 && a.inferred == b.inferred) {
+        consultation_params pa, pb;
+        memset(&pa, 0, sizeof pa);
+        memset(&pb, 0, sizeof pb);
+        if (consultation_params_fill(&pa, &a, id, j->who.org_id) == 0 &&
+            consultation_params_fill(&pb, &b, id, j->who.org_id) == 0)
+            same = same_params(&pa, &pb);
+        consultation_params_free(&pa);
+        consultation_params_free(&pb);
+        consultation_free(&a);
+        consultation_free(&b);
+    }
+    json_decref(merged);
+    json_decref(e1);
+    json_decref(e2);
+    json_decref(w);
+    return same;
+}
+
+static void on_lookup(PGresult *res, void *arg)
+{
+    row_task *t = arg;
+    import_job *j = t->job;
+    if (!db_ok(res)) {
+        task_fail(t, "", "the database was unavailable; import this row again");
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        if (t->r.id[0]) {
+            task_fail(t, "id", "no consultation has this id");
+            return;
+        }
+        run_child(t, import_drop_nulls(t->r.body), NULL, 0);
+        return;
+    }
+    const char *owner = PQgetvalue(res, 0, 2);
+    if (strcmp(owner, j->who.org_id) != 0 && j->who.role != ROLE_ADMIN) {
+        task_fail(t, "id", "this consultation belongs to another organisation; only its owner may change it");
+        return;
+    }
+    long stored_version = atol(PQgetvalue(res, 0, 0));
+    json_t *doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    if (!doc || !id) {
+        json_decref(doc);
+        task_fail(t, "", "the stored consultation could not be read; import this row again");
+        return;
+    }
+    snprintf(t->id, sizeof t->id, "%s", id);
+    json_t *base = stored_body(doc);
+    json_t *patch = json_deep_copy(t->r.body);
+    /* Inferred terms written back as they were exported stay inferred (as a
+     * PATCH that does not set them). */
+    if (json_is_true(json_object_get(doc, "inferred"))) {
+        const char *keys[] = { "topics", "communities" };
+        for (int k = 0; k < 2; k++) {
+            json_t *given = json_object_get(patch, keys[k]);
+            json_t *had = json_object_get(doc, keys[k]);
+            if (given && (json_equal(given, had) || (json_is_null(given) && json_array_size(had) == 0)))
+                json_object_del(patch, keys[k]);
+        }
+    }
+    json_decref(doc);
+    bool same = unchanged(j, base, patch, t->id);
+    json_decref(base);
+    if (same || (strcmp(PQgetvalue(res, 0, 3), "cancelled") == 0 && json_object_size(patch) == 0)) {
+        json_decref(patch);
+        task_done(t, "unchanged");
+        return;
+    }
+    run_child(t, patch, t->id, t->r.version ? t->r.version : stored_version);
+}
+
+static void on_task_conn(db_conn *conn, void *arg)
+{
+    row_task *t = arg;
+    import_job *j = t->job;
+    if (!conn) {
+        task_fail(t, "", "the database was unavailable or busy; import this row again");
+        return;
+    }
+    t->conn = conn;
+    if (t->r.id[0]) {
+        const char *p[] = { t->r.id };
+        db_query(conn, SQL_CONSULTATION_GET, 1, p, on_lookup, t);
+    } else {
+        const char *p[] = { j->who.org_id, t->r.external_ref };
+        db_query(conn, SQL_BY_REF, 2, p, on_lookup, t);
+    }
+}
+
+static void start_task(row_task *t)
+{
+    import_job *j = t->job;
+    t->started = true;
+    j->inflight++;
+    if (json_array_size(t->errors) > 0) {
+        task_done(t, "failed");
+        return;
+    }
+    if (!t->r.external_ref && !t->r.id[0]) {
+        task_fail(t, "external_ref", "is required (each row is matched on it)");
+        return;
+    }
+    if (t->r.organisation[0] && strcmp(t->r.organisation, j->who.org_id) != 0 && j->who.role != ROLE_ADMIN) {
+        task_fail(t, "organisation",
+                  "this row is another organisation's consultation (from an export of the register); only its "
+                  "owner may import it");
+        return;
+    }
+    db_acquire(j->srv->db, on_task_conn, t);
+}
+
+/* ---- reading the file --------------------------------------------------------------- */
+
+static int on_record(void *arg, char *const *cells, size_t n)
+{
+    import_job *j = arg;
+    j->records++;
+    if (!j->have_header) {
+        j->have_header = true;
+        if (j->rec.too_many) {
+            errors_add(j->refusal, "header", "has more than %d columns", IMPORT_MAX_COLUMNS);
+            j->refused = true;
+            return -1;
+        }
+        if (import_header_read(cells, n, &j->h, j->refusal, &j->separator) < 0) {
+            j->refused = true;
+            return -1;
+        }
+        return 0;
+    }
+    if (j->nbatch == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : IMPORT_BATCH;
+        row_task *b = realloc(j->batch, cap * sizeof *b);
+        if (!b)
+            return -1;
+        j->batch = b;
+        j->cap = cap;
+    }
+    row_task *t = &j->batch[j->nbatch++];
+    memset(t, 0, sizeof *t);
+    t->job = j;
+    t->row = j->records;
+    t->errors = json_array();
+    import_row_map(&j->h, cells, n, &t->r, t->errors);
+    bool extra = j->rec.too_many;
+    for (size_t i = j->h.ncells; i < n && !extra; i++)
+        extra = cells[i][0] != '\0';
+    if (extra)
+        errors_add(t->errors, "", "the row has more cells than the header has columns");
+    return 0;
+}
+
+/* Parses until a batch of rows is read or the file ends. */
+static void read_batch(import_job *j)
+{
+    while (j->nbatch < IMPORT_BATCH && !j->eof && !j->rec.failed) {
+        size_t n = j->len - j->pos < IMPORT_SLICE ? j->len - j->pos : IMPORT_SLICE;
+        if (n > 0 && csv_parse(&j->p, j->buf + j->pos, n, csv_records_field, csv_records_end, &j->rec) != n)
+            j->rec.failed = true;
+        j->pos += n;
+        if (j->pos == j->len) {
+            csv_fini(&j->p, csv_records_field, csv_records_end, &j->rec);
+            j->eof = true;
+        }
+    }
+}
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+static bool conflicts(const import_job *j, const row_task *t)
+{
+    for (size_t i = 0; i < j->nbatch; i++) {
+        const row_task *o = &j->batch[i];
+        if (o == t || !o->started || o->done)
+            continue;
+        if ((t->r.external_ref && o->r.external_ref && strcmp(t->r.external_ref, o->r.external_ref) == 0) ||
+            (t->r.id[0] && (strcmp(t->r.id, o->r.id) == 0 || strcmp(t->r.id, o->id) == 0)))
+            return true;
+    }
+    return false;
+}
+
+static void progress(import_job *j)
+{
+    /* 1. The whole file is UTF-8, a slice per turn. */
+    if (j->checked < j->len) {
+        size_t end = j->checked + IMPORT_CHECK_SLICE < j->len ? j->checked + IMPORT_CHECK_SLICE : j->len;
+        while (end < j->len && ((unsigned char)j->buf[end] & 0xC0) == 0x80)
+            end++;
+        size_t line, byte;
+        if (!import_utf8_check(j->buf + j->checked, end - j->checked, &line, &byte)) {
+            import_utf8_check(j->buf, j->len, &line, &byte); /* the position in the whole file */
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "line %zu, byte %zu is not UTF-8; in a spreadsheet, save the file as \"CSV UTF-8 (comma "
+                     "delimited)\"", line, byte);
+            errors_add(j->refusal, "file", "%s", msg);
+            snprintf(j->detail, sizeof j->detail, "The file is not UTF-8 (%s).", msg);
+            refuse(j, j->detail);
+            return;
+        }
+        j->checked = end;
+        kick(j);
+        return;
+    }
+    /* 2. The batch done: its results, in file order, then the next batch. */
+    if (j->ndone == j->nbatch) {
+        for (size_t i = 0; i < j->nbatch; i++) {
+            write_result(j, &j->batch[i]);
+            task_clear(&j->batch[i]);
+        }
+        j->nbatch = j->next = j->ndone = 0;
+        bool first = j->records == 0;
+        read_batch(j);
+        if (j->refused) {
+            const char *d = j->separator ? "The file is not comma-separated." : "The header row is not right.";
+            snprintf(j->detail, sizeof j->detail, "%s Nothing was imported.", d);
+            refuse(j, j->detail);
+            return;
+        }
+        if (j->rec.failed || j->oom) {
+            if (j->rows == 0 && j->nbatch == 0) {
+                errors_add(j->refusal, "file", "could not be read (out of memory)");
+                refuse(j, "The file could not be read. Nothing was imported.");
+                return;
+            }
+            log_error("import %s: out of memory after %ld rows", j->who.request_id, j->rows);
+        }
+        if (first && j->nbatch == 0) {
+            errors_add(j->refusal, "file", j->have_header ? "has a header and no rows" : "is empty");
+            refuse(j, j->have_header ? "The file has a header row and no rows to import."
+                                     : "The file is empty.");
+            return;
+        }
+        if (j->nbatch == 0) {
+            finish(j);
+            return;
+        }
+    }
+    /* 3. Rows in flight, in order. */
+    while (j->inflight < IMPORT_PARALLEL && j->next < j->nbatch) {
+        row_task *t = &j->batch[j->next];
+        if (conflicts(j, t))
+            break;
+        j->next++;
+        start_task(t); /* may finish at once (kicks again) */
+    }
+}
+
+static void on_progress(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    progress(arg);
+}
+
+void import_start(server *srv, const import_caller *who, const char *buf, size_t len, bool dry_run,
+                  import_done_fn done, void *arg)
+{
+    import_job *j = calloc(1, sizeof *j);
+    if (!j || csv_init(&j->p, 0) != 0) {
+        free(j);
+        import_outcome o = { .status = 422, .detail = "Out of memory: nothing was imported.", .errors = json_array() };
+        done(arg, &o);
+        return;
+    }
+    j->srv = srv;
+    j->who = *who;
+    j->dry_run = dry_run;
+    size_t bom = import_bom_len(buf, len);
+    j->buf = buf + bom;
+    j->len = len - bom;
+    j->done = done;
+    j->done_arg = arg;
+    j->rec.on_record = on_record;
+    j->rec.arg = j;
+    j->out = evbuffer_new();
+    j->refusal = json_array();
+    j->ev = event_new(srv->base, -1, 0, on_progress, j);
+    if (!j->out || !j->refusal || !j->ev) {
+        errors_add(j->refusal, "file", "out of memory");
+        refuse(j, "Out of memory: nothing was imported.");
+        return;
+    }
+    size_t blank = 0;
+    while (blank < j->len && strchr(" \t\r\n", j->buf[blank]))
+        blank++;
+    if (blank == j->len) {
+        errors_add(j->refusal, "file", "is empty");
+        refuse(j, "The file is empty.");
+        return;
+    }
+    kick(j);
+}
