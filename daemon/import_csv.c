@@ -176,6 +176,10 @@ bool import_date(const char *s, char out[11])
 
 bool csv_cell_needs_guard(const char *s)
 {
+    /* also a value that itself starts with apostrophes before a trigger, so
+     * that removing one apostrophe on import gives it back exactly */
+    while (*s == '\'')
+        s++;
     return *s && strchr("=+-@\t\r", *s);
 }
 

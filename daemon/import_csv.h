@@ -79,8 +79,9 @@ int import_header_read(char *const *cells, size_t n, import_header *h, json_t *e
 bool import_date(const char *s, char out[11]);
 
 /* Formula neutralising (OWASP "CSV injection"): a cell starting with =, +, -,
- * @, tab or carriage return is written with a leading apostrophe, and the
- * import removes exactly that apostrophe. */
+ * @, tab or carriage return (or with apostrophes before one of those) is
+ * written with a leading apostrophe, and the import removes exactly that
+ * apostrophe. */
 bool csv_cell_needs_guard(const char *s);
 /* s without the apostrophe the export added (s itself when there is none). */
 const char *csv_cell_unguard(const char *s);
