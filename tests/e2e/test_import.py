@@ -397,3 +397,43 @@ def openapi_documents_the_import_and_every_column(env):
     head = d.request("GET", "/v1/consultations/import/template.csv", token=token).body.decode().split("\r\n")[0]
     for col in head.split(",") + ["id", "organisation", "status", "version"]:
         check(col in props and props[col].get("description") and "examples" in props[col], "documented: " + col)
+
+
+@test
+def cli_import_same_path_summary_failed_rows_and_exit_status(env):
+    import os
+    import tempfile
+    d = env.shared()
+    org, token = env.new_org("Import CLI Council")
+    f = HEADER + ("CLI-1,Library opening hours,,libraries,,E09000007,2049-03-01,2049-03-31,,,,,\r\n"
+                  "CLI-2,Broken dates,,libraries,,E09000007,someday,2049-03-31,,,,,\r\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as fh:
+        fh.write(f)
+    try:
+        p = env.cli("import", "--org", org, "--dry-run", fh.name, check=False)
+        eq(p.returncode, 1, p.stderr)
+        check("dry run" in p.stdout and "1 would be created" in p.stdout, p.stdout)
+        check("row 3 (CLI-2) failed: fieldwork_start:" in p.stdout, p.stdout)
+        eq(stored(env, org), {}, "a dry run stores nothing")
+        p = env.cli("import", "--org", org, fh.name, check=False)
+        eq(p.returncode, 1)
+        check("1 created" in p.stdout and "1 failed" in p.stdout, p.stdout)
+        with open(fh.name, "w") as out:
+            out.write(f.splitlines(keepends=True)[0] + f.splitlines(keepends=True)[1])
+        p = env.cli("import", "--org", org, fh.name, check=False)
+        eq(p.returncode, 0, p.stdout + p.stderr)
+        check("1 unchanged, 0 failed" in p.stdout, p.stdout)
+        eq(list(stored(env, org)), ["CLI-1"])
+        # What the API sees is what the CLI wrote.
+        r = d.request("GET", "/v1/consultations?organisation=" + org, token=token)
+        eq([c["external_ref"] for c in r.json["items"]], ["CLI-1"])
+        with open(fh.name, "w") as out:
+            out.write("id;title\n1;x\n")
+        p = env.cli("import", "--org", org, fh.name, check=False)
+        eq(p.returncode, 1)
+        check("semicolons" in p.stdout, p.stdout)
+        eq(env.cli("import", "--org", "not-an-id", fh.name, check=False).returncode, 2)
+        eq(env.cli("import", fh.name, check=False).returncode, 2)
+        check("import --org" in env.cli("--help").stdout)
+    finally:
+        os.unlink(fh.name)
