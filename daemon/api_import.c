@@ -26,6 +26,11 @@ static void on_imported(void *arg, import_outcome *o)
         reply_json_text(rq, 200, o->text, o->len);
         return;
     }
+    if (o->status == 503) {
+        reply_header(rq, "Retry-After", "1");
+        reply_problem(rq, 503, "unavailable", "Service unavailable", o->detail, o->errors, NULL);
+        return;
+    }
     reply_problem(rq, o->status, "import-refused", "File refused", o->detail, o->errors, NULL);
 }
 

@@ -413,10 +413,12 @@ static void send_write(request *rq, bool begin)
 {
     wstate *st = rq->state;
     const char *lp[] = { st->lit[3], st->lit[4] };
-    db_call calls[3];
+    db_call calls[4];
     int n = 0;
     if (begin)
         calls[n++] = (db_call){ "BEGIN", 0, NULL, NULL };
+    if (begin && rq->flush_later && !st->dry_run)
+        calls[n++] = (db_call){ "SET LOCAL synchronous_commit = off", 0, NULL, NULL };
     calls[n++] = (db_call){ SQL_LOCK_BUCKETS, 2, lp, "lock_buckets" };
     if (st->update)
         calls[n++] = (db_call){ SQL_CONSULTATION_UPDATE_CHECKED, 22, st->params.values, "consultation_update" };

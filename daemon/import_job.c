@@ -64,6 +64,8 @@ typedef struct import_job {
     struct evbuffer *out;
     struct event *ev;
     json_t *refusal;              /* errors of a refused file */
+    db_conn *flush_conn;          /* the closing synchronous commit's */
+    bool flush_failed;
     char detail[300];
     import_done_fn done;
     void *done_arg;
@@ -104,9 +106,9 @@ static void job_free(import_job *j)
     free(j);
 }
 
-static void refuse(import_job *j, const char *detail)
+static void refuse_with(import_job *j, int status, const char *detail)
 {
-    import_outcome o = { .status = 422, .detail = detail, .errors = j->refusal };
+    import_outcome o = { .status = status, .detail = detail, .errors = j->refusal };
     j->refusal = NULL;
     import_done_fn done = j->done;
     void *arg = j->done_arg;
@@ -114,8 +116,60 @@ static void refuse(import_job *j, const char *detail)
     done(arg, &o);
 }
 
+static void refuse(import_job *j, const char *detail)
+{
+    refuse_with(j, 422, detail);
+}
+
+static void answer(import_job *j);
+
+static void on_flushed(PGresult *const *res, int n, void *arg)
+{
+    import_job *j = arg;
+    bool lost;
+    if (db_pipeline_failure(res, n, &lost) || lost) {
+        errors_add(j->refusal, "file", "the database failed before the imported rows were safely on disk");
+        j->flush_failed = true;
+    }
+    db_release(j->flush_conn);
+    j->flush_conn = NULL;
+    answer(j);
+}
+
+static void on_flush_conn(db_conn *conn, void *arg)
+{
+    import_job *j = arg;
+    if (!conn) {
+        errors_add(j->refusal, "file", "the database failed before the imported rows were safely on disk");
+        j->flush_failed = true;
+        answer(j);
+        return;
+    }
+    j->flush_conn = conn;
+    /* A transaction with an xid commits synchronously: its WAL flush covers
+     * every commit written before it, the rows' included. */
+    static const db_call calls[] = {
+        { "BEGIN", 0, NULL, NULL }, { "SELECT txid_current()", 0, NULL, NULL }, { "COMMIT", 0, NULL, NULL } };
+    db_pipeline(conn, calls, 3, on_flushed, j);
+}
+
+/* The rows are written (their commits perhaps not yet on disk): flush, then answer. */
 static void finish(import_job *j)
 {
+    if (j->dry_run || j->created + j->updated == 0) {
+        answer(j);
+        return;
+    }
+    db_acquire(j->srv->db, on_flush_conn, j);
+}
+
+static void answer(import_job *j)
+{
+    if (j->flush_failed) {
+        refuse_with(j, 503, "The rows were written but the database failed before confirming them; import the "
+                            "file again (rows already stored come back unchanged).");
+        return;
+    }
     char head[320];
     if (j->dry_run)
         snprintf(head, sizeof head,
@@ -236,6 +290,7 @@ static void run_child(row_task *t, json_t *body, const char *patch_id, long if_m
         evhttp_add_header(&c->query, "dry_run", "true");
     c->sink = on_child_reply;
     c->sink_arg = t;
+    c->flush_later = true;
     c->next = j->srv->requests;
     if (c->next)
         c->next->prev = c;

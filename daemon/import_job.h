@@ -35,7 +35,8 @@ typedef struct import_caller {
 } import_caller;
 
 typedef struct import_outcome {
-    int status;                 /* 200: imported (rows may have failed); 422: the file was refused */
+    int status;                 /* 200: imported (rows may have failed); 422: the file was refused;
+                                   503: the closing flush failed (rows may be stored: import again) */
     /* 422 */
     const char *detail;         /* borrowed for the call */
     json_t *errors;             /* owned by the callback: [{"field", "message"}] */

@@ -47,6 +47,11 @@ typedef struct request {
      * instead of a client; then the request is freed as usual. */
     void (*sink)(void *arg, int status, const char *body, size_t len);
     void *sink_arg;
+    /* An import row's write commits without waiting for its WAL to reach
+     * disk (SET LOCAL synchronous_commit = off): the import makes one
+     * synchronous commit after its last row, before it answers, which flushes
+     * them all, so no acknowledged row can be lost. */
+    bool flush_later;
 
     void *state;                  /* the handler's own, freed by state_free */
     void (*state_free)(void *state);
