@@ -408,6 +408,14 @@ static bool unchanged(import_job *j, const json_t *base, const json_t *patch, co
     return same;
 }
 
+static void on_lookup(PGresult *res, void *arg);
+
+static void on_lookup_round(PGresult *const *res, int n, void *arg)
+{
+    (void)n;
+    on_lookup(res[0], arg);
+}
+
 static void on_lookup(PGresult *res, void *arg)
 {
     row_task *t = arg;
@@ -471,13 +479,12 @@ static void on_task_conn(db_conn *conn, void *arg)
         return;
     }
     t->conn = conn;
-    if (t->r.id[0]) {
-        const char *p[] = { t->r.id };
-        db_query(conn, SQL_CONSULTATION_GET, 1, p, on_lookup, t);
-    } else {
-        const char *p[] = { j->who.org_id, t->r.external_ref };
-        db_query(conn, SQL_BY_REF, 2, p, on_lookup, t);
-    }
+    /* prepared: one parse and plan per connection, not per row */
+    const char *by_id[] = { t->r.id };
+    const char *by_ref[] = { j->who.org_id, t->r.external_ref };
+    db_call call = t->r.id[0] ? (db_call){ SQL_CONSULTATION_GET, 1, by_id, "import_by_id" }
+                              : (db_call){ SQL_BY_REF, 2, by_ref, "import_by_ref" };
+    db_pipeline(conn, &call, 1, on_lookup_round, t);
 }
 
 static void start_task(row_task *t)
