@@ -108,7 +108,9 @@ static void job_free(import_job *j)
 
 static void refuse_with(import_job *j, int status, const char *detail)
 {
-    import_outcome o = { .status = status, .detail = detail, .errors = j->refusal };
+    char text[sizeof j->detail + 200]; /* detail may be j->detail, freed below */
+    snprintf(text, sizeof text, "%s", detail);
+    import_outcome o = { .status = status, .detail = text, .errors = j->refusal };
     j->refusal = NULL;
     import_done_fn done = j->done;
     void *arg = j->done_arg;
