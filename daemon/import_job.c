@@ -41,6 +41,7 @@ typedef struct row_task {
     const char *status;           /* static; NULL until done */
     char id[UUID_STR_LEN];        /* the consultation's, once known */
     bool started, done;
+    bool updating;                /* the row went to the PATCH handler */
     int attempts;
     db_conn *conn;
 } row_task;
@@ -325,7 +326,7 @@ static void on_child_reply(void *arg, int status, const char *body, size_t len)
         return;
     }
     const char *existing = json_string_value(json_object_get(doc, "existing_id"));
-    if (status == 409 && existing && t->attempts == 0) {
+    if (status == 409 && existing && t->attempts == 0 && !t->updating) {
         /* Created meanwhile (another import of the same reference): match it again. */
         t->attempts++;
         json_decref(doc);
@@ -469,6 +470,7 @@ static void on_lookup(PGresult *res, void *arg)
         task_done(t, "unchanged");
         return;
     }
+    t->updating = true;
     run_child(t, patch, t->id, t->r.version ? t->r.version : stored_version);
 }
 
