@@ -532,6 +532,12 @@ static int on_record(void *arg, char *const *cells, size_t n)
         }
         return 0;
     }
+    /* A spreadsheet's empty row (",,,,"): not a consultation, not an error. */
+    bool empty = true;
+    for (size_t i = 0; i < n && empty; i++)
+        empty = strspn(cells[i], " \t") == strlen(cells[i]);
+    if (empty)
+        return 0;
     if (j->nbatch == j->cap) {
         size_t cap = j->cap ? j->cap * 2 : IMPORT_BATCH;
         row_task *b = realloc(j->batch, cap * sizeof *b);

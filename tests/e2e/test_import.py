@@ -159,13 +159,15 @@ def import_reads_quotes_line_breaks_bom_crlf_and_day_first_dates(env):
         '"Q-1","Carers, ""young"" and old",' + '"' + summary.replace('"', '""') + '"'
         ',"adult-social-care; Carers support ;",older-people;carers,E09000007,1/3/2043,15/04/2043,'
         'survey;focus-group,Involve,"1,200",,\n'
-        'Q-2,Second row after a multi-line one,,libraries,,E09000007,2043-05-01,2043-05-02,,,,,\n')
+        ',,,,,,,,,,,,\n'
+        'Q-2,Second row after a multi-line one and an empty one,,libraries,,E09000007,2043-05-01,2043-05-02,,,,,\n'
+        ',,,,,,,,,,,,\n')
     f = f.replace("\n", "\r\n")  # CRLF everywhere, also inside the quoted field
     r = imp(d, token, f)
     eq(r.status, 200, r.body)
     eq(r.json["summary"]["created"], 2, r.json)
     rows = by_row(r)
-    eq(sorted(rows), [2, 3], "a record with line breaks is one spreadsheet row")
+    eq(sorted(rows), [2, 4], "a record with line breaks is one spreadsheet row; empty rows are skipped")
     g = d.request("GET", "/v1/consultations/" + rows[2]["id"], token=token).json
     eq(g["title"], 'Carers, "young" and old')
     eq(g["summary"], summary.replace("\n", "\r\n"), "line breaks inside a field kept as written")
