@@ -2,8 +2,11 @@
  *
  *   check    UTF-8, a slice per turn of the loop
  *   batch    parse slices until a batch of rows is read (the header first)
+ *   lookup   every row's stored consultation in one query (a row repeated in
+ *            the batch looks itself up when its turn comes)
  *   rows     up to IMPORT_PARALLEL rows in flight, in file order; a row whose
- *            external_ref or id is in flight waits for it
+ *            external_ref or id is in flight waits for it; an unchanged row
+ *            is decided in C and needs no connection
  *   flush    the batch's results, in order, to the answer; next batch
  *   done     the answer to the caller */
 #include "import_job.h"
@@ -42,6 +45,12 @@ typedef struct row_task {
     char id[UUID_STR_LEN];        /* the consultation's, once known */
     bool started, done;
     bool updating;                /* the row went to the PATCH handler */
+    bool prefetched;              /* the batch's lookup answered for it (stored_doc NULL: nothing stored) */
+    long stored_version;
+    char *stored_doc, *stored_owner, *stored_status;
+    json_t *child_body;           /* waiting for a connection */
+    long child_if_match;
+    bool child_patch;
     int attempts;
     db_conn *conn;
 } row_task;
@@ -66,6 +75,9 @@ typedef struct import_job {
     struct event *ev;
     json_t *refusal;              /* errors of a refused file */
     db_conn *flush_conn;          /* the closing synchronous commit's */
+    db_conn *lookup_conn;         /* the batch lookup's */
+    char *lookup_lit[2];          /* its text[] and uuid[] parameters */
+    bool looked_up;               /* the current batch's lookup has answered */
     bool flush_failed;
     char detail[300];
     import_done_fn done;
@@ -87,6 +99,10 @@ static void task_clear(row_task *t)
     json_decref(t->errors);
     json_decref(t->warnings);
     json_decref(t->overlaps);
+    json_decref(t->child_body);
+    free(t->stored_doc);
+    free(t->stored_owner);
+    free(t->stored_status);
     if (t->conn)
         db_release(t->conn);
     memset(t, 0, sizeof *t);
@@ -104,6 +120,8 @@ static void job_free(import_job *j)
     if (j->ev)
         event_free(j->ev);
     json_decref(j->refusal);
+    free(j->lookup_lit[0]);
+    free(j->lookup_lit[1]);
     free(j);
 }
 
@@ -411,37 +429,59 @@ static bool unchanged(import_job *j, const json_t *base, const json_t *patch, co
     return same;
 }
 
-static void on_lookup(PGresult *res, void *arg);
+/* What a lookup found for a row: nothing (found false), or the stored row. */
+typedef struct stored_row {
+    bool found;
+    long version;
+    const char *doc, *owner, *status;
+} stored_row;
 
-static void on_lookup_round(PGresult *const *res, int n, void *arg)
-{
-    (void)n;
-    on_lookup(res[0], arg);
-}
+static void on_child_conn(db_conn *conn, void *arg);
 
-static void on_lookup(PGresult *res, void *arg)
+/* Sends the row's body to the handler, on its connection (acquired first when it has none). */
+static void to_handler(row_task *t, json_t *body, const char *patch_id, long if_match)
 {
-    row_task *t = arg;
-    import_job *j = t->job;
-    if (!db_ok(res)) {
-        task_fail(t, "", "the database was unavailable; import this row again");
+    if (t->conn) {
+        run_child(t, body, patch_id, if_match);
         return;
     }
-    if (PQntuples(res) == 0) {
+    t->child_body = body;
+    t->child_if_match = if_match;
+    t->child_patch = patch_id != NULL;
+    db_acquire(t->job->srv->db, on_child_conn, t);
+}
+
+static void on_child_conn(db_conn *conn, void *arg)
+{
+    row_task *t = arg;
+    json_t *body = t->child_body;
+    t->child_body = NULL;
+    if (!conn) {
+        json_decref(body);
+        task_fail(t, "", "the database was unavailable or busy; import this row again");
+        return;
+    }
+    t->conn = conn;
+    run_child(t, body, t->child_patch ? t->id : NULL, t->child_if_match);
+}
+
+/* Decides a row from what is stored: create, update, unchanged or failed. */
+static void decide(row_task *t, const stored_row *s)
+{
+    import_job *j = t->job;
+    if (!s->found) {
         if (t->r.id[0]) {
             task_fail(t, "id", "no consultation has this id");
             return;
         }
-        run_child(t, import_drop_nulls(t->r.body), NULL, 0);
+        to_handler(t, import_drop_nulls(t->r.body), NULL, 0);
         return;
     }
-    const char *owner = PQgetvalue(res, 0, 2);
-    if (strcmp(owner, j->who.org_id) != 0 && j->who.role != ROLE_ADMIN) {
+    if (strcmp(s->owner, j->who.org_id) != 0 && j->who.role != ROLE_ADMIN) {
         task_fail(t, "id", "this consultation belongs to another organisation; only its owner may change it");
         return;
     }
-    long stored_version = atol(PQgetvalue(res, 0, 0));
-    json_t *doc = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+    json_t *doc = json_loads(s->doc, 0, NULL);
     const char *id = json_string_value(json_object_get(doc, "id"));
     if (!doc || !id) {
         json_decref(doc);
@@ -465,13 +505,33 @@ static void on_lookup(PGresult *res, void *arg)
     json_decref(doc);
     bool same = unchanged(j, base, patch, t->id);
     json_decref(base);
-    if (same || (strcmp(PQgetvalue(res, 0, 3), "cancelled") == 0 && json_object_size(patch) == 0)) {
+    if (same || (strcmp(s->status, "cancelled") == 0 && json_object_size(patch) == 0)) {
         json_decref(patch);
         task_done(t, "unchanged");
         return;
     }
     t->updating = true;
-    run_child(t, patch, t->id, t->r.version ? t->r.version : stored_version);
+    to_handler(t, patch, t->id, t->r.version ? t->r.version : s->version);
+}
+
+/* ---- one row's own lookup (a row repeated in its batch, or a create that raced) ---- */
+
+static void on_lookup_round(PGresult *const *res, int n, void *arg)
+{
+    (void)n;
+    row_task *t = arg;
+    if (!db_ok(res[0])) {
+        task_fail(t, "", "the database was unavailable; import this row again");
+        return;
+    }
+    stored_row s = { .found = PQntuples(res[0]) > 0 };
+    if (s.found) {
+        s.version = atol(PQgetvalue(res[0], 0, 0));
+        s.doc = PQgetvalue(res[0], 0, 1);
+        s.owner = PQgetvalue(res[0], 0, 2);
+        s.status = PQgetvalue(res[0], 0, 3);
+    }
+    decide(t, &s);
 }
 
 static void on_task_conn(db_conn *conn, void *arg)
@@ -510,7 +570,119 @@ static void start_task(row_task *t)
                   "owner may import it");
         return;
     }
+    if (t->prefetched && t->attempts == 0) {
+        stored_row s = { .found = t->stored_doc != NULL, .version = t->stored_version, .doc = t->stored_doc,
+                         .owner = t->stored_owner, .status = t->stored_status };
+        decide(t, &s);
+        return;
+    }
     db_acquire(j->srv->db, on_task_conn, t);
+}
+
+/* ---- the batch's lookup: every row's stored consultation in one query ------------------ */
+
+/* Two index scans (an OR of the two would scan the table). */
+static const char SQL_BATCH_LOOKUP[] =
+    "SELECT c.version, consultation_json(c)::text, c.organisation_id, c.status, c.id, c.external_ref"
+    " FROM consultations c WHERE c.organisation_id = $1 AND c.external_ref = ANY($2::text[])"
+    " AND c.external_ref IS NOT NULL"
+    " UNION ALL SELECT c.version, consultation_json(c)::text, c.organisation_id, c.status, c.id, c.external_ref"
+    " FROM consultations c WHERE c.id = ANY($3::uuid[])";
+
+/* true when an earlier row of the batch names the same consultation: its
+ * lookup must wait for that row to be written. */
+static bool repeated_in_batch(const import_job *j, size_t k, const PGresult *res)
+{
+    const row_task *t = &j->batch[k];
+    for (size_t i = 0; i < k; i++) {
+        const row_task *o = &j->batch[i];
+        if ((t->r.external_ref && o->r.external_ref && strcmp(t->r.external_ref, o->r.external_ref) == 0) ||
+            (t->r.id[0] && strcmp(t->r.id, o->r.id) == 0))
+            return true;
+        /* an earlier row found by id may be renaming the reference this row is matched on */
+        if (!t->r.id[0] && o->r.id[0] && t->r.external_ref)
+            for (int r = 0; r < PQntuples(res); r++)
+                if (strcmp(PQgetvalue(res, r, 4), o->r.id) == 0 &&
+                    strcmp(PQgetvalue(res, r, 5), t->r.external_ref) == 0)
+                    return true;
+    }
+    return false;
+}
+
+static void on_batch_lookup(PGresult *res, void *arg)
+{
+    import_job *j = arg;
+    db_release(j->lookup_conn);
+    j->lookup_conn = NULL;
+    if (db_ok(res)) {
+        for (size_t k = 0; k < j->nbatch; k++) {
+            row_task *t = &j->batch[k];
+            if (json_array_size(t->errors) > 0 || repeated_in_batch(j, k, res))
+                continue;
+            t->prefetched = true;
+            for (int i = 0; i < PQntuples(res); i++) {
+                bool match = t->r.id[0] ? strcmp(PQgetvalue(res, i, 4), t->r.id) == 0
+                                        : t->r.external_ref && !PQgetisnull(res, i, 5) &&
+                                              strcmp(PQgetvalue(res, i, 2), j->who.org_id) == 0 &&
+                                              strcmp(PQgetvalue(res, i, 5), t->r.external_ref) == 0;
+                if (!match)
+                    continue;
+                t->stored_version = atol(PQgetvalue(res, i, 0));
+                t->stored_doc = strdup(PQgetvalue(res, i, 1));
+                t->stored_owner = strdup(PQgetvalue(res, i, 2));
+                t->stored_status = strdup(PQgetvalue(res, i, 3));
+                if (!t->stored_doc || !t->stored_owner || !t->stored_status)
+                    t->prefetched = false; /* looked up again on its own */
+                break;
+            }
+        }
+    }
+    /* On failure every row looks itself up. */
+    j->looked_up = true;
+    kick(j);
+}
+
+static void on_batch_lookup_round(PGresult *const *res, int n, void *arg)
+{
+    (void)n;
+    on_batch_lookup(res[0], arg);
+}
+
+static void on_lookup_conn(db_conn *conn, void *arg)
+{
+    import_job *j = arg;
+    if (!conn) {
+        j->looked_up = true;
+        kick(j);
+        return;
+    }
+    j->lookup_conn = conn;
+    strlist refs = { calloc(j->nbatch + 1, sizeof(char *)), 0 }, ids = { calloc(j->nbatch + 1, sizeof(char *)), 0 };
+    if (refs.items && ids.items) {
+        for (size_t k = 0; k < j->nbatch; k++) {
+            const row_task *t = &j->batch[k];
+            if (t->r.id[0])
+                ids.items[ids.n++] = (char *)t->r.id;
+            else if (t->r.external_ref)
+                refs.items[refs.n++] = (char *)t->r.external_ref;
+        }
+    }
+    free(j->lookup_lit[0]);
+    free(j->lookup_lit[1]);
+    j->lookup_lit[0] = refs.items ? strlist_to_pg(&refs) : NULL;
+    j->lookup_lit[1] = ids.items ? strlist_to_pg(&ids) : NULL;
+    free(refs.items);
+    free(ids.items);
+    if (!j->lookup_lit[0] || !j->lookup_lit[1]) {
+        db_release(conn);
+        j->lookup_conn = NULL;
+        j->looked_up = true;
+        kick(j);
+        return;
+    }
+    db_call call = { SQL_BATCH_LOOKUP, 3, (const char *[]){ j->who.org_id, j->lookup_lit[0], j->lookup_lit[1] },
+                     "import_batch_lookup" };
+    db_pipeline(conn, &call, 1, on_batch_lookup_round, j);
 }
 
 /* ---- reading the file --------------------------------------------------------------- */
@@ -646,7 +818,12 @@ static void progress(import_job *j)
             finish(j);
             return;
         }
+        j->looked_up = false;
+        db_acquire(j->srv->db, on_lookup_conn, j);
+        return;
     }
+    if (!j->looked_up)
+        return; /* kicked again once the batch's lookup answers */
     /* 3. Rows in flight, in order. */
     while (j->inflight < IMPORT_PARALLEL && j->next < j->nbatch) {
         row_task *t = &j->batch[j->next];
