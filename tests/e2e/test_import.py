@@ -353,6 +353,10 @@ def template_lists_every_column_and_imports(env):
     eq(r.json["summary"]["would_create"], 1, r.json)
     eq(r.json["rows"][0]["errors"], [])
     eq(d.request("GET", "/v1/consultations/import/template.csv").status, 401)
+    problem(imp(d, None, HEADER), 401)
+    problem(d.request("GET", "/v1/consultations.csv?bogus=1", token=token), 400, "bogus")
+    problem(d.request("POST", "/v1/consultations/import?dryrun=true", raw=HEADER.encode(), token=token,
+                      ctype="text/csv"), 400, "query")
 
 
 @test
@@ -459,3 +463,17 @@ def import_repeated_reference_and_renamed_reference(env):
     eq(stored(env, org), {"REP-ONE": (3, "Second title")})
     r = imp(d, token, "id,external_ref\r\n01a22e92-63cc-7e2f-9fc1-17986ff67e15,X\r\nnot-an-id,Y\r\n")
     eq([x["errors"][0]["field"] for x in r.json["rows"]], ["id", "id"])
+
+
+@test
+def export_pages_through_every_match(env):
+    import csv, io
+    d = env.shared()
+    org, token = env.new_org("Import Export Pages Council")
+    n = 450  # more than two of the export's 200-row pages
+    f = HEADER + "".join("PG-%03d,Page row %d,,libraries,,E09000007,2051-01-01,2051-01-31,,,,,\r\n" % (i, i)
+                         for i in range(n))
+    eq(imp(d, token, f).json["summary"]["created"], n)
+    rows = list(csv.reader(io.StringIO(export(d, token, "?organisation=%s&limit=5" % org))))
+    eq(len(rows), n + 1, "every match, whatever limit says")
+    eq(sorted(r[0] for r in rows[1:]), ["PG-%03d" % i for i in range(n)])
