@@ -471,8 +471,9 @@ def export_pages_through_every_match(env):
     d = env.shared()
     org, token = env.new_org("Import Export Pages Council")
     n = 450  # more than two of the export's 200-row pages
-    f = HEADER + "".join("PG-%03d,Page row %d,,libraries,,E09000007,2051-01-01,2051-01-31,,,,,\r\n" % (i, i)
-                         for i in range(n))
+    # two months apart, so that they do not all overlap each other
+    f = HEADER + "".join("PG-%03d,Page row %d,,libraries,,E09000007,%d-%02d-01,%d-%02d-10,,,,,\r\n"
+                         % (i, i, 2100 + i // 6, 1 + 2 * (i % 6), 2100 + i // 6, 1 + 2 * (i % 6)) for i in range(n))
     eq(imp(d, token, f).json["summary"]["created"], n)
     rows = list(csv.reader(io.StringIO(export(d, token, "?organisation=%s&limit=5" % org))))
     eq(len(rows), n + 1, "every match, whatever limit says")
