@@ -27,6 +27,11 @@ void api_consultation_get(request *rq);
 void api_consultation_patch(request *rq);
 void api_consultation_delete(request *rq);
 
+/* api_import.c */
+void api_consultation_import(request *rq);
+void api_import_template(request *rq);
+void api_consultation_export(request *rq);
+
 /* api_overlaps.c */
 void api_consultation_overlaps(request *rq);
 void api_preflight(request *rq);

@@ -8,7 +8,8 @@
  *   -- score every candidate in C (overlap.c) --
  *   upsert overlaps (PATCH: resolve the ones that no longer hold)
  *   [store the response under the Idempotency-Key]
- *   COMMIT, reply
+ *   COMMIT, reply                   (?dry_run=true: ROLLBACK, reply 200 with
+ *                                    what would be stored, ids of new rows null)
  *
  * Two writes that could overlap conflict on a lock, so whichever commits
  * second sees the first: each pair is found once, never zero times. */
@@ -36,6 +37,7 @@ typedef struct wstate {
     consultation_params params;
     json_t *warnings;
     bool update;
+    bool dry_run;                 /* ?dry_run=true: the same transaction, rolled back */
     char id[UUID_STR_LEN];
     char owner[UUID_STR_LEN];
     char version[24];
@@ -126,10 +128,33 @@ static int prepare_check(request *rq, wstate *st)
 
 /* ---- the reply ------------------------------------------------------------------ */
 
-/* Only ever called once the write has committed. */
+/* A dry run's answer: the document as it would be stored, the id of a new
+ * consultation and of every overlap null (nothing was kept). */
+static void send_dry_run(request *rq)
+{
+    wstate *st = rq->state;
+    json_t *doc = json_loads(st->response, 0, NULL);
+    if (!doc) {
+        reply_unavailable(rq);
+        return;
+    }
+    if (!st->update)
+        json_object_set_new(doc, "id", json_null());
+    size_t i;
+    json_t *o;
+    json_array_foreach(json_object_get(doc, "overlaps"), i, o)
+        json_object_set_new(o, "id", json_null());
+    reply_json(rq, 200, doc);
+}
+
+/* Only ever called once the write has committed (or, for a dry run, rolled back). */
 static void send_response(request *rq)
 {
     wstate *st = rq->state;
+    if (st->dry_run) {
+        send_dry_run(rq);
+        return;
+    }
     if (st->events > 0)
         dispatcher_events_written(rq->srv->alerts);
     if (!st->update)
@@ -179,7 +204,7 @@ static void finish_write(request *rq)
         return;
     }
     if (!st->idem_key[0]) {
-        db_query(rq->conn, "COMMIT", 0, NULL, on_committed, rq);
+        db_query(rq->conn, st->dry_run ? "ROLLBACK" : "COMMIT", 0, NULL, on_committed, rq);
         return;
     }
     static const char save[] =
@@ -257,7 +282,8 @@ static void score_candidates(request *rq, const char *candidates_text)
         db_query(rq->conn, SQL_OVERLAPS_UPSERT, 3, p, on_overlaps, rq);
         return;
     }
-    db_call calls[] = { { SQL_OVERLAPS_UPSERT, 3, p, "overlaps_upsert" }, { "COMMIT", 0, NULL, NULL } };
+    db_call calls[] = { { SQL_OVERLAPS_UPSERT, 3, p, "overlaps_upsert" },
+                        { st->dry_run ? "ROLLBACK" : "COMMIT", 0, NULL, NULL } };
     db_pipeline(rq->conn, calls, 2, on_overlaps_committed, rq);
 }
 
@@ -328,10 +354,12 @@ static void send_write(request *rq, bool begin)
 {
     wstate *st = rq->state;
     const char *lp[] = { st->plan.locks, st->plan.modes };
-    db_call calls[3];
+    db_call calls[4];
     int n = 0;
     if (begin)
         calls[n++] = (db_call){ "BEGIN", 0, NULL, NULL };
+    if (begin && rq->flush_later && !st->dry_run)
+        calls[n++] = (db_call){ "SET LOCAL synchronous_commit = off", 0, NULL, NULL };
     calls[n++] = (db_call){ SQL_LOCK_BUCKETS, 2, lp, "lock_buckets" };
     if (st->update)
         calls[n++] = (db_call){ SQL_CONSULTATION_UPDATE_CHECKED, 23, st->params.values, "consultation_update" };
@@ -436,6 +464,22 @@ static int read_idempotency_key(request *rq, wstate *st)
     return 0;
 }
 
+/* Reads ?dry_run=true|false; -1 (after replying 400) when malformed. */
+static int read_dry_run(request *rq, wstate *st)
+{
+    const char *v = evhttp_find_header(&rq->query, "dry_run");
+    if (!v || strcmp(v, "false") == 0)
+        return 0;
+    if (strcmp(v, "true") == 0) {
+        st->dry_run = true;
+        return 0;
+    }
+    json_t *errors = json_array();
+    errors_add(errors, "dry_run", "must be true or false");
+    reply_problem(rq, 400, "bad-query", "Bad query string", "dry_run must be true or false.", errors, NULL);
+    return -1;
+}
+
 static bool catalog_ready(request *rq)
 {
     if (rq->srv->vocab && rq->srv->areas)
@@ -455,7 +499,10 @@ void api_consultation_create(request *rq)
         reply_unavailable(rq);
         return;
     }
-    if (read_idempotency_key(rq, st) < 0)
+    if (read_dry_run(rq, st) < 0)
+        return;
+    /* A dry run stores nothing, so it neither replays nor records an Idempotency-Key. */
+    if (!st->dry_run && read_idempotency_key(rq, st) < 0)
         return;
     json_t *errors = json_array();
     if (consultation_parse(rq->body, rq->srv->vocab, rq->srv->areas, &st->c, errors, st->warnings) < 0) {
@@ -550,6 +597,8 @@ void api_consultation_patch(request *rq)
         return;
     }
     st->update = true;
+    if (read_dry_run(rq, st) < 0)
+        return;
     snprintf(st->id, sizeof st->id, "%.36s", rq->path_param);
     for (char *p = st->id; *p; p++)
         *p = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);

@@ -19,6 +19,8 @@ void request_free(request *rq)
         rq->state_free(rq->state);
     json_decref(rq->body);
     evhttp_clear_headers(&rq->query);
+    if (rq->sink && rq->req)
+        evhttp_request_free(rq->req);
     if (rq->prev)
         rq->prev->next = rq->next;
     else
@@ -48,6 +50,13 @@ static void finish(request *rq, int status, const char *content_type, struct evb
     evhttp_add_header(h, "X-Request-Id", rq->request_id);
     if (!evhttp_find_header(h, "Cache-Control"))
         evhttp_add_header(h, "Cache-Control", "no-store");
+    if (rq->sink) {
+        size_t n = body ? evbuffer_get_length(body) : 0;
+        const char *bytes = n ? (const char *)evbuffer_pullup(body, -1) : "";
+        rq->sink(rq->sink_arg, status, bytes, n);
+        request_free(rq);
+        return;
+    }
     /* A request whose client has gone has no connection and is freed unsent. */
     if (evhttp_request_get_connection(rq->req)) {
         rq->srv->unsent++;

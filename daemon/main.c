@@ -6,6 +6,7 @@
 
 #include "areas_import.h"
 #include "cli_admin.h"
+#include "cli_import.h"
 #include "config.h"
 #include "log.h"
 #include "migrate.h"
@@ -29,6 +30,10 @@ static const char usage[] =
     "  areas import FILE.csv...       import ONS lookup CSVs (WDyyCD,WDyyNM,LADyyCD,...; LAD22CD,LAD23CD:\n"
     "                                 successions); queues the stored consultations it affects\n"
     "                                 for a re-check by the running daemons\n"
+    "  import --org ID [--dry-run] FILE.csv\n"
+    "                                 import consultations from a spreadsheet's CSV, as\n"
+    "                                 POST /v1/consultations/import; prints the summary and\n"
+    "                                 each failed row; exit 1 when a row failed\n"
     "  check-config                   validate the configuration and print it\n"
     "\n"
     "options:\n"
@@ -81,6 +86,34 @@ static int cmd_org(config *cfg, int argc, char **argv)
     }
     printf("%s\n", id);
     return 0;
+}
+
+static int cmd_import(config *cfg, int argc, char **argv)
+{
+    const char *org = NULL, *file = NULL;
+    bool dry_run = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--dry-run") == 0)
+            dry_run = true;
+        else if (strcmp(argv[i], "--org") == 0 && i + 1 < argc)
+            org = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            char msg[128];
+            snprintf(msg, sizeof msg, strcmp(argv[i], "--org") == 0 ? "%s needs a value" : "unknown option %s",
+                     argv[i]);
+            return fail_usage(msg);
+        } else if (file)
+            return fail_usage("import: expected one FILE.csv");
+        else
+            file = argv[i];
+    }
+    if (!org || !file)
+        return fail_usage("import: expected \"import --org ID [--dry-run] FILE.csv\"");
+    char err[512];
+    int status = cli_import(cfg, org, dry_run, file, stdout, err, sizeof err);
+    if (status != 0 && err[0])
+        fprintf(stderr, "consultd: import: %s\n", err);
+    return status;
 }
 
 static int cmd_key(config *cfg, int argc, char **argv)
@@ -138,7 +171,7 @@ int main(int argc, char **argv)
     int nargs = argc - i;
     char **args = argv + i;
 
-    static const char *const commands[] = { "serve", "migrate", "org", "key", "areas", "check-config", NULL };
+    static const char *const commands[] = { "serve", "migrate", "org", "key", "areas", "import", "check-config", NULL };
     int k;
     for (k = 0; commands[k] && strcmp(commands[k], cmd) != 0; k++)
         ;
@@ -180,6 +213,8 @@ int main(int argc, char **argv)
         status = cmd_org(&cfg, nargs, args);
     } else if (strcmp(cmd, "key") == 0) {
         status = cmd_key(&cfg, nargs, args);
+    } else if (strcmp(cmd, "import") == 0) {
+        status = cmd_import(&cfg, nargs, args);
     } else {
         if (nargs < 2 || strcmp(args[0], "import") != 0)
             status = fail_usage("areas: expected \"areas import FILE.csv...\"");

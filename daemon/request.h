@@ -41,6 +41,18 @@ typedef struct request {
     size_t raw_len;
     struct evkeyvalq query;       /* decoded query string */
 
+    /* An internal request (an import row run through the POST or PATCH
+     * handler): rq->req is a detached evhttp_request that only carries headers,
+     * and the one reply is handed to sink (body bytes borrowed for the call)
+     * instead of a client; then the request is freed as usual. */
+    void (*sink)(void *arg, int status, const char *body, size_t len);
+    void *sink_arg;
+    /* An import row's write commits without waiting for its WAL to reach
+     * disk (SET LOCAL synchronous_commit = off): the import makes one
+     * synchronous commit after its last row, before it answers, which flushes
+     * them all, so no acknowledged row can be lost. */
+    bool flush_later;
+
     void *state;                  /* the handler's own, freed by state_free */
     void (*state_free)(void *state);
     struct request *prev, *next;  /* the server's list of requests in flight */
