@@ -48,5 +48,6 @@ printf "== summary:$summary\n"
 total_p=$(grep -hoE '^[a-z0-9-]+: [0-9]+ passed' "$tmp"/*.log | awk '{s+=$2} END {print s+0}')
 total_f=$(grep -hoE '[0-9]+ failed' "$tmp"/unit.log "$tmp"/e2e.log "$tmp"/browser.log "$tmp"/asan-unit.log "$tmp"/asan-e2e.log | awk '{s+=$1} END {print s+0}')
 [ "$status" -ne 0 ] && [ "$total_f" -eq 0 ] && total_f=1
+[ "$total_f" -gt 0 ] && status=1   # a pipe into tee hides the runner's own exit status
 echo "make test: $total_p passed, $total_f failed"
 exit $status

@@ -373,7 +373,8 @@ def run_one(c, fn):
         return True
     except Exception:
         print("FAIL browser.%s\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
-        c.errors()
+        print("     console: %s" % c.errors(), flush=True)
+        c.shot("FAIL-" + fn.__name__)
         return False
     finally:
         signal.alarm(0)
