@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "dispatcher.h"
 #include "housekeeping.h"
+#include "http_guard.h"
 #include "http_reply.h"
 #include "log.h"
 #include "migrate.h"
@@ -20,6 +21,7 @@
 #include "router.h"
 
 #define DRAIN_DEADLINE_S 10
+#define HTTP_MAX_HEADER_FIELDS 100 /* field lines in a request head */
 #define RATELIMIT_MAX_KEYS 20000 /* keys tracked at once (a 3.5 MB table, touched as used) */
 
 bool server_ready(const server *srv)
@@ -216,6 +218,15 @@ static int setup_http(server *srv)
         return -1;
     int max_body = c->server_max_body_bytes > c->server_max_import_bytes ? c->server_max_body_bytes
                                                                          : c->server_max_import_bytes;
+    /* Every request passes the framing guard before evhttp parses it, with
+     * the same limits, so evhttp's own (HTML) refusals are never reached. */
+    hf_limits lim = { (size_t)c->server_max_header_bytes, HTTP_MAX_HEADER_FIELDS, (uint64_t)max_body };
+    srv->guard = http_guard_new(&lim);
+    if (!srv->guard) {
+        log_error("cannot set up the HTTP framing guard (out of memory or no random bytes)");
+        return -1;
+    }
+    evhttp_set_bevcb(srv->http, http_guard_bev, srv->guard);
     evhttp_set_max_body_size(srv->http, (ev_ssize_t)max_body);
     evhttp_set_max_headers_size(srv->http, (ev_ssize_t)c->server_max_header_bytes);
     evhttp_set_timeout(srv->http, c->server_timeout_s);
@@ -324,6 +335,7 @@ out:
         request_free(srv.requests);
     if (srv.http)
         evhttp_free(srv.http);
+    http_guard_free(srv.guard);
     accepting_server = NULL;
     db_pool_free(srv.db);
     vocab_free(srv.vocab);
