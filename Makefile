@@ -31,7 +31,7 @@ SCHEMA := $(sort $(wildcard schema/*.sql))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit e2e asan install clean bench-text fuzz
+.PHONY: all deps run test unit e2e asan install clean bench-text fuzz fuzz-http
 all: $(BIN)
 
 $(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h) | $(BUILD)
@@ -98,6 +98,21 @@ fuzz: build/fuzz/fuzz_consultation
 	@mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz_consultation -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
 		build/fuzz/corpus tests/fuzz/corpus
+	@$(MAKE) --no-print-directory fuzz-http
+
+# The HTTP edge: libFuzzer over the framing pre-parser, then mutated raw requests thrown at a live
+# ASan+UBSan daemon (scripts/fuzz-http.sh; needs PostgreSQL's server binaries), FUZZ_SECONDS each.
+build/fuzz/fuzz_http_framing: tests/fuzz/fuzz_http_framing.c daemon/http_framing.c daemon/http_framing.h
+	@mkdir -p build/fuzz
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Idaemon -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_http_framing.c daemon/http_framing.c
+
+fuzz-http: build/fuzz/fuzz_http_framing
+	@mkdir -p build/fuzz/http-corpus
+	build/fuzz/fuzz_http_framing -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=5 \
+		build/fuzz/http-corpus tests/fuzz/http_corpus
+	@$(MAKE) --no-print-directory asan
+	scripts/fuzz-http.sh $(FUZZ_SECONDS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/consultd $(DESTDIR)$(PREFIX)/lib/systemd/system \
