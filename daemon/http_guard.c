@@ -29,7 +29,9 @@ typedef struct {
     const http_guard *g;
     struct bufferevent *sock;  /* the socket's own bufferevent, under the filter */
     struct bufferevent *bev;   /* the filter evhttp uses */
+    struct event_base *base;
     struct event *kick;        /* writes what evhttp queued while writing was disabled */
+    struct event *writable;    /* the socket's write readiness, when one byte is left to write */
     guard_state state;
     size_t searched;    /* G_HEAD: bytes already searched for a line end */
     uint64_t left;      /* G_LENGTH: body bytes still to pass on */
@@ -206,6 +208,8 @@ static enum bufferevent_filter_result guard_input(struct evbuffer *src, struct e
     return progress ? BEV_OK : BEV_NEED_MORE;
 }
 
+static void on_kick(evutil_socket_t fd, short what, void *arg);
+
 /* The output filter: evhttp's answers (src) to the socket. It hands bytes to
  * the kernel itself and empties src only when the kernel has taken all of
  * them: evhttp frees a connection that is to close as soon as src is empty,
@@ -228,8 +232,16 @@ static enum bufferevent_filter_result guard_output(struct evbuffer *src, struct 
         return BEV_OK;
     }
     len = evbuffer_get_length(src);
-    if (len > 1)
+    if (len > 1) {
         evbuffer_remove_buffer(src, dst, len - 1 < 4096 ? len - 1 : 4096);
+    } else if (len == 1 && fd >= 0) {
+        /* Keep the last byte here (so evhttp does not free the connection
+         * yet) and come back when the socket can take it. */
+        if (!c->writable)
+            c->writable = event_new(c->base, fd, EV_WRITE, on_kick, c);
+        if (!c->writable || event_add(c->writable, NULL) != 0)
+            evbuffer_remove_buffer(src, dst, 1); /* out of memory: the last byte may be lost on close */
+    }
     return n > 0 ? BEV_OK : BEV_NEED_MORE;
 }
 
@@ -258,6 +270,8 @@ static void conn_guard_free(void *arg)
     conn_guard *c = arg;
     if (c->kick)
         event_free(c->kick);
+    if (c->writable)
+        event_free(c->writable);
     free(c);
 }
 
@@ -268,6 +282,7 @@ struct bufferevent *http_guard_bev(struct event_base *base, void *arg)
     if (c) {
         c->g = g;
         c->state = G_HEAD;
+        c->base = base;
         c->kick = event_new(base, -1, 0, on_kick, c);
         c->sock = c->kick ? bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE) : NULL;
         c->bev = c->sock ? bufferevent_filter_new(c->sock, guard_input, guard_output, BEV_OPT_CLOSE_ON_FREE,

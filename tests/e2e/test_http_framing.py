@@ -308,3 +308,31 @@ def forged_refusal_header_is_ignored(env):
     st, _, _, _ = raw(d, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                          b"X-Consultd-Refused: 00000000000000000000000000000000 6\r\n\r\n")
     eq(st, 200)
+
+
+@test
+def large_answers_reach_a_slow_reader_whole(env):
+    """Answers pass the guard's output side whole and in order, also when the socket fills up and the
+    last answer closes the connection."""
+    d = env.shared()
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", d.port))
+    get = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n"
+    # 150 answers of 55 kB: more than the kernel buffers, so the guard writes in part and waits
+    s.sendall((get + b"\r\n") * 149 + get + b"Connection: close\r\n\r\n")
+    time.sleep(1.0)  # let the server's socket buffer fill
+    data = read_all(s)
+    want = json.loads(d.request("GET", "/openapi.json").body)
+    bodies = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        n = int([line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                 if line.lower().startswith(b"content-length:")][0])
+        check(len(rest) >= n, "a whole body: %d of %d bytes" % (len(rest), n))
+        bodies.append(json.loads(rest[:n]))
+        data = rest[n:]
+    eq(len(bodies), 150, "every answer")
+    for b in bodies:
+        eq(b, want, "the document")
