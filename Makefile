@@ -32,7 +32,7 @@ CONSOLE := $(sort $(shell find console -type f 2>/dev/null))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit e2e asan install clean bench-text fuzz vendor
+.PHONY: all deps run test unit e2e asan install clean bench-text fuzz fuzz-http vendor
 all: $(BIN)
 
 $(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h) | $(BUILD)
@@ -104,6 +104,21 @@ fuzz: build/fuzz/fuzz_consultation
 	@mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz_consultation -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
 		build/fuzz/corpus tests/fuzz/corpus
+	@$(MAKE) --no-print-directory fuzz-http
+
+# The HTTP edge: libFuzzer over the framing pre-parser, then mutated raw requests thrown at a live
+# ASan+UBSan daemon (scripts/fuzz-http.sh; needs PostgreSQL's server binaries), FUZZ_SECONDS each.
+build/fuzz/fuzz_http_framing: tests/fuzz/fuzz_http_framing.c daemon/http_framing.c daemon/http_framing.h
+	@mkdir -p build/fuzz
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Idaemon -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_http_framing.c daemon/http_framing.c
+
+fuzz-http: build/fuzz/fuzz_http_framing
+	@mkdir -p build/fuzz/http-corpus
+	build/fuzz/fuzz_http_framing -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=5 \
+		build/fuzz/http-corpus tests/fuzz/http_corpus
+	@$(MAKE) --no-print-directory asan
+	scripts/fuzz-http.sh $(FUZZ_SECONDS)
 
 # Refreshes the browser tests' axe-core from the npm registry (see tests/browser/vendor/MANIFEST).
 AXE_VERSION ?= 4.11.0

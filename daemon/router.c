@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "http_guard.h"
 #include "http_reply.h"
 #include "server.h"
 
@@ -211,6 +212,21 @@ void router_dispatch(struct evhttp_request *req, void *arg)
     TAILQ_INIT(&rq->query);
     rq->method = method_name(evhttp_request_get_command(req));
     set_request_id(rq);
+
+    hf_reason refused;
+    if (srv->guard && http_guard_refused(srv->guard, req, &refused)) {
+        /* The framing guard refused the request (http_guard.h): answer for it
+         * and close the connection, which the guard no longer reads. */
+        static const route refused_route = { "", "", NULL, ROLE_NONE, BODY_NONE, "refused" };
+        const hf_problem *p = hf_reason_problem(refused);
+        rq->route = &refused_route;
+        rq->method = "OTHER";
+        reply_header(rq, "Connection", "close");
+        if (p->status == 501)
+            reply_header(rq, "Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+        reply_problem(rq, p->status, p->slug, p->title, p->detail, NULL, NULL);
+        return;
+    }
 
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;

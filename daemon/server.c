@@ -16,6 +16,7 @@
 #include "housekeeping.h"
 #include "text_weights.h"
 #include "textsim.h"
+#include "http_guard.h"
 #include "http_reply.h"
 #include "log.h"
 #include "migrate.h"
@@ -23,6 +24,7 @@
 #include "router.h"
 
 #define DRAIN_DEADLINE_S 10
+#define HTTP_MAX_HEADER_FIELDS 100 /* field lines in a request head */
 #define RATELIMIT_MAX_KEYS 20000 /* keys tracked at once (a 3.5 MB table, touched as used) */
 
 bool server_ready(const server *srv)
@@ -219,9 +221,21 @@ static int setup_http(server *srv)
         return -1;
     int max_body = c->server_max_body_bytes > c->server_max_import_bytes ? c->server_max_body_bytes
                                                                          : c->server_max_import_bytes;
-    /* The router answers a body over its route's limit with a problem+json 413;
-     * evhttp's own refusal (HTML, connection closed) only comes 1 MiB later. */
-    evhttp_set_max_body_size(srv->http, (ev_ssize_t)max_body + (1 << 20));
+    /* Every request passes the framing guard before evhttp parses it, with
+     * the same limits, so evhttp's own (HTML) refusals are never reached. A
+     * body up to 1 MiB over its route's limit is read whole and answered by
+     * the router (problem+json 413, the connection kept), so a client still
+     * sending it reads the answer; a larger one is refused at its head and
+     * the connection closed. */
+    max_body += 1 << 20;
+    hf_limits lim = { (size_t)c->server_max_header_bytes, HTTP_MAX_HEADER_FIELDS, (uint64_t)max_body };
+    srv->guard = http_guard_new(&lim);
+    if (!srv->guard) {
+        log_error("cannot set up the HTTP framing guard (out of memory or no random bytes)");
+        return -1;
+    }
+    evhttp_set_bevcb(srv->http, http_guard_bev, srv->guard);
+    evhttp_set_max_body_size(srv->http, (ev_ssize_t)max_body);
     evhttp_set_max_headers_size(srv->http, (ev_ssize_t)c->server_max_header_bytes);
     evhttp_set_timeout(srv->http, c->server_timeout_s);
     evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
@@ -342,6 +356,7 @@ out:
         request_free(srv.requests);
     if (srv.http)
         evhttp_free(srv.http);
+    http_guard_free(srv.guard);
     accepting_server = NULL;
     db_pool_free(srv.db);
     vocab_free(srv.vocab);

@@ -22,6 +22,7 @@ struct server {
     struct event_base *base;
     config *cfg;
     struct evhttp *http;
+    struct http_guard *guard;     /* strict framing in front of evhttp (owned); see http_guard.h */
     struct evhttp_bound_socket *listener;
     db_pool *db;
     vocab *vocab;                 /* NULL until loaded from the database */
