@@ -62,7 +62,10 @@ area_register *catalog_areas_from_result(const PGresult *res)
             return NULL;
         }
     }
-    areas_finish(r);
+    if (areas_finish(r) < 0) {
+        areas_free(r);
+        return NULL;
+    }
     return r;
 }
 

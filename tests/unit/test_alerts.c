@@ -185,7 +185,7 @@ static json_t *overlap_event(const char *title_a)
 static void renderings_name_everything(void **state)
 {
     (void)state;
-    alert_context ctx = { "https://consultd.example.org", names, NULL };
+    alert_context ctx = { "https://consultd.example.org", names, NULL, NULL };
     json_t *e = overlap_event("Care charging");
     char *subject = alert_subject(e, &ctx);
     assert_string_equal(subject, "Overlap: Care charging / Discharge support in Camden");
@@ -217,7 +217,7 @@ static void renderings_name_everything(void **state)
 static void headers_cannot_be_injected(void **state)
 {
     (void)state;
-    alert_context ctx = { "", NULL, NULL };
+    alert_context ctx = { "", NULL, NULL, NULL };
     json_t *e = overlap_event("Evil\r\nBcc: victim@example.org");
     char *mail = alert_email_message(e, &ctx, "a@example.org", "b@example.org", 0, "m@x");
     assert_null(strstr(mail, "\r\nBcc:"));
