@@ -143,8 +143,24 @@ static double shared_terms(const vocab *v, vocab_kind kind, const json_t *a, con
 
 /* ---- areas and dates -------------------------------------------------------- */
 
-/* 1.0 same area, 0.8 containment, 0 none; the specific shared areas go to out. */
-static double shared_areas(const overlap_side *a, const overlap_side *b, json_t *out)
+/* Does area outer contain area inner? The register knows inner's ancestors;
+ * without it, inner's side's scope (its areas and all their ancestors) is
+ * the best answer there is: outer is in that scope but is none of its areas. */
+static bool contains(const area_register *reg, const overlap_side *inner_side, const char *outer, const char *inner)
+{
+    const area_info *in = reg ? areas_find(reg, inner) : NULL;
+    if (in) {
+        for (size_t i = 0; i < in->nancestors; i++)
+            if (strcmp(in->ancestors[i], outer) == 0)
+                return true;
+        return false;
+    }
+    return has_string(inner_side->scope, outer) && !has_string(inner_side->areas, outer);
+}
+
+/* 1.0 same area, 0.8 containment, 0 none; the specific shared areas (each
+ * pair's smaller area, once) go to out, every one of them. */
+static double shared_areas(const overlap_side *a, const overlap_side *b, const area_register *reg, json_t *out)
 {
     double best = 0.0;
     size_t i, j;
@@ -157,10 +173,10 @@ static double shared_areas(const overlap_side *a, const overlap_side *b, json_t 
             if (strcmp(ca, cb) == 0) {
                 specific = ca;
                 m = 1.0;
-            } else if (has_string(b->scope, ca)) { /* a's area contains b's */
+            } else if (has_string(b->scope, ca) && contains(reg, b, ca, cb)) { /* a's area contains b's */
                 specific = cb;
                 m = 0.8;
-            } else if (has_string(a->scope, cb)) {
+            } else if (has_string(a->scope, cb) && contains(reg, a, cb, ca)) {
                 specific = ca;
                 m = 0.8;
             }
@@ -234,7 +250,7 @@ void overlap_evaluate(const overlap_side *a, const overlap_side *b, const vocab 
     if (gap > window_days)
         return;
     json_t *areas = json_array();
-    double area_f = shared_areas(a, b, areas);
+    double area_f = shared_areas(a, b, reg, areas);
     if (area_f == 0.0) {
         json_decref(areas);
         return;
