@@ -26,6 +26,18 @@ static void put(sbuf *b, const char *fmt, ...)
         b->need += (size_t)n;
 }
 
+/* At most max bytes of s, never cutting a UTF-8 sequence. */
+static void put_str(sbuf *b, const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    put(b, "%.*s", (int)n, s);
+}
+
 /* ---- areas ------------------------------------------------------------------ */
 
 const char *explain_level_plural(const char *level)
@@ -99,7 +111,7 @@ size_t explain_place(const area_register *reg, const char *const *codes, size_t 
             level = a->level;
         else if (level && strcmp(level, a->level) != 0)
             level = NULL;
-        for (size_t j = 0; j < i; j++)
+        for (size_t j = 0; n <= 3 && j < i; j++) /* names are only listed for up to three */
             if (strcmp(name_of(reg, codes[j]), a->name) == 0)
                 names_distinct = false;
     }
@@ -107,17 +119,23 @@ size_t explain_place(const area_register *reg, const char *const *codes, size_t 
         level = NULL;
     const area_info *x = known ? smallest_container(reg, codes, n) : NULL;
     if (n == 1) {
-        put(&b, "in %.100s", name_of(reg, codes[0]));
+        put(&b, "in ");
+        put_str(&b, name_of(reg, codes[0]), 100);
     } else if (x && level && areas_within(reg, x->code, level) == n) {
-        put(&b, "across %.100s", x->name);
+        put(&b, "across ");
+        put_str(&b, x->name, 100);
     } else if (n <= 3 && names_distinct) {
         put(&b, "in ");
-        for (size_t i = 0; i < n; i++)
-            put(&b, "%s%.60s", i == 0 ? "" : i + 1 == n ? " and " : ", ", name_of(reg, codes[i]));
+        for (size_t i = 0; i < n; i++) {
+            put(&b, "%s", i == 0 ? "" : i + 1 == n ? " and " : ", ");
+            put_str(&b, name_of(reg, codes[i]), 60);
+        }
     } else {
         put(&b, "in %zu %s", n, explain_level_plural(level));
-        if (x)
-            put(&b, " of %.100s", x->name);
+        if (x) {
+            put(&b, " of ");
+            put_str(&b, x->name, 100);
+        }
     }
     return b.need;
 }
@@ -162,10 +180,12 @@ static void put_label(sbuf *b, const explain_term *t)
         return;
     }
     const char *l = t->label;
-    if (isupper((unsigned char)l[0]) && l[1] && islower((unsigned char)l[1]))
-        put(b, "%c%.79s", tolower((unsigned char)l[0]), l + 1);
-    else
-        put(b, "%.80s", l);
+    if (isupper((unsigned char)l[0]) && l[1] && islower((unsigned char)l[1])) {
+        put(b, "%c", tolower((unsigned char)l[0]));
+        put_str(b, l + 1, 79);
+    } else {
+        put_str(b, l, 80);
+    }
 }
 
 /* "a", "a and b", "a, b and c", "a, b, c and 2 more" */
@@ -185,9 +205,10 @@ static void put_who(sbuf *b, const explain_terms *t)
 {
     if (t->everyone)
         put(b, ", through the general public, everyone");
-    else if (t->n)
-        put(b, " "), put_terms(b, t);
-    else
+    else if (t->n) {
+        put(b, " ");
+        put_terms(b, t);
+    } else
         put(b, " people");
 }
 
@@ -269,8 +290,10 @@ size_t explain_sentence(const explain_input *in, char *out, size_t len)
         put(&b, "Both ask");
         put_who(&b, who_p);
         put(&b, " %s", place);
-        if (!no_topics)
-            put(&b, " "), put_about(&b, what_p);
+        if (!no_topics) {
+            put(&b, " ");
+            put_about(&b, what_p);
+        }
         put(&b, "%s ", subject);
     } else if (what_same) {
         put(&b, "One asks");
@@ -278,8 +301,10 @@ size_t explain_sentence(const explain_input *in, char *out, size_t len)
         put(&b, " and the other");
         put_who(&b, who_q);
         put(&b, " %s", place);
-        if (!no_topics)
-            put(&b, " "), put_about(&b, what_p);
+        if (!no_topics) {
+            put(&b, " ");
+            put_about(&b, what_p);
+        }
         put(&b, "%s ", subject);
     } else if (who_same) {
         put(&b, "Both ask");

@@ -25,7 +25,7 @@
 
 #include "areas.h"
 
-#define EXPLAIN_MAX_TERMS 16
+#define EXPLAIN_MAX_TERMS 64 /* past this, sides cannot be compared: each is named apart */
 
 typedef struct explain_term {
     const char *key;   /* identity on both sides: a vocabulary code, or the free tag it matched */
@@ -51,13 +51,15 @@ typedef struct explain_input {
     bool same_organisation;                  /* prefixes "Same organisation: " */
 } explain_input;
 
-/* Adds a term to a side's list unless its key is there; counts it past
- * EXPLAIN_MAX_TERMS. */
+/* Adds a term to a side's list unless its key is among the first
+ * EXPLAIN_MAX_TERMS; past them it is only counted, so the caller adds each
+ * entry once. */
 void explain_terms_add(explain_terms *t, const char *key, const char *label);
 
 /* Writes the sentence (NUL-terminated, ends with a full stop) into out.
  * Returns the length it needed, as snprintf does: a result >= len means the
- * sentence was cut (1024 bytes always suffice: each part is bounded). */
+ * sentence was cut (2048 bytes always suffice: each part is bounded; a
+ * name or label is cut, at a UTF-8 boundary, past 60 to 100 bytes). */
 size_t explain_sentence(const explain_input *in, char *out, size_t len);
 
 /* Where, for a list of distinct area codes that both sides cover in full

@@ -101,30 +101,46 @@ static const char *label_of(const vocab *v, vocab_kind kind, const char *code)
 }
 
 /* The best match between two lists; shared codes go to out (unique), and the
- * entries of each side that met the other to sides[0] and sides[1]. */
+ * entries of each side that met the other to sides[0] and sides[1], each
+ * once, in the side's order (when memory runs out, they stay empty). */
 static double shared_terms(const vocab *v, vocab_kind kind, const json_t *a, const json_t *b, json_t *out,
                            explain_terms sides[2])
 {
     double best = 0.0;
-    size_t i, j;
+    size_t i, j, na = json_array_size(a), nb = json_array_size(b);
     const json_t *x, *y;
+    /* for each entry, 1 + the index of an entry of the other side it met, or 0 */
+    size_t *met = calloc(na + nb + 1, sizeof *met);
     json_array_foreach(a, i, x) {
         json_array_foreach(b, j, y) {
             const char *common = NULL;
-            const char *ca = json_string_value(x), *cb = json_string_value(y);
-            double m = term_match(v, kind, ca, cb, &common);
+            double m = term_match(v, kind, json_string_value(x), json_string_value(y), &common);
             if (m > 0) {
                 if (!has_string(out, common))
                     json_array_append_new(out, json_string(common));
                 if (m > best)
                     best = m;
-                /* a free tag met by its normalised spelling shares a's key */
-                bool tag = !term(v, kind, ca) && !term(v, kind, cb);
-                explain_terms_add(&sides[0], ca, label_of(v, kind, ca));
-                explain_terms_add(&sides[1], tag ? ca : cb, label_of(v, kind, cb));
+                if (met) {
+                    met[i] = j + 1;
+                    met[na + j] = i + 1;
+                }
             }
         }
     }
+    for (i = 0; met && i < na; i++)
+        if (met[i]) {
+            const char *ca = json_string_value(json_array_get(a, i));
+            explain_terms_add(&sides[0], ca, label_of(v, kind, ca));
+        }
+    for (j = 0; met && j < nb; j++)
+        if (met[na + j]) {
+            const char *cb = json_string_value(json_array_get(b, j));
+            const char *ca = json_string_value(json_array_get(a, met[na + j] - 1));
+            /* a free tag met by its normalised spelling takes the key of a's */
+            bool tag = !term(v, kind, ca) && !term(v, kind, cb);
+            explain_terms_add(&sides[1], tag ? ca : cb, label_of(v, kind, cb));
+        }
+    free(met);
     if (kind == VOCAB_COMMUNITIES && best < 0.3 && json_array_size(a) && json_array_size(b) &&
         (has_string(a, "general-public") || has_string(b, "general-public"))) {
         json_array_append_new(out, json_string("general-public"));

@@ -52,7 +52,7 @@ typedef struct overlap_result {
     const char *level;            /* "low" | "medium" | "high" */
     bool same_organisation;
     json_t *reasons;              /* owned; NULL when not overlapping */
-    char explanation[1024];       /* explain.h */
+    char explanation[2048];       /* explain.h */
 } overlap_result;
 
 /* Evaluates a pair. v and areas give labels and names for the explanation

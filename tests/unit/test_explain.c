@@ -365,6 +365,21 @@ static void many_wards_hierarchy_and_gaps(void **state)
     overlap_result_clear(&r);
     overlap_side_clear(&a);
     overlap_side_clear(&b);
+    /* twenty free tags in common, met by several entries each: counted once */
+    char tags[20][16];
+    const char *ta[20], *tb[21];
+    for (int i = 0; i < 20; i++) {
+        snprintf(tags[i], sizeof tags[i], "tag %d", i);
+        ta[i] = tb[i] = tags[i];
+    }
+    tb[20] = "Tag 0";
+    make_side(&a, "a", "x", "Tags", county, 1, ta, 20, NULL, 0, "2027-01-01", "2027-01-31");
+    make_side(&b, "b", "y", "More tags", wards, 2, tb, 21, NULL, 0, "2027-01-01", "2027-01-31");
+    evaluate(&a, &b, &r);
+    assert_non_null(strstr(r.explanation, " about tag 0, tag 1, tag 2 and 17 more between"));
+    overlap_result_clear(&r);
+    overlap_side_clear(&a);
+    overlap_side_clear(&b);
 }
 
 static void place_words(void **state)
@@ -400,6 +415,60 @@ static void place_words(void **state)
     assert_string_equal(out, "in A");
     assert_string_equal(explain_level_plural("county"), "counties");
     assert_string_equal(explain_level_plural(NULL), "areas");
+}
+
+/* The builder on its own: dates, titles, the same organisation, long labels. */
+static void sentence_parts(void **state)
+{
+    (void)state;
+    const char *abbey[] = { ABBEY };
+    explain_input in = { .areas = abbey, .nareas = 1, .reg = reg };
+    long d2027 = 20819; /* 2027-01-01 */
+    char out[2048];
+    in.start[0] = d2027 - 5, in.end[0] = d2027 + 1, in.start[1] = d2027 - 2, in.end[1] = d2027 + 30;
+    in.titles_similar = true, in.text_similarity = 0.804;
+    explain_sentence(&in, out, sizeof out);
+    assert_string_equal(out, "Both ask people in Abbey about the same subject (titles 80% alike) between "
+                             "30 December 2026 and 2 January 2027.");
+    in.titles_similar = false;
+    explain_terms_add(&in.communities[0], "students", "Students");
+    explain_terms_add(&in.communities[1], "students", "Students");
+    in.start[0] = d2027 + 58, in.end[0] = d2027 + 70, in.start[1] = d2027 + 30, in.end[1] = d2027 + 61;
+    in.same_organisation = true;
+    explain_sentence(&in, out, sizeof out);
+    assert_string_equal(out, "Same organisation: Both ask students in Abbey between 28 February and 3 March 2027.");
+    in.same_organisation = false;
+    in.start[1] = d2027 + 70, in.end[1] = d2027 + 90;
+    explain_sentence(&in, out, sizeof out);
+    assert_string_equal(out, "Both ask students in Abbey on 12 March 2027.");
+    /* a long free tag with accents is cut whole characters at a time, and the sentence still ends */
+    char tag[300] = "";
+    for (int i = 0; i < 60; i++)
+        strcat(tag, "é");
+    explain_terms_add(&in.topics[0], tag, tag);
+    explain_terms_add(&in.topics[1], tag, tag);
+    size_t need = explain_sentence(&in, out, sizeof out);
+    assert_true(need < sizeof out);
+    assert_int_equal(out[need - 1], '.');
+    const char *about = strstr(out, "about ") + 6;
+    size_t cut = (size_t)(strstr(about, " on ") - about);
+    assert_int_equal(cut, 80);   /* 40 two-byte characters */
+    /* repeats are kept once; past EXPLAIN_MAX_TERMS terms are counted */
+    explain_terms t = { .n = 0 };
+    char keys[EXPLAIN_MAX_TERMS + 4][8];
+    for (int i = 0; i < EXPLAIN_MAX_TERMS + 4; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%d", i);
+        explain_terms_add(&t, keys[i], keys[i]);
+        if (i < EXPLAIN_MAX_TERMS)
+            explain_terms_add(&t, keys[i], keys[i]);
+    }
+    assert_int_equal(t.n, EXPLAIN_MAX_TERMS + 4);
+    assert_string_equal(t.items[EXPLAIN_MAX_TERMS - 1].key, keys[EXPLAIN_MAX_TERMS - 1]);
+    /* the sentence cut short says how long it needed */
+    in.topics[0] = in.topics[1] = (explain_terms){ .n = 0 };
+    need = explain_sentence(&in, out, 10);
+    assert_int_equal(need, strlen("Both ask students in Abbey on 12 March 2027."));
+    assert_string_equal(out, "Both ask ");
 }
 
 /* ---- the generated set ------------------------------------------------------------ */
@@ -827,6 +896,7 @@ int main(void)
         cmocka_unit_test(district_plan_and_ward_lists),
         cmocka_unit_test(many_wards_hierarchy_and_gaps),
         cmocka_unit_test(place_words),
+        cmocka_unit_test(sentence_parts),
         cmocka_unit_test(generated_pairs_tell_the_truth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
