@@ -455,7 +455,7 @@ static void sentence_parts(void **state)
     assert_int_equal(cut, 80);   /* 40 two-byte characters */
     /* repeats are kept once; past EXPLAIN_MAX_TERMS terms are counted */
     explain_terms t = { .n = 0 };
-    char keys[EXPLAIN_MAX_TERMS + 4][8];
+    char keys[EXPLAIN_MAX_TERMS + 4][16];
     for (int i = 0; i < EXPLAIN_MAX_TERMS + 4; i++) {
         snprintf(keys[i], sizeof keys[i], "k%d", i);
         explain_terms_add(&t, keys[i], keys[i]);
