@@ -22,6 +22,11 @@ static void put_flat(FILE *f, const char *s)
         fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, f);
 }
 
+static const char *str_or_empty(const json_t *v)
+{
+    return json_string_value(v) ? json_string_value(v) : "";
+}
+
 static const char *area_label(const alert_context *c, const char *code)
 {
     const char *name = c->area_name ? c->area_name(c->ctx, code) : NULL;
@@ -88,7 +93,7 @@ char *alert_subject(const json_t *event, const alert_context *c)
             const char **codes = calloc(n, sizeof *codes);
             char place[400];
             for (size_t i = 0; codes && i < n; i++)
-                codes[i] = json_string_value(json_array_get(areas, i)) ? json_string_value(json_array_get(areas, i)) : "";
+                codes[i] = str_or_empty(json_array_get(areas, i));
             if (codes)
                 explain_place(c->areas, codes, n, place, sizeof place);
             else
