@@ -1,4 +1,4 @@
-/* overlap.c - overlap rule, scoring, explanation, blocking keys, locks. */
+/* overlap.c - overlap rule, scoring, blocking keys, locks (the sentence is explain.c). */
 #include "overlap.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* overlap.h - the overlap engine's pure core: blocking keys, the lock set,
- * the overlap rule, its score and its explanation. No I/O.
+ * the overlap rule, its score and its explanation (worded by explain.h). No I/O.
  *
  * Rule: two consultations overlap when their areas intersect (the same area,
  * or one contains the other through the area register; sibling areas do
