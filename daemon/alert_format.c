@@ -7,6 +7,8 @@
 
 #include <openssl/evp.h>
 
+#include "explain.h"
+
 static const char *str(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -18,6 +20,11 @@ static void put_flat(FILE *f, const char *s)
 {
     for (; *s; s++)
         fputc((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s, f);
+}
+
+static const char *str_or_empty(const json_t *v)
+{
+    return json_string_value(v) ? json_string_value(v) : "";
 }
 
 static const char *area_label(const alert_context *c, const char *code)
@@ -75,9 +82,25 @@ char *alert_subject(const json_t *event, const alert_context *c)
         put_flat(f, str(json_array_get(cs, 0), "title"));
         fputs(" / ", f);
         put_flat(f, str(json_array_get(cs, 1), "title"));
-        if (json_array_size(areas) > 0) {
+        size_t n = json_array_size(areas);
+        if (n == 1 || (n > 1 && !c->areas)) {
             fputs(" in ", f);
             put_flat(f, area_label(c, json_string_value(json_array_get(areas, 0))));
+            if (n > 1)
+                fprintf(f, " and %zu more areas", n - 1);
+        } else if (n > 1) {
+            /* the same words as the explanation */
+            const char **codes = calloc(n, sizeof *codes);
+            char place[400];
+            for (size_t i = 0; codes && i < n; i++)
+                codes[i] = str_or_empty(json_array_get(areas, i));
+            if (codes)
+                explain_place(c->areas, codes, n, place, sizeof place);
+            else
+                snprintf(place, sizeof place, "in %zu areas", n);
+            fputc(' ', f);
+            put_flat(f, place);
+            free(codes);
         }
     } else if (strcmp(type, "fatigue.exceeded") == 0) {
         fputs("Consultation fatigue: ", f);
@@ -122,9 +145,10 @@ char *alert_text(const json_t *event, const alert_context *c)
         fputs("\n\n", f);
         put_consultation(f, 1, json_array_get(cs, 0), c);
         put_consultation(f, 2, json_array_get(cs, 1), c);
-        fputs("\nShared topics: ", f);
+        /* common ground, not what each side asks: general-public here may meet young people there */
+        fputs("\nTopics matched: ", f);
         put_list(f, json_object_get(r, "topics"));
-        fputs("\nShared communities: ", f);
+        fputs("\nCommunities matched: ", f);
         put_list(f, json_object_get(r, "communities"));
         fputs("\nPlace: ", f);
         put_areas(f, json_object_get(r, "areas"), c);

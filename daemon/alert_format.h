@@ -13,14 +13,21 @@
 #include <jansson.h>
 #include <time.h>
 
+#include "areas.h"
+
 typedef struct alert_context {
     const char *link_base;      /* prefixed to /v1/... links ("" for bare paths) */
     /* the name of an area code, or NULL when unknown */
     const char *(*area_name)(void *ctx, const char *code);
     void *ctx;
+    /* the area register, borrowed for the call; NULL when not loaded */
+    const area_register *areas;
 } alert_context;
 
-/* One line: "Overlap: <title> / <title> in <area>", "Consultation fatigue: ...", ... */
+/* One line: "Overlap: <title> / <title> <where>", where is the overlap's
+ * shared areas as its explanation summarises them (explain_place: "in Abbey
+ * and Birchwood", "in 5 wards of Lincoln", "across Lincoln"; without a
+ * register, one area by area_name), "Consultation fatigue: ...", ... */
 char *alert_subject(const json_t *event, const alert_context *c);
 
 /* The plain-text body: what, who, where, when, and links. */

@@ -2,6 +2,7 @@
 #include "areas.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,6 +27,7 @@ static void info_clear(area_info *a)
     free(a->ancestors);
     free(a->reach);
     free(a->successors);
+    free(a->within);
 }
 
 void areas_free(area_register *r)
@@ -165,10 +167,48 @@ static int cmp_by_name(const void *x, const void *y, void *arg)
     return c ? c : strcmp(a->code, b->code);
 }
 
+/* One more area of level inside a. */
+static int count_within(area_info *a, const char *level)
+{
+    for (size_t i = 0; i < a->nwithin; i++)
+        if (strcmp(a->within[i].level, level) == 0) {
+            a->within[i].n++;
+            return 0;
+        }
+    area_count *w = realloc(a->within, (a->nwithin + 1) * sizeof *w);
+    if (!w)
+        return -2;
+    a->within = w;
+    snprintf(w[a->nwithin].level, sizeof w[a->nwithin].level, "%s", level);
+    w[a->nwithin++].n = 1;
+    return 0;
+}
+
+size_t areas_within(const area_register *r, const char *code, const char *level)
+{
+    const area_info *a = code ? areas_find(r, code) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; a && i < a->nwithin; i++)
+        if (!level || strcmp(a->within[i].level, level) == 0)
+            n += a->within[i].n;
+    return n;
+}
+
 int areas_finish(area_register *r)
 {
     if (r->n)
         qsort(r->items, r->n, sizeof *r->items, cmp_area);
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->items[i].within);
+        r->items[i].within = NULL;
+        r->items[i].nwithin = 0;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        for (size_t j = 0; j < r->items[i].nancestors; j++) {
+            area_info *a = (area_info *)areas_find(r, r->items[i].ancestors[j]);
+            if (a && a != &r->items[i] && count_within(a, r->items[i].level) < 0)
+                return -2;
+        }
     size_t k = 0;
     for (size_t i = 0; i < r->naliases; i++) {
         const area_info *a = areas_find(r, r->aliases[i].code);

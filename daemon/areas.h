@@ -20,6 +20,12 @@
 
 typedef char area_code[10];       /* a GSS code: 9 characters and a NUL */
 
+/* How many areas of one level an area contains (areas_finish counts them). */
+typedef struct area_count {
+    char level[32];
+    size_t n;
+} area_count;
+
 typedef struct area_info {
     area_code code;
     char *name;
@@ -34,6 +40,8 @@ typedef struct area_info {
     size_t nreach;
     area_code *successors;        /* the codes that replaced this one (area_successions) */
     size_t nsuccessors;
+    area_count *within;           /* per level, the areas that name this one an ancestor */
+    size_t nwithin;
 } area_info;
 
 /* One row as the loader reads it; the lists are copied. */
@@ -90,12 +98,19 @@ int areas_add(area_register *r, const char *code, const char *name, const char *
               const char *const *ancestors, size_t nancestors);
 /* Adds an old code for a code; the same returns as areas_add. */
 int areas_add_alias(area_register *r, const char *alias, const char *code);
-/* Sorts and indexes what was added. Returns 0, or -2 when out of memory.
- * Aliases whose code is not in the register are dropped. */
+/* Sorts and indexes what was added, and counts, for each area, the areas
+ * inside it per level (area_info.within). Returns 0, or -2 when out of
+ * memory (free the register then). Aliases whose code is not in the register
+ * are dropped. */
 int areas_finish(area_register *r);
 
 /* The area with exactly this code, or NULL. Needs areas_finish. */
 const area_info *areas_find(const area_register *r, const char *code);
+
+/* How many areas of level lie inside the area code (every ward of a district
+ * when level is "ward"); level NULL counts every level. 0 when the code is
+ * unknown or holds none. Needs areas_finish. */
+size_t areas_within(const area_register *r, const char *code, const char *level);
 
 /* Writes codes ∪ their reach (sorted by strcmp, unique) into out (capacity
  * cap, pointers into codes and into the register). Unknown codes contribute

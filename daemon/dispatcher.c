@@ -237,7 +237,7 @@ static void send_one(dispatcher *d, const PGresult *res, int r)
     const char *url = PQgetvalue(res, r, 5), *email = PQgetvalue(res, r, 6);
     const char *format = PQgetvalue(res, r, 7), *secret = PQgetvalue(res, r, 8);
     const config *cfg = d->srv->cfg;
-    alert_context ctx = { cfg->server_public_url, area_name, d->srv };
+    alert_context ctx = { cfg->server_public_url, area_name, d->srv, d->srv->areas };
     d->sending++;
     int started = -1;
     json_t *event = NULL;

@@ -1,12 +1,12 @@
-/* overlap.c - overlap rule, scoring, explanation, blocking keys, locks. */
+/* overlap.c - overlap rule, scoring, blocking keys, locks (the sentence is explain.c). */
 #include "overlap.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "consultation.h"
+#include "explain.h"
 
 static const char *const levels[] = { "inform", "consult", "involve", "collaborate", "empower" };
 
@@ -119,12 +119,24 @@ static double term_match(const vocab *v, vocab_kind kind, const char *a, const c
     return 0.0;
 }
 
-/* The best match between two lists; shared codes go to out (unique). */
-static double shared_terms(const vocab *v, vocab_kind kind, const json_t *a, const json_t *b, json_t *out)
+/* How an entry reads: its vocabulary label, or the free tag as written. */
+static const char *label_of(const vocab *v, vocab_kind kind, const char *code)
+{
+    const vocab_term *t = term(v, kind, code);
+    return t ? t->label : code;
+}
+
+/* The best match between two lists; shared codes go to out (unique), and the
+ * entries of each side that met the other to sides[0] and sides[1], each
+ * once, in the side's order (when memory runs out, they stay empty). */
+static double shared_terms(const vocab *v, vocab_kind kind, const json_t *a, const json_t *b, json_t *out,
+                           explain_terms sides[2])
 {
     double best = 0.0;
-    size_t i, j;
+    size_t i, j, na = json_array_size(a), nb = json_array_size(b);
     const json_t *x, *y;
+    /* for each entry, 1 + the index of an entry of the other side it met, or 0 */
+    size_t *met = calloc(na + nb + 1, sizeof *met);
     json_array_foreach(a, i, x) {
         json_array_foreach(b, j, y) {
             const char *common = NULL;
@@ -134,21 +146,66 @@ static double shared_terms(const vocab *v, vocab_kind kind, const json_t *a, con
                     json_array_append_new(out, json_string(common));
                 if (m > best)
                     best = m;
+                if (met) {
+                    met[i] = j + 1;
+                    met[na + j] = i + 1;
+                }
             }
         }
     }
+    for (i = 0; met && i < na; i++)
+        if (met[i]) {
+            const char *ca = json_string_value(json_array_get(a, i));
+            explain_terms_add(&sides[0], ca, label_of(v, kind, ca));
+        }
+    for (j = 0; met && j < nb; j++)
+        if (met[na + j]) {
+            const char *cb = json_string_value(json_array_get(b, j));
+            const char *ca = json_string_value(json_array_get(a, met[na + j] - 1));
+            /* a free tag met by its normalised spelling takes the key of a's */
+            bool tag = !term(v, kind, ca) && !term(v, kind, cb);
+            explain_terms_add(&sides[1], tag ? ca : cb, label_of(v, kind, cb));
+        }
+    free(met);
     if (kind == VOCAB_COMMUNITIES && best < 0.3 && json_array_size(a) && json_array_size(b) &&
         (has_string(a, "general-public") || has_string(b, "general-public"))) {
         json_array_append_new(out, json_string("general-public"));
         best = 0.3;
+        /* one side asks everyone; the other's communities are all met through it */
+        int gp = has_string(a, "general-public") ? 0 : 1;
+        const json_t *rest = gp == 0 ? b : a;
+        sides[gp] = (explain_terms){ .n = 0 };
+        explain_terms_add(&sides[gp], "general-public", label_of(v, kind, "general-public"));
+        sides[gp].everyone = true;
+        json_array_foreach(rest, i, x)
+            explain_terms_add(&sides[1 - gp], json_string_value(x), label_of(v, kind, json_string_value(x)));
     }
     return best;
 }
 
 /* ---- areas and dates -------------------------------------------------------- */
 
-/* 1.0 same area, 0.8 containment, 0 none; the specific shared areas go to out. */
-static double shared_areas(const overlap_side *a, const overlap_side *b, json_t *out)
+/* Does area outer contain area inner, or are they one place? The register
+ * knows what inner reaches: its ancestors, the areas it is one place with
+ * through successions (API.md section 7), and theirs. Without it, inner's
+ * side's scope (its areas and all they reach) is the best answer there is:
+ * outer is in that scope but is none of its areas. */
+static bool contains(const area_register *reg, const overlap_side *inner_side, const char *outer, const char *inner)
+{
+    const area_info *in = reg ? areas_find(reg, inner) : NULL;
+    if (in) {
+        for (size_t i = 0; i < in->nreach; i++)
+            if (strcmp(in->reach[i], outer) == 0)
+                return true;
+        return false;
+    }
+    return has_string(inner_side->scope, outer) && !has_string(inner_side->areas, outer);
+}
+
+/* 1.0 same area (or one place through a succession: each reaches the
+ * other), 0.8 containment, 0 none; the specific shared areas (each pair's
+ * smaller area, once) go to out, every one of them. */
+static double shared_areas(const overlap_side *a, const overlap_side *b, const area_register *reg, json_t *out)
 {
     double best = 0.0;
     size_t i, j;
@@ -158,17 +215,19 @@ static double shared_areas(const overlap_side *a, const overlap_side *b, json_t 
             const char *ca = json_string_value(x), *cb = json_string_value(y);
             const char *specific = NULL;
             double m = 0.0;
-            if (strcmp(ca, cb) == 0) {
+            bool a_holds_b = strcmp(ca, cb) != 0 && has_string(b->scope, ca) && contains(reg, b, ca, cb);
+            bool b_holds_a = strcmp(ca, cb) != 0 && has_string(a->scope, cb) && contains(reg, a, cb, ca);
+            if (strcmp(ca, cb) == 0 || (a_holds_b && b_holds_a)) {
                 specific = ca;
                 m = 1.0;
-            } else if (has_string(b->scope, ca)) { /* a's area contains b's */
+            } else if (a_holds_b) {
                 specific = cb;
                 m = 0.8;
-            } else if (has_string(a->scope, cb)) {
+            } else if (b_holds_a) {
                 specific = ca;
                 m = 0.8;
             }
-            if (specific && json_array_size(out) < 20 && !has_string(out, specific))
+            if (specific && !has_string(out, specific))
                 json_array_append_new(out, json_string(specific));
             if (m > best)
                 best = m;
@@ -177,7 +236,7 @@ static double shared_areas(const overlap_side *a, const overlap_side *b, json_t 
     return best;
 }
 
-static void civil(long days, int *y, int *m, int *d)
+void overlap_civil(long days, int *y, int *m, int *d)
 {
     long z = days + 719468;
     long era = (z >= 0 ? z : z - 146096) / 146097;
@@ -196,14 +255,14 @@ static const char *const month_names[] = { "January", "February", "March", "Apri
 int overlap_month(long days)
 {
     int y, m, d;
-    civil(days, &y, &m, &d);
+    overlap_civil(days, &y, &m, &d);
     return y * 12 + m - 1;
 }
 
 void overlap_iso_date(long days, char out[11])
 {
     int y, m, d;
-    civil(days, &y, &m, &d);
+    overlap_civil(days, &y, &m, &d);
     unsigned yy = y < 0 ? 0u : y > 9999 ? 9999u : (unsigned)y, mm = (unsigned)m % 100u, dd = (unsigned)d % 100u;
     out[0] = (char)('0' + yy / 1000);
     out[1] = (char)('0' + yy / 100 % 10);
@@ -221,85 +280,8 @@ void overlap_iso_date(long days, char out[11])
 void overlap_format_date(long days, char *out, size_t len)
 {
     int y, m, d;
-    civil(days, &y, &m, &d);
+    overlap_civil(days, &y, &m, &d);
     snprintf(out, len, "%d %s %d", d, month_names[m - 1], y);
-}
-
-/* "1 and 21 March 2027", "28 February and 3 March 2027", "30 December 2026 and 2 January 2027" */
-static void format_range(long from, long to, char *out, size_t len)
-{
-    int y1, m1, d1, y2, m2, d2;
-    civil(from, &y1, &m1, &d1);
-    civil(to, &y2, &m2, &d2);
-    if (from == to)
-        snprintf(out, len, "on %d %s %d", d1, month_names[m1 - 1], y1);
-    else if (y1 == y2 && m1 == m2)
-        snprintf(out, len, "between %d and %d %s %d", d1, d2, month_names[m2 - 1], y2);
-    else if (y1 == y2)
-        snprintf(out, len, "between %d %s and %d %s %d", d1, month_names[m1 - 1], d2, month_names[m2 - 1], y2);
-    else
-        snprintf(out, len, "between %d %s %d and %d %s %d", d1, month_names[m1 - 1], y1, d2, month_names[m2 - 1],
-                 y2);
-}
-
-/* ---- explanation -------------------------------------------------------------- */
-
-/* A label as it reads mid-sentence: "Unpaid carers" -> "unpaid carers", "GP services" stays. */
-static void label_of(const vocab *v, vocab_kind kind, const char *code, char *out, size_t len)
-{
-    const vocab_term *t = term(v, kind, code);
-    snprintf(out, len, "%s", t ? t->label : code);
-    if (t && isupper((unsigned char)out[0]) && out[1] && islower((unsigned char)out[1]))
-        out[0] = (char)tolower((unsigned char)out[0]);
-}
-
-static void join_labels(const vocab *v, vocab_kind kind, const json_t *codes, char *out, size_t len)
-{
-    out[0] = '\0';
-    size_t n = json_array_size(codes) > 3 ? 3 : json_array_size(codes);
-    for (size_t i = 0; i < n; i++) {
-        char l[160];
-        label_of(v, kind, json_string_value(json_array_get(codes, i)), l, sizeof l);
-        size_t used = strlen(out);
-        snprintf(out + used, len - used, "%s%s", i == 0 ? "" : (i + 1 == n ? " and " : ", "), l);
-    }
-}
-
-static void explain(const overlap_side *a, const overlap_side *b, const vocab *v, const area_register *reg,
-                    const json_t *topics, const json_t *communities, const json_t *areas, long ov_from,
-                    long ov_to, long gap, double text, bool same_org, char *out, size_t len)
-{
-    char who[400] = "people", what[400], place[200], when[200];
-    if (json_array_size(communities) == 1 && strcmp(json_string_value(json_array_get(communities, 0)),
-                                                    "general-public") == 0)
-        snprintf(who, sizeof who, "the general public");
-    else if (json_array_size(communities))
-        join_labels(v, VOCAB_COMMUNITIES, communities, who, sizeof who);
-    if (json_array_size(topics)) {
-        char t[380];
-        join_labels(v, VOCAB_TOPICS, topics, t, sizeof t);
-        snprintf(what, sizeof what, "about %s", t);
-    } else {
-        snprintf(what, sizeof what, "about the same subject (titles %d%% alike)", (int)(text * 100 + 0.5));
-    }
-    const char *code = json_string_value(json_array_get(areas, 0));
-    const area_info *ar = code ? areas_find(reg, code) : NULL;
-    snprintf(place, sizeof place, "%s", ar ? ar->name : (code ? code : "the same area"));
-    if (gap == 0) {
-        format_range(ov_from, ov_to, when, sizeof when);
-    } else {
-        char end_d[40], start_d[40];
-        const overlap_side *first = a->end <= b->end ? a : b, *second = first == a ? b : a;
-        overlap_format_date(first->end, end_d, sizeof end_d);
-        overlap_format_date(second->start, start_d, sizeof start_d);
-        snprintf(when, sizeof when, "%ld days apart (one ends %s, the other starts %s)", gap, end_d, start_d);
-    }
-    /* Each part is bounded so the sentence always fits (600 bytes). */
-    int n = snprintf(out, len, "%sBoth ask %.150s in %.100s ", same_org ? "Same organisation: " : "", who, place);
-    if (n > 0 && (size_t)n < len)
-        snprintf(out + n, len - (size_t)n, "%.150s %.120s.", what, when);
-    (void)a;
-    (void)b;
 }
 
 /* ---- the rule --------------------------------------------------------------- */
@@ -315,14 +297,16 @@ void overlap_evaluate(const overlap_side *a, const overlap_side *b, const vocab 
     if (gap > window_days)
         return;
     json_t *areas = json_array();
-    double area_f = shared_areas(a, b, areas);
+    double area_f = shared_areas(a, b, reg, areas);
     if (area_f == 0.0) {
         json_decref(areas);
         return;
     }
     json_t *topics = json_array(), *communities = json_array();
-    double topic = shared_terms(v, VOCAB_TOPICS, a->topics, b->topics, topics);
-    double community = shared_terms(v, VOCAB_COMMUNITIES, a->communities, b->communities, communities);
+    explain_input ex = { .reg = reg, .start = { a->start, b->start }, .end = { a->end, b->end } };
+    double topic = shared_terms(v, VOCAB_TOPICS, a->topics, b->topics, topics, ex.topics);
+    double community = shared_terms(v, VOCAB_COMMUNITIES, a->communities, b->communities, communities,
+                                    ex.communities);
     double text = overlap_text_similarity(a, b, weights);
     bool similar = text >= TEXTSIM_THRESHOLD - 1e-12;
     if (topic == 0.0 && community == 0.0 && !similar) {
@@ -345,14 +329,26 @@ void overlap_evaluate(const overlap_side *a, const overlap_side *b, const vocab 
     out->score = score;
     out->level = score >= OVERLAP_HIGH ? "high" : score >= OVERLAP_MEDIUM ? "medium" : "low";
     out->same_organisation = strcmp(a->org, b->org) == 0;
+    /* the sentence, from the areas that become reasons.areas */
+    size_t nareas = json_array_size(areas);
+    const char **codes = calloc(nareas ? nareas : 1, sizeof *codes);
+    if (codes) {
+        for (size_t i = 0; i < nareas; i++)
+            codes[i] = json_string_value(json_array_get(areas, i));
+        ex.areas = codes;
+        ex.nareas = nareas;
+    }
+    ex.text_similarity = text;
+    ex.titles_similar = similar;
+    ex.same_organisation = out->same_organisation;
+    explain_sentence(&ex, out->explanation, sizeof out->explanation);
+    free(codes);
     double text2 = (double)(long)(text * 100 + 0.5) / 100;
     out->reasons = json_pack("{s:o, s:o, s:o, s:I, s:I, s:f, s:[s,s], s:b}", "topics", topics, "communities",
                              communities, "areas", areas, "fieldwork_gap_days", (json_int_t)gap,
                              "fieldwork_overlap_days", (json_int_t)overlap_days, "text_similarity", text2,
                              "engagement_levels", levels[a->engagement], levels[b->engagement],
                              "same_organisation", out->same_organisation);
-    explain(a, b, v, reg, topics, communities, areas, from, to, gap, text, out->same_organisation,
-            out->explanation, sizeof out->explanation);
 }
 
 void overlap_result_clear(overlap_result *r)

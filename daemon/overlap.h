@@ -1,5 +1,5 @@
 /* overlap.h - the overlap engine's pure core: blocking keys, the lock set,
- * the overlap rule, its score and its explanation. No I/O.
+ * the overlap rule, its score and its explanation (worded by explain.h). No I/O.
  *
  * Rule: two consultations overlap when their areas intersect (the same area,
  * or one contains the other through the area register; sibling areas do
@@ -61,12 +61,13 @@ typedef struct overlap_result {
     const char *level;            /* "low" | "medium" | "high" */
     bool same_organisation;
     json_t *reasons;              /* owned; NULL when not overlapping */
-    char explanation[600];
+    char explanation[2048];       /* explain.h */
 } overlap_result;
 
 /* Evaluates a pair. v and areas give labels and names for the explanation
  * (either may be NULL: codes are used); weights weigh the words of the text
- * similarity (NULL: every word weighs 1). */
+ * similarity (NULL: every word weighs 1); the sentence is explain.h's.
+ * reasons.areas lists every specific area both sides cover. */
 void overlap_evaluate(const overlap_side *a, const overlap_side *b, const vocab *v, const area_register *areas,
                       const textsim_weights *weights, int window_days, overlap_result *out);
 void overlap_result_clear(overlap_result *r);
@@ -96,6 +97,8 @@ int64_t *overlap_locks(const overlap_side *s, int window_days, bool **exclusive,
 
 /* Month number (year * 12 + month - 1) of a day count. */
 int overlap_month(long days);
+/* The civil date of a day count (proleptic Gregorian): year, month 1..12, day 1..31. */
+void overlap_civil(long days, int *y, int *m, int *d);
 /* "2027-03-01" */
 void overlap_iso_date(long days, char out[11]);
 /* "1 March 2027" */

@@ -185,7 +185,7 @@ static json_t *overlap_event(const char *title_a)
 static void renderings_name_everything(void **state)
 {
     (void)state;
-    alert_context ctx = { "https://consultd.example.org", names, NULL };
+    alert_context ctx = { "https://consultd.example.org", names, NULL, NULL };
     json_t *e = overlap_event("Care charging");
     char *subject = alert_subject(e, &ctx);
     assert_string_equal(subject, "Overlap: Care charging / Discharge support in Camden");
@@ -217,7 +217,7 @@ static void renderings_name_everything(void **state)
 static void headers_cannot_be_injected(void **state)
 {
     (void)state;
-    alert_context ctx = { "", NULL, NULL };
+    alert_context ctx = { "", NULL, NULL, NULL };
     json_t *e = overlap_event("Evil\r\nBcc: victim@example.org");
     char *mail = alert_email_message(e, &ctx, "a@example.org", "b@example.org", 0, "m@x");
     assert_null(strstr(mail, "\r\nBcc:"));
@@ -229,6 +229,47 @@ static void headers_cannot_be_injected(void **state)
     assert_non_null(strstr(mail, "Subject: =?UTF-8?B?"));
     free(mail);
     json_decref(e);
+}
+
+/* The subject names the shared areas as the explanation does, never only the first. */
+static void subject_summarises_every_shared_area(void **state)
+{
+    (void)state;
+    area_register *r = areas_new();
+    const char *anc[] = { "E09000007", "E12000007" };
+    assert_int_equal(areas_add(r, "E09000007", "Camden", "district", (const char *[]){ "E12000007" }, 1), 0);
+    assert_int_equal(areas_add(r, "E12000007", "London", "region", NULL, 0), 0);
+    const char *wards[] = { "E05000128", "E05000129", "E05000130", "E05000131" };
+    const char *names_[] = { "Belsize", "Bloomsbury", "Camden Town", "Fortune Green" };
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(areas_add(r, wards[i], names_[i], "ward", anc, 2), 0);
+    assert_int_equal(areas_add(r, "E05000132", "Frognal", "ward", anc, 2), 0);
+    assert_int_equal(areas_finish(r), 0);
+    alert_context ctx = { "", names, NULL, r };
+    json_t *e = overlap_event("Care charging");
+    json_t *areas = json_object_get(json_object_get(json_object_get(json_object_get(e, "data"), "overlap"),
+                                                    "reasons"), "areas");
+    json_array_clear(areas);
+    json_array_append_new(areas, json_string("E05000128"));
+    json_array_append_new(areas, json_string("E05000129"));
+    char *subject = alert_subject(e, &ctx);
+    assert_string_equal(subject, "Overlap: Care charging / Discharge support in Belsize and Bloomsbury");
+    free(subject);
+    for (int i = 2; i < 4; i++)
+        json_array_append_new(areas, json_string(wards[i]));
+    subject = alert_subject(e, &ctx);
+    assert_string_equal(subject, "Overlap: Care charging / Discharge support in 4 wards of Camden");
+    free(subject);
+    json_array_append_new(areas, json_string("E05000132"));
+    subject = alert_subject(e, &ctx);
+    assert_string_equal(subject, "Overlap: Care charging / Discharge support across Camden");
+    free(subject);
+    ctx.areas = NULL; /* no register yet: the first by name, the rest counted */
+    subject = alert_subject(e, &ctx);
+    assert_string_equal(subject, "Overlap: Care charging / Discharge support in E05000128 and 4 more areas");
+    free(subject);
+    json_decref(e);
+    areas_free(r);
 }
 
 /* ---- subscription checks --------------------------------------------------------------- */
@@ -373,6 +414,7 @@ int main(void)
         cmocka_unit_test(retry_after_values),
         cmocka_unit_test(renderings_name_everything),
         cmocka_unit_test(headers_cannot_be_injected),
+        cmocka_unit_test(subject_summarises_every_shared_area),
         cmocka_unit_test(subscriptions_widen_their_filters),
         cmocka_unit_test(bad_subscriptions_name_every_field),
     };
