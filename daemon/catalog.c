@@ -112,6 +112,7 @@ static void load_done(load *l)
     if (l->conn)
         db_release(l->conn);
     PQclear(l->areas);
+    l->srv->catalog_load = NULL;
     l->srv->catalog_loading = false;
     clock_gettime(CLOCK_MONOTONIC, &l->srv->catalog_checked);
     free(l);
@@ -242,5 +243,17 @@ void catalog_refresh(server *srv)
         return;
     l->srv = srv;
     srv->catalog_loading = true;
+    srv->catalog_load = l;
     db_acquire(srv->db, on_conn, l);
+}
+
+void catalog_abandon(server *srv)
+{
+    load *l = srv->catalog_load;
+    if (!l)
+        return;
+    PQclear(l->areas);
+    free(l);
+    srv->catalog_load = NULL;
+    srv->catalog_loading = false;
 }

@@ -18,6 +18,10 @@
  * (srv->catalog_due, cleared here) or due its periodic check. */
 void catalog_refresh(server *srv);
 
+/* Frees a load still under way when the daemon stops, after db_pool_free
+ * (which never calls its callbacks back). */
+void catalog_abandon(server *srv);
+
 /* Builds a vocabulary from rows (vocabulary, code, label, parent,
  * synonyms-as-JSON-array). NULL on malformed rows or out of memory. */
 vocab *catalog_vocab_from_result(const PGresult *res);

@@ -359,6 +359,7 @@ out:
     http_guard_free(srv.guard);
     accepting_server = NULL;
     db_pool_free(srv.db);
+    catalog_abandon(&srv);
     vocab_free(srv.vocab);
     areas_free(srv.areas);
     free(srv.auth_cache);

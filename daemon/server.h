@@ -39,6 +39,7 @@ struct server {
     struct event *ev_term, *ev_int, *ev_hup, *ev_catalog, *ev_drain, *ev_housekeeping;
     bool catalog_loading;
     bool catalog_due;             /* the register changed (NOTIFY consultd_areas): reload now */
+    void *catalog_load;           /* the load under way (catalog.c owns it), or NULL */
     struct recheck *recheck;      /* re-checks consultations after a register change (owned) */
     struct timespec catalog_checked;  /* CLOCK_MONOTONIC of the last complete check */
     bool stopping;

@@ -56,10 +56,11 @@ def import_rechecks_stale_keys_and_finds_overlaps_without_a_new_post(env):
     out = env.cli("areas", "import", *ons_files(env), db_url=url).stdout
     t0 = time.time()
     check("re-check: 2 consultations queued" in out, "the import says what it queued: %s" % out)
-    # the daemon reloads within a second of the import's NOTIFY
+    # the daemon reloads on the import's NOTIFY, long before its 10 s periodic check
+    # (how soon is measured by tests/bench/recheck.sh, not asserted here)
     wait_until(lambda: metric(d, "consultd_area_register_generation") > gen0, "the register reload", 5)
     reload_s = time.time() - t0
-    check(reload_s < 1.0, "reloaded %.2f s after the import committed" % reload_s)
+    check(reload_s < 5.0, "reloaded %.2f s after the import committed" % reload_s)
     wait_until(lambda: queue_depth(env, url) == 0, "the re-check queue to drain")
     o = overlap_ids(d, token, ward).get(county["id"])
     check(o is not None, "the re-check found the overlap with no new post")
