@@ -203,12 +203,15 @@ int public_filters_from_query(const struct evkeyvalq *query, const vocab *v, jso
             errors_add(errors, k, "unknown query parameter");
             continue;
         }
-        int seen = 0;
+        int seen = 0, before_this = 0;
         const struct evkeyval *other;
-        TAILQ_FOREACH(other, query, next)
+        TAILQ_FOREACH(other, query, next) {
+            if (other == kv)
+                before_this = seen;
             seen += strcmp(other->key, k) == 0;
+        }
         if (seen > 1) {
-            if (kv == TAILQ_FIRST(query) || strcmp(TAILQ_FIRST(query)->key, k) != 0)
+            if (before_this == 0) /* named once, at its first occurrence */
                 errors_add(errors, k, "may be given once");
             continue;
         }

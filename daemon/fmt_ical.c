@@ -171,8 +171,8 @@ static int render_event(outbuf *out, const ical_calendar *cal, const ical_event 
         outbuf cats = { 0 };
         const char *p = e->categories;
         while (*p) {
-            const char *comma = strchr(p, ',');
-            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            const char *sep = strchr(p, '\x1f');
+            size_t n = sep ? (size_t)(sep - p) : strlen(p);
             char *one = strndup(p, n);
             if (!one) {
                 cats.failed = true;
@@ -182,7 +182,7 @@ static int render_event(outbuf *out, const ical_calendar *cal, const ical_event 
                 outbuf_add(&cats, ",", 1);
             ical_escape_text(&cats, one);
             free(one);
-            p += n + (comma != NULL);
+            p += n + (sep != NULL);
         }
         if (cats.failed)
             out->failed = true;

@@ -42,7 +42,7 @@ typedef struct ical_event {
     const char *summary;       /* first part of DESCRIPTION */
     const char *organisation;  /* named in DESCRIPTION (no ORGANIZER: it needs an e-mail address) */
     const char *location;      /* LOCATION: the areas' names */
-    const char *categories;    /* CATEGORIES: topic codes, comma-separated (codes hold no commas) */
+    const char *categories;    /* CATEGORIES: topics separated by '\x1f' (each escaped as TEXT) */
     const char *start, *end;   /* fieldwork, YYYY-MM-DD, inclusive */
     const char *created;       /* YYYY-MM-DDTHH:MM:SSZ */
     const char *updated;       /* YYYY-MM-DDTHH:MM:SSZ: DTSTAMP and LAST-MODIFIED */

@@ -206,6 +206,7 @@ def feed_calendar_is_rfc5545_and_follows_its_filters(env):
     eq(e["URL"], "%s/console/#/consultations/%s" % (PUBLIC_URL, one_day["id"]))
     check(e["DTSTAMP"]["utc"], "DTSTAMP in UTC")
     check("Belsize" in e.get("LOCATION", ""), "LOCATION names the area: %r" % e.get("LOCATION"))
+    eq(e["CATEGORIES"], ["social-housing"], "CATEGORIES are the topics")
     check("engage@example.org" not in r.body.decode(), "no contact e-mail in a calendar")
     eq(ev[uid(county)]["DTEND"], {"date": days(51)})
 
