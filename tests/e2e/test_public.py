@@ -400,3 +400,19 @@ def public_page_is_static_and_strict(env):
     check("innerHTML" not in js.body.decode() and "consultations.json" in js.body.decode(), "text only")
     eq(d.request("GET", "/public/", headers={"If-None-Match": r.header("etag")}).status, 304)
     problem(d.request("GET", "/public/nothing.txt"), 404)
+
+
+@test
+def openapi_documents_feeds_and_public_routes(env):
+    doc = env.shared().request("GET", "/openapi.json").json
+    want = {"/v1/feeds": ["get", "post"], "/v1/feeds/{id}": ["delete"], "/feeds/{token}.ics": ["get"],
+            "/public/consultations.ics": ["get"], "/public/consultations.json": ["get"],
+            "/public/consultations.csv": ["get"], "/public/datapackage.json": ["get"], "/public/": ["get"]}
+    for path, methods in want.items():
+        check(path in doc["paths"], "OpenAPI has " + path)
+        for m in methods:
+            check(m in doc["paths"][path], "OpenAPI has %s %s" % (m, path))
+        if not path.startswith("/v1/"):
+            eq(doc["paths"][path]["get"].get("security"), [], "%s needs no authentication" % path)
+    for s in ("ConsultationInput", "Consultation"):
+        eq(doc["components"]["schemas"][s]["properties"]["visibility"]["enum"], ["partners", "public"])
