@@ -5,8 +5,10 @@
  * The boundary: every /public/ statement is built with public_only (only
  * visibility = 'public'), whatever the query says; a feed shows what its
  * filters select, of any visibility, to whoever holds its secret address.
- * Neither ever carries a contact e-mail address. Every answer carries a
- * content-hash ETag and honours If-None-Match with 304. */
+ * Neither ever carries a contact e-mail address. Every answer carries an
+ * ETag and honours If-None-Match with 304: a hash of the body, or for a
+ * calendar a hash of what its body is made from (on_fingerprint), so that
+ * the common 304 costs one aggregate query instead of a render. */
 #include "api_public.h"
 
 #include <stdio.h>
@@ -32,11 +34,16 @@ void public_base_url(const config *cfg, char *out, size_t len)
         snprintf(out, len, "http://%s", cfg->server_listen ? cfg->server_listen : "127.0.0.1:8080");
 }
 
-/* 200 with body and its ETag, or 304 when the client holds it already. */
-static void reply_tagged(request *rq, const char *ctype, const char *cache, const char *body, size_t len)
+/* 200 with body and its ETag (given, or the body's hash when NULL), or 304
+ * when the client holds it already. */
+static void reply_tagged(request *rq, const char *ctype, const char *cache, const char *given, const char *body,
+                         size_t len)
 {
     char etag[ETAG_LEN];
-    etag_of(body, len, etag);
+    if (given)
+        snprintf(etag, sizeof etag, "%s", given);
+    else
+        etag_of(body, len, etag);
     reply_header(rq, "ETag", etag);
     reply_header(rq, "Cache-Control", cache);
     const char *inm = evhttp_find_header(evhttp_request_get_input_headers(rq->req), "If-None-Match");
@@ -56,6 +63,8 @@ typedef struct pstate {
     char *name;          /* the calendar's name */
     const char *cache;   /* Cache-Control */
     list_query q;
+    list_query fq;       /* a calendar's fingerprint (FEED_SELECT_FINGERPRINT) */
+    char etag[ETAG_LEN]; /* a calendar's, from its fingerprint; "" otherwise */
     unsigned char hash[FEED_TOKEN_HASH_LEN];
 } pstate;
 
@@ -65,6 +74,7 @@ static void pstate_free(void *p)
     json_decref(st->filters);
     free(st->name);
     list_query_free(&st->q);
+    list_query_free(&st->fq);
     free(st);
 }
 
@@ -93,13 +103,44 @@ static void reply_calendar(request *rq, PGresult *res)
         reply_unavailable(rq);
         return;
     }
+    /* LOCATION: the areas' names from the register in memory (codes it does
+     * not know as they are), NUL-separated in one buffer, pointed to after. */
+    outbuf names = { 0 };
+    size_t *at = calloc(n ? n : 1, sizeof *at);
+    for (size_t i = 0; at && i < n; i++) {
+        at[i] = names.len;
+        const char *p = PQgetvalue(res, (int)i, 6);
+        while (*p) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            area_code code;
+            snprintf(code, sizeof code, "%.*s", (int)(len < 9 ? len : 9), p);
+            const area_info *a = rq->srv->areas ? areas_find(rq->srv->areas, code) : NULL;
+            if (names.len > at[i])
+                outbuf_add(&names, ", ", 2);
+            if (a)
+                outbuf_adds(&names, a->name);
+            else
+                outbuf_add(&names, p, len);
+            p += len + (comma != NULL);
+        }
+        outbuf_add(&names, "", 1);
+    }
+    if (!at || names.failed) {
+        free(at);
+        free(ev);
+        outbuf_free(&names);
+        reply_unavailable(rq);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         int r = (int)i;
         ev[i] = (ical_event){ PQgetvalue(res, r, 0), atol(PQgetvalue(res, r, 1)), PQgetvalue(res, r, 2),
                               PQgetvalue(res, r, 3), PQgetvalue(res, r, 4), PQgetvalue(res, r, 5),
-                              PQgetvalue(res, r, 6), PQgetvalue(res, r, 7), PQgetvalue(res, r, 8),
+                              names.s + at[i], PQgetvalue(res, r, 7), PQgetvalue(res, r, 8),
                               PQgetvalue(res, r, 9), PQgetvalue(res, r, 10), PQgetvalue(res, r, 11) };
     }
+    free(at);
     char base[512], console[600];
     public_base_url(rq->srv->cfg, base, sizeof base);
     snprintf(console, sizeof console, "%s/console", base);
@@ -107,6 +148,7 @@ static void reply_calendar(request *rq, PGresult *res)
     outbuf out = { 0 };
     int rc = ical_render(&out, &cal, ev, n);
     free(ev);
+    outbuf_free(&names);
     if (rc < 0) {
         outbuf_free(&out);
         reply_unavailable(rq);
@@ -114,7 +156,7 @@ static void reply_calendar(request *rq, PGresult *res)
     }
     if (rows > (int)n)
         reply_header(rq, "X-Consultd-Truncated", "true");
-    reply_tagged(rq, "text/calendar; charset=utf-8", st->cache, out.s, out.len);
+    reply_tagged(rq, "text/calendar; charset=utf-8", st->cache, st->etag, out.s, out.len);
     outbuf_free(&out);
 }
 
@@ -138,7 +180,7 @@ static void reply_json_rows(request *rq, PGresult *res)
     }
     if (rows > n)
         reply_header(rq, "X-Consultd-Truncated", "true");
-    reply_tagged(rq, "application/json; charset=utf-8", st->cache, out.s, out.len);
+    reply_tagged(rq, "application/json; charset=utf-8", st->cache, NULL, out.s, out.len);
     outbuf_free(&out);
 }
 
@@ -163,7 +205,7 @@ static void reply_csv_rows(request *rq, PGresult *res)
     if (rows > n)
         reply_header(rq, "X-Consultd-Truncated", "true");
     reply_header(rq, "Content-Disposition", "inline; filename=\"consultations.csv\"");
-    reply_tagged(rq, "text/csv; charset=utf-8; header=present", st->cache, out.s, out.len);
+    reply_tagged(rq, "text/csv; charset=utf-8; header=present", st->cache, NULL, out.s, out.len);
     outbuf_free(&out);
 }
 
@@ -181,6 +223,53 @@ static void on_rows(PGresult *res, void *arg)
         reply_csv_rows(rq, res);
 }
 
+/* A calendar's ETag is a hash of everything its bytes are made from: the
+ * fingerprint of its rows (feed_query.h), the statement and its parameters
+ * (the filters, with vocabulary expansions), the name, the console address,
+ * this version's renderer and the area register's generation (the area
+ * names). So a client holding the current calendar is answered 304 without
+ * the rows being read or rendered. */
+static void on_fingerprint(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    pstate *st = rq->state;
+    if (reply_if_db_error(rq, res))
+        return;
+    char base[512];
+    public_base_url(rq->srv->cfg, base, sizeof base);
+    outbuf key = { 0 };
+    for (int c = 0; c < PQnfields(res) && PQntuples(res) == 1; c++) {
+        outbuf_adds(&key, PQgetvalue(res, 0, c));
+        outbuf_add(&key, "\n", 1);
+    }
+    outbuf_adds(&key, st->q.sql);
+    for (int i = 0; i < st->q.nparams; i++) {
+        outbuf_add(&key, "\n", 1);
+        outbuf_adds(&key, st->q.params[i] ? st->q.params[i] : "");
+    }
+    char gen[32];
+    snprintf(gen, sizeof gen, "\n%lld\n", rq->srv->areas ? rq->srv->areas->generation : 0LL);
+    outbuf_adds(&key, gen);
+    outbuf_adds(&key, st->name ? st->name : "");
+    outbuf_adds(&key, "\n" CONSULTD_VERSION "\n");
+    outbuf_adds(&key, base);
+    if (key.failed) {
+        outbuf_free(&key);
+        reply_unavailable(rq);
+        return;
+    }
+    etag_of(key.s, key.len, st->etag);
+    outbuf_free(&key);
+    const char *inm = evhttp_find_header(evhttp_request_get_input_headers(rq->req), "If-None-Match");
+    if (etag_none_match_hit(inm, st->etag)) {
+        reply_header(rq, "ETag", st->etag);
+        reply_header(rq, "Cache-Control", st->cache);
+        reply_text(rq, 304, "text/calendar; charset=utf-8", "", 0);
+        return;
+    }
+    db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_rows, rq);
+}
+
 static void run_query(request *rq)
 {
     pstate *st = rq->state;
@@ -188,7 +277,15 @@ static void run_query(request *rq)
         reply_unavailable(rq);
         return;
     }
-    db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_rows, rq);
+    if (st->sel != FEED_SELECT_CALENDAR) {
+        db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_rows, rq);
+        return;
+    }
+    if (feed_query_build(st->filters, rq->srv->vocab, FEED_SELECT_FINGERPRINT, st->public_only, &st->fq) < 0) {
+        reply_unavailable(rq);
+        return;
+    }
+    db_query(rq->conn, st->fq.sql, st->fq.nparams, st->fq.params, on_fingerprint, rq);
 }
 
 static void on_conn(db_conn *conn, void *arg)
@@ -324,7 +421,7 @@ void api_public_static(request *rq)
             continue;
         for (size_t f = 0; f < embedded_console_count; f++) /* embedded beside the console */
             if (strcmp(embedded_console[f].name, statics[i].file) == 0) {
-                reply_tagged(rq, statics[i].ctype, "public, no-cache", embedded_console[f].data,
+                reply_tagged(rq, statics[i].ctype, "public, no-cache", NULL, embedded_console[f].data,
                              embedded_console[f].len);
                 return;
             }

@@ -15,17 +15,19 @@ static bool continuation(unsigned char c)
     return (c & 0xC0) == 0x80;
 }
 
-/* Folds the logical line s[0..n) into physical lines of at most 75 octets:
- * the first holds 75 octets, each continuation a space and 74 more. A cut
- * that would fall inside a UTF-8 sequence moves back to its first byte. */
-static void fold(outbuf *b, const char *s, size_t n)
+/* Appends value s[0..n) to a line whose first col octets (the name and its
+ * ':') are written already, folding into physical lines of at most 75
+ * octets: the first holds 75 octets, each continuation a space and 74 more.
+ * A cut that would fall inside a UTF-8 sequence moves back to its first
+ * byte. Ends the line with CRLF. */
+static void fold_value(outbuf *b, size_t col, const char *s, size_t n)
 {
-    size_t pos = 0, room = FOLD_OCTETS;
+    size_t pos = 0, room = col < FOLD_OCTETS ? FOLD_OCTETS - col : 0;
     while (n - pos > room) {
         size_t cut = pos + room;
         while (cut > pos && continuation((unsigned char)s[cut]))
             cut--;
-        if (cut == pos) /* not UTF-8: cannot happen for valid input; cut anyway */
+        if (cut == pos && room > 0 && pos + room <= n) /* not UTF-8: cannot happen for valid input */
             cut = pos + room;
         outbuf_add(b, s + pos, cut - pos);
         outbuf_add(b, "\r\n ", 3);
@@ -38,22 +40,31 @@ static void fold(outbuf *b, const char *s, size_t n)
 
 void ical_line(outbuf *out, const char *name, const char *value)
 {
-    outbuf line = { 0 };
-    outbuf_adds(&line, name);
-    outbuf_add(&line, ":", 1);
-    outbuf_adds(&line, value ? value : "");
-    if (line.failed)
-        out->failed = true;
-    else
-        fold(out, line.s, line.len);
-    outbuf_free(&line);
+    size_t nlen = strlen(name);
+    outbuf_add(out, name, nlen);
+    outbuf_add(out, ":", 1);
+    fold_value(out, nlen + 1, value ? value : "", strlen(value ? value : ""));
+}
+
+/* Bytes a TEXT value takes as they are: not \\ ; , nor a control character
+ * other than tab (UTF-8 bytes >= 0x80 pass through whole). */
+static bool plain(unsigned char c)
+{
+    return c != '\\' && c != ';' && c != ',' && (c >= 0x20 || c == '\t') && c != 0x7f;
 }
 
 void ical_escape_text(outbuf *out, const char *text)
 {
-    for (const char *p = text ? text : ""; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        switch (c) {
+    const char *p = text ? text : "";
+    while (*p) {
+        const char *run = p;
+        while (*p && plain((unsigned char)*p))
+            p++;
+        if (p > run)
+            outbuf_add(out, run, (size_t)(p - run));
+        if (!*p)
+            break;
+        switch (*p) {
         case '\\': outbuf_add(out, "\\\\", 2); break;
         case ';': outbuf_add(out, "\\;", 2); break;
         case ',': outbuf_add(out, "\\,", 2); break;
@@ -63,11 +74,9 @@ void ical_escape_text(outbuf *out, const char *text)
             outbuf_add(out, "\\n", 2);
             break;
         case '\n': outbuf_add(out, "\\n", 2); break;
-        default:
-            if ((c < 0x20 && c != '\t') || c == 0x7f)
-                break; /* CONTROL characters are not allowed in TEXT */
-            outbuf_add(out, p, 1);
+        default: break; /* CONTROL characters are not allowed in TEXT */
         }
+        p++;
     }
 }
 
@@ -119,18 +128,22 @@ static const char *ical_status(const char *status)
     return "CONFIRMED"; /* in_field, closed: it is (or was) happening */
 }
 
-static void text_line(outbuf *out, const char *name, const char *text)
+/* A TEXT property: text escaped into scratch (emptied first), then folded. */
+static void text_line(outbuf *out, outbuf *scratch, const char *name, const char *text)
 {
-    outbuf v = { 0 };
-    ical_escape_text(&v, text);
-    if (v.failed)
+    scratch->len = 0;
+    ical_escape_text(scratch, text);
+    if (scratch->failed)
         out->failed = true;
     else
-        ical_line(out, name, v.s ? v.s : "");
-    outbuf_free(&v);
+        ical_line(out, name, scratch->len ? scratch->s : "");
 }
 
-static int render_event(outbuf *out, const ical_calendar *cal, const ical_event *e)
+/* scratch holds one composed value at a time, escaped holds its escaping:
+ * two buffers reused across every line, so a calendar of thousands of events
+ * allocates only as its longest line grows. */
+static int render_event(outbuf *out, outbuf *scratch, outbuf *escaped, const ical_calendar *cal,
+                        const ical_event *e)
 {
     char start[9], end[9], dtstamp[17], created[17], num[24];
     if (!ical_date_plus(e->start, 0, start) || !ical_date_plus(e->end, 1, end) || !stamp(e->updated, dtstamp))
@@ -148,58 +161,52 @@ static int render_event(outbuf *out, const ical_calendar *cal, const ical_event 
     ical_line(out, "SEQUENCE", num);
     ical_line(out, "STATUS", ical_status(e->status));
     ical_line(out, "TRANSP", "TRANSPARENT");
-    text_line(out, "SUMMARY", e->title);
+    text_line(out, escaped, "SUMMARY", e->title);
 
-    outbuf desc = { 0 };
-    outbuf_add(&desc, e->summary ? e->summary : "", strlen(e->summary ? e->summary : ""));
+    scratch->len = 0;
+    outbuf_adds(scratch, e->summary ? e->summary : "");
     if (e->organisation && *e->organisation) {
-        if (desc.len)
-            outbuf_adds(&desc, "\n\n");
-        outbuf_adds(&desc, "Organisation: ");
-        outbuf_adds(&desc, e->organisation);
+        if (scratch->len)
+            outbuf_adds(scratch, "\n\n");
+        outbuf_adds(scratch, "Organisation: ");
+        outbuf_adds(scratch, e->organisation);
     }
-    if (desc.failed)
+    if (scratch->failed)
         out->failed = true;
-    else if (desc.len)
-        text_line(out, "DESCRIPTION", desc.s);
-    outbuf_free(&desc);
+    else if (scratch->len)
+        text_line(out, escaped, "DESCRIPTION", scratch->s);
 
     if (e->location && *e->location)
-        text_line(out, "LOCATION", e->location);
+        text_line(out, escaped, "LOCATION", e->location);
     if (e->categories && *e->categories) {
-        /* a list of TEXT: each code escaped, the separating commas kept */
-        outbuf cats = { 0 };
+        /* a list of TEXT: each entry escaped, the separating commas kept */
+        escaped->len = 0;
         const char *p = e->categories;
         while (*p) {
             const char *sep = strchr(p, '\x1f');
             size_t n = sep ? (size_t)(sep - p) : strlen(p);
-            char *one = strndup(p, n);
-            if (!one) {
-                cats.failed = true;
-                break;
-            }
-            if (cats.len)
-                outbuf_add(&cats, ",", 1);
-            ical_escape_text(&cats, one);
-            free(one);
+            scratch->len = 0;
+            outbuf_add(scratch, p, n);
+            if (escaped->len)
+                outbuf_add(escaped, ",", 1);
+            if (!scratch->failed)
+                ical_escape_text(escaped, scratch->s);
             p += n + (sep != NULL);
         }
-        if (cats.failed)
+        if (scratch->failed || escaped->failed)
             out->failed = true;
-        else if (cats.len)
-            ical_line(out, "CATEGORIES", cats.s);
-        outbuf_free(&cats);
+        else if (escaped->len)
+            ical_line(out, "CATEGORIES", escaped->s);
     }
     if (cal->console_url && *cal->console_url) {
-        outbuf url = { 0 };
-        outbuf_adds(&url, cal->console_url);
-        outbuf_adds(&url, "/#/consultations/");
-        outbuf_adds(&url, e->id ? e->id : "");
-        if (url.failed)
+        scratch->len = 0;
+        outbuf_adds(scratch, cal->console_url);
+        outbuf_adds(scratch, "/#/consultations/");
+        outbuf_adds(scratch, e->id ? e->id : "");
+        if (scratch->failed)
             out->failed = true;
         else
-            ical_line(out, "URL", url.s);
-        outbuf_free(&url);
+            ical_line(out, "URL", scratch->s);
     }
     if (has_created)
         ical_line(out, "CREATED", created);
@@ -210,20 +217,23 @@ static int render_event(outbuf *out, const ical_calendar *cal, const ical_event 
 
 int ical_render(outbuf *out, const ical_calendar *cal, const ical_event *events, size_t n)
 {
+    outbuf scratch = { 0 }, escaped = { 0 };
+    int rc = 0;
     ical_line(out, "BEGIN", "VCALENDAR");
     ical_line(out, "VERSION", "2.0");
     ical_line(out, "PRODID", cal->prodid && *cal->prodid ? cal->prodid : "-//consultd//consultd//EN");
     ical_line(out, "CALSCALE", "GREGORIAN");
     ical_line(out, "METHOD", "PUBLISH");
     if (cal->name && *cal->name) {
-        text_line(out, "NAME", cal->name);          /* RFC 7986 section 5.1 */
-        text_line(out, "X-WR-CALNAME", cal->name);  /* what Outlook and Google read */
+        text_line(out, &escaped, "NAME", cal->name);          /* RFC 7986 section 5.1 */
+        text_line(out, &escaped, "X-WR-CALNAME", cal->name);  /* what Outlook and Google read */
     }
     ical_line(out, "REFRESH-INTERVAL;VALUE=DURATION", "PT1H"); /* RFC 7986 section 5.7 */
     ical_line(out, "X-PUBLISHED-TTL", "PT1H");
-    for (size_t i = 0; i < n; i++)
-        if (render_event(out, cal, &events[i]) < 0)
-            return -1;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = render_event(out, &scratch, &escaped, cal, &events[i]);
     ical_line(out, "END", "VCALENDAR");
-    return out->failed ? -1 : 0;
+    outbuf_free(&scratch);
+    outbuf_free(&escaped);
+    return rc < 0 || out->failed ? -1 : 0;
 }

@@ -212,6 +212,9 @@ def feed_calendar_is_rfc5545_and_follows_its_filters(env):
 
     # conditional requests
     etag = r.header("etag")
+    same = d.request("GET", path_of(f["url"]))
+    eq(same.header("etag"), etag, "unchanged data, the same ETag")
+    eq(same.body, r.body, "and the same bytes")
     again = d.request("GET", path_of(f["url"]), headers={"If-None-Match": etag})
     eq(again.status, 304)
     eq(again.body, b"")
@@ -237,6 +240,15 @@ def feed_calendar_is_rfc5545_and_follows_its_filters(env):
     eq(ev3[uid(county)]["STATUS"], "CANCELLED")
     eq(ev3[uid(county)]["SEQUENCE"], 2)
     eq(ev3[uid(recent)]["STATUS"], "CONFIRMED", "in the field")
+    # an edit outside the feed leaves its ETag alone; an organisation renamed changes it
+    tag = d.request("GET", path_of(f["url"])).header("etag")
+    d.request("PATCH", "/v1/consultations/" + elsewhere["id"], {"title": "Kent housing 2"}, token=token,
+              headers={"If-Match": '"1"'})
+    eq(d.request("GET", path_of(f["url"]), headers={"If-None-Match": tag}).status, 304)
+    env.psql("UPDATE organisations SET name = 'Calendar Council (renamed)' WHERE id = '%s'" % org)
+    renamed = d.request("GET", path_of(f["url"]), headers={"If-None-Match": tag})
+    eq(renamed.status, 200, "the organisation's name is in every DESCRIPTION")
+    check("Calendar Council (renamed)" in parse_ical(renamed.body)["events"][0]["DESCRIPTION"])
 
 
 @test
