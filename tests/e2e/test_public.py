@@ -93,6 +93,19 @@ def visibility_defaults_to_partners_and_is_validated(env):
     eq(got("visibility=public"), {a["id"], b["id"]})
     eq(got("visibility=partners"), {c["id"]})
     problem(d.request("GET", "/v1/consultations?visibility=secret", token=token), 400, "visibility")
+    # the spreadsheet round trip carries it: exported, and imported
+    exp = d.request("GET", "/v1/consultations.csv?organisation=" + org, token=token)
+    eq(exp.status, 200)
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(exp.body.decode("utf-8-sig"), newline=""))}
+    eq(rows[a["id"]]["visibility"], "public")
+    eq(rows[c["id"]]["visibility"], "partners")
+    sheet = ("external_ref,title,areas,fieldwork_start,fieldwork_end,visibility\r\n"
+             "VIS-CSV-1,Imported public plan,E09000007,2027-05-01,2027-05-20,public\r\n").encode()
+    imp = d.request("POST", "/v1/consultations/import", raw=sheet, ctype="text/csv", token=token)
+    eq(imp.status, 200, "import %r" % imp)
+    made = imp.json["rows"][0]
+    eq(made["status"], "created", "%r" % made)
+    eq(d.request("GET", "/v1/consultations/" + made["id"], token=token).json["visibility"], "public")
 
 
 @test
