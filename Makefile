@@ -28,6 +28,9 @@ OBJ := $(SRC:daemon/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o
 LIB := $(BUILD)/libconsultd.a
 SCHEMA := $(sort $(wildcard schema/*.sql))
 CONSOLE := $(sort $(shell find console -type f 2>/dev/null))
+# The residents' page and the Data Package of /public/, embedded beside the
+# console (named public/<file>).
+PUBLIC := $(sort $(wildcard public/*))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -38,8 +41,8 @@ all: $(BIN)
 $(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/embedded.c: scripts/embed.sh daemon/openapi.json $(SCHEMA) $(CONSOLE) | $(BUILD)
-	scripts/embed.sh $@ daemon/openapi.json $(SCHEMA) -- $(CONSOLE)
+$(BUILD)/embedded.c: scripts/embed.sh daemon/openapi.json $(SCHEMA) $(CONSOLE) $(PUBLIC) | $(BUILD)
+	scripts/embed.sh $@ daemon/openapi.json $(SCHEMA) -- $(CONSOLE) $(PUBLIC)
 
 $(BUILD)/embedded.o: $(BUILD)/embedded.c daemon/embedded.h
 	$(CC) $(CFLAGS) -c -o $@ $<

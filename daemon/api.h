@@ -48,4 +48,16 @@ void api_subscription_get(request *rq);
 void api_subscription_delete(request *rq);
 void api_subscription_deliveries(request *rq);
 void api_subscription_test(request *rq);
+
+/* api_feeds.c */
+void api_feed_create(request *rq);
+void api_feed_list(request *rq);
+void api_feed_delete(request *rq);
+
+/* api_public.c: no authentication */
+void api_feed_calendar(request *rq);
+void api_public_calendar(request *rq);
+void api_public_json(request *rq);
+void api_public_csv(request *rq);
+void api_public_static(request *rq);
 #endif

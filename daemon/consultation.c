@@ -12,13 +12,14 @@
 
 static const char *const client_fields[] = {
     "title", "summary", "topics", "communities", "areas", "fieldwork", "methods",
-    "engagement_level", "expected_participants", "contact", "external_ref", NULL
+    "engagement_level", "expected_participants", "contact", "external_ref", "visibility", NULL
 };
 static const char *const server_fields[] = {
     "id", "organisation", "status", "version", "created_at", "updated_at", "overlaps",
     "inferred", "warnings", NULL
 };
 static const char *const levels[] = { "inform", "consult", "involve", "collaborate", "empower", NULL };
+static const char *const visibilities[] = { "partners", "public", NULL };
 
 static bool in_list(const char *s, const char *const *list)
 {
@@ -436,6 +437,18 @@ int consultation_parse(const json_t *obj, const vocab *v, const area_register *a
     if (ref) {
         check_text(ref, "external_ref", 1, EXTERNAL_REF_MAX, false, errors);
         out->external_ref = strdup(ref);
+    }
+
+    out->visibility = "partners";
+    const char *vis = opt_string(obj, "visibility", "visibility", errors);
+    if (vis) {
+        const char *const *l;
+        for (l = visibilities; *l && strcmp(*l, vis) != 0; l++)
+            ;
+        if (*l)
+            out->visibility = *l;
+        else
+            errors_add(errors, "visibility", "must be partners or public");
     }
 
     if (json_array_size(errors) != errors_before) {

@@ -41,6 +41,7 @@ typedef struct consultation {
     bool has_participants;
     char *contact_name, *contact_email;
     char *external_ref;
+    const char *visibility;       /* static string: "partners" (default) or "public" */
 } consultation;
 
 void consultation_free(consultation *c);

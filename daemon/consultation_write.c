@@ -122,7 +122,7 @@ static int prepare_check(request *rq, wstate *st)
     st->params.values[19] = st->plan.from;
     st->params.values[20] = st->plan.to;
     st->params.values[21] = st->generation;
-    st->params.values[22] = st->version;
+    st->params.values[23] = st->version; /* [22]: the visibility */
     return 0;
 }
 
@@ -362,9 +362,9 @@ static void send_write(request *rq, bool begin)
         calls[n++] = (db_call){ "SET LOCAL synchronous_commit = off", 0, NULL, NULL };
     calls[n++] = (db_call){ SQL_LOCK_BUCKETS, 2, lp, "lock_buckets" };
     if (st->update)
-        calls[n++] = (db_call){ SQL_CONSULTATION_UPDATE_CHECKED, 23, st->params.values, "consultation_update" };
+        calls[n++] = (db_call){ SQL_CONSULTATION_UPDATE_CHECKED, 24, st->params.values, "consultation_update" };
     else
-        calls[n++] = (db_call){ SQL_CONSULTATION_INSERT_CHECKED, 22, st->params.values, "consultation_insert" };
+        calls[n++] = (db_call){ SQL_CONSULTATION_INSERT_CHECKED, 23, st->params.values, "consultation_insert" };
     db_pipeline(rq->conn, calls, n, on_write_round, rq);
 }
 

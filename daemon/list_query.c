@@ -12,7 +12,7 @@
 #include "ons_csv.h"
 
 static const char *const known_params[] = {
-    "area", "topic", "community", "organisation", "status", "from", "to", "q", "limit", "cursor", NULL
+    "area", "topic", "community", "organisation", "status", "from", "to", "q", "visibility", "limit", "cursor", NULL
 };
 static const char *const statuses[] = { "planned", "in_field", "closed", "cancelled", NULL };
 
@@ -187,6 +187,12 @@ int list_query_build(const struct evkeyvalq *query, const vocab *v, list_query *
                 continue;
             }
             put(&b, " AND c.status = $%d", param(q, val, NULL));
+        } else if (strcmp(k, "visibility") == 0) {
+            if (strcmp(val, "partners") != 0 && strcmp(val, "public") != 0) {
+                errors_add(errors, k, "must be partners or public");
+                continue;
+            }
+            put(&b, " AND c.visibility = $%d", param(q, val, NULL));
         } else if (strcmp(k, "from") == 0 || strcmp(k, "to") == 0) {
             long days;
             if (!date_parse(val, &days)) {

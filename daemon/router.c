@@ -56,6 +56,18 @@ static const route routes[] = {
       "/v1/subscriptions/{id}/deliveries" },
     { "POST", "/v1/subscriptions/{id}/test", api_subscription_test, ROLE_COORDINATOR, BODY_OPTIONAL,
       "/v1/subscriptions/{id}/test" },
+    { "POST", "/v1/feeds", api_feed_create, ROLE_PARTNER, BODY_JSON, "/v1/feeds" },
+    { "GET", "/v1/feeds", api_feed_list, ROLE_PARTNER, BODY_NONE, "/v1/feeds" },
+    { "DELETE", "/v1/feeds/{id}", api_feed_delete, ROLE_PARTNER, BODY_NONE, "/v1/feeds/{id}" },
+    /* {token} is "<token>.ics": the handler checks the suffix */
+    { "GET", "/feeds/{token}", api_feed_calendar, ROLE_NONE, BODY_NONE, "/feeds/{token}.ics" },
+    { "GET", "/public/consultations.ics", api_public_calendar, ROLE_NONE, BODY_NONE, "/public/consultations.ics" },
+    { "GET", "/public/consultations.json", api_public_json, ROLE_NONE, BODY_NONE, "/public/consultations.json" },
+    { "GET", "/public/consultations.csv", api_public_csv, ROLE_NONE, BODY_NONE, "/public/consultations.csv" },
+    { "GET", "/public/datapackage.json", api_public_static, ROLE_NONE, BODY_NONE, "/public/datapackage.json" },
+    { "GET", "/public/", api_public_static, ROLE_NONE, BODY_NONE, "/public/" },
+    { "GET", "/public/app.js", api_public_static, ROLE_NONE, BODY_NONE, "/public/app.js" },
+    { "GET", "/public/style.css", api_public_static, ROLE_NONE, BODY_NONE, "/public/style.css" },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -35,8 +35,8 @@ const char SQL_CONSULTATION_INSERT_CHECKED[] =
     "WITH ins AS ("
     " INSERT INTO consultations AS c (id, organisation_id, external_ref, title, summary, topics, communities,"
     " inferred, areas, fieldwork_start, fieldwork_end, methods, engagement_level, expected_participants,"
-    " contact_name, contact_email, area_scope)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    " contact_name, contact_email, area_scope, visibility)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $23)"
     " ON CONFLICT (organisation_id, external_ref) WHERE external_ref IS NOT NULL DO NOTHING"
     " RETURNING c.id, c.version, c AS r),"
     " k AS (INSERT INTO consultation_keys (key, consultation_id) SELECT x, ins.id FROM ins, unnest($18::bigint[]) x),"
@@ -51,8 +51,8 @@ const char SQL_CONSULTATION_UPDATE_CHECKED[] =
     " UPDATE consultations AS c SET external_ref = $3, title = $4, summary = $5, topics = $6, communities = $7,"
     " inferred = $8, areas = $9, fieldwork_start = $10, fieldwork_end = $11, methods = $12,"
     " engagement_level = $13, expected_participants = $14, contact_name = $15, contact_email = $16,"
-    " area_scope = $17, version = c.version + 1, updated_at = now()"
-    " WHERE c.id = $1 AND c.organisation_id = $2 AND c.version = $23"
+    " area_scope = $17, visibility = $23, version = c.version + 1, updated_at = now()"
+    " WHERE c.id = $1 AND c.organisation_id = $2 AND c.version = $24"
     " RETURNING c.id, c.version, c AS r),"
     " del AS (DELETE FROM consultation_keys k USING upd WHERE k.consultation_id = upd.id"
     "  AND k.key <> ALL($18::bigint[])),"
@@ -152,6 +152,7 @@ int consultation_params_fill(consultation_params *p, const consultation *c, cons
     v[13] = c->has_participants ? p->participants : NULL;
     v[14] = c->contact_name;
     v[15] = c->contact_email;
+    v[22] = c->visibility ? c->visibility : "partners";
     return 0;
 }
 

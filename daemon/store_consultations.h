@@ -9,10 +9,11 @@
  * writes add $17 area scope, $18 stored keys, $19 probe keys, $20 and $21
  * the first and last day a candidate's fieldwork may reach (the blocking keys
  * are whole months), $22 the area register generation the scope and keys were
- * computed with (a stale one queues the row for a re-check), and for an
- * update $23 the expected version. */
+ * computed with (a stale one queues the row for a re-check), $23 the
+ * visibility (filled with $1..$16), and for an update $24 the expected
+ * version. */
 #define CONSULTATION_NPARAMS 16
-#define CONSULTATION_MAX_PARAMS 23
+#define CONSULTATION_MAX_PARAMS 24
 
 typedef struct consultation_params {
     const char *values[CONSULTATION_MAX_PARAMS];

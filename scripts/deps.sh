@@ -6,7 +6,7 @@
 set -eu
 
 RUN_PKGS="gcc make pkg-config libevent-dev libpq-dev libjansson-dev libssl-dev libinih-dev libcsv-dev libcurl4-openssl-dev postgresql"
-TEST_PKGS="$RUN_PKGS libcmocka-dev python3 man-db systemd chromium chromium-driver python3-selenium"
+TEST_PKGS="$RUN_PKGS libcmocka-dev python3 python3-icalendar man-db systemd chromium chromium-driver python3-selenium"
 
 case "${1:-run}" in
   run) want=$RUN_PKGS ;;

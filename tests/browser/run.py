@@ -327,6 +327,29 @@ def the_other_pages_pass_the_audit(c):
 
 
 @test
+def residents_page_lists_public_consultations_by_month(c):
+    r = c.d.request("POST", "/v1/consultations", {
+        "title": "<img src=x onerror=alert(1)> Lincoln bus station public review", "topics": ["transport"],
+        "areas": [LINCOLN], "fieldwork": {"start": "2027-11-03", "end": "2027-11-20"}, "visibility": "public",
+        "contact": {"name": "Transport team", "email": "buses@lincoln.example"}}, token=c.coord)
+    eq(r.status, 201, "public seed %r" % r)
+    c.b.get(c.base + "/public/?area=" + LINCOLN)
+    c.settle()
+    c.wait(lambda b: "Lincoln bus station public review" in b.find_element(By.ID, "months").text, "the listing")
+    months = [h.text for h in c.b.find_elements(By.CSS_SELECTOR, "#months h3")]
+    check("November 2027" in months, "grouped by month: %r" % months)
+    text = c.b.find_element(By.ID, "months").text
+    check("<img src=x onerror=alert(1)>" in text, "a hostile title shows as text")
+    check(not c.b.find_elements(By.CSS_SELECTOR, "#months img"), "and never as markup")
+    check("Carers support review" not in text, "partners-only consultations stay private")
+    check("buses@lincoln.example" not in c.b.page_source, "no contact e-mail")
+    link = c.b.find_element(By.ID, "calendar-link").get_attribute("href")
+    check(link.endswith("/public/consultations.ics?area=" + LINCOLN), "the area's calendar: %s" % link)
+    c.shot("public")
+    c.audit("the residents' page")
+
+
+@test
 def usable_at_a_phone_width(c):
     c.b.set_window_size(390, 844)
     try:

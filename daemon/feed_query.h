@@ -1,0 +1,75 @@
+/* feed_query.h - the filters of calendar feeds and of the public routes, and
+ * the SQL that selects their consultations (pure: no I/O).
+ *
+ * Filters travel as one normalised JSON object, the form a feed stores:
+ *   {"areas": [GSS codes], "topics": [codes or free tags],
+ *    "communities": [codes or free tags], "organisation": uuid | null,
+ *    "status": [statuses]}
+ * plus, from a public query string only, "from", "to" (YYYY-MM-DD) and "q".
+ * Within a list any entry matches (areas by containment both ways through
+ * the area register, terms with their descendants in the vocabulary, as the
+ * list filters of GET /v1/consultations do); different keys must all match.
+ * Values only ever travel as query parameters, never in the SQL text. */
+#ifndef CONSULTD_FEED_QUERY_H
+#define CONSULTD_FEED_QUERY_H
+
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "areas.h"
+#include "list_query.h"
+#include "vocab.h"
+
+#define FEED_FILTER_MAX 50        /* entries per list */
+#define FEED_LABEL_MAX 200
+#define CALENDAR_MAX_EVENTS 10000 /* a feed's events, at most (the earliest first) */
+#define CALENDAR_PAST_DAYS 90     /* a feed reaches back this far ... */
+#define CALENDAR_AHEAD_DAYS 730   /* ... and this far ahead (two years) */
+#define OPEN_DATA_MAX_ROWS 100000 /* rows of /public/consultations.{csv,json}, at most */
+
+/* Validates a POST /v1/feeds "filters" object (NULL or absent: no filter)
+ * into *out (a new normalised object, caller owns). Areas resolve as people
+ * write them (area_input.h, against areas; NULL: GSS codes only); topics and
+ * communities through v to codes, or are kept as free tags; organisation is a
+ * UUID; status a status or a list of them. Errors name "filters.<key>[i]".
+ * Returns 0, or -1 with entries appended to errors (*out NULL). */
+int feed_filters_parse(const json_t *in, const vocab *v, const area_register *areas, json_t **out,
+                       json_t *errors);
+
+/* A POST /v1/feeds body: {"label": 1..FEED_LABEL_MAX characters without
+ * control characters (required), "filters": as feed_filters_parse}; any
+ * other member is an error. On success *label points into body (borrowed)
+ * and *filters is new (caller owns). Returns 0, or -1 with errors appended. */
+int feed_body_parse(const json_t *body, const vocab *v, const area_register *areas, const char **label,
+                    json_t **filters, json_t *errors);
+
+/* The public routes' query string (area, topic, community, organisation,
+ * status, from, to, q; each at most once; area already resolved to a GSS code
+ * by the caller) as a normalised filters object in *out (caller owns).
+ * Returns 0, or -1 with entries appended to errors, named by parameter. */
+int public_filters_from_query(const struct evkeyvalq *query, const vocab *v, json_t **out, json_t *errors);
+
+typedef enum {
+    FEED_SELECT_CALENDAR, /* id, version, status, title, summary, organisation name, area codes
+                             (','-joined), topics ('\x1f'-joined), start, end, created, updated;
+                             fieldwork within the calendar window, by start */
+    FEED_SELECT_JSON,     /* id, public_consultation_doc JSON */
+    FEED_SELECT_CSV,      /* id, organisation id, organisation, title, summary, topics, communities,
+                             areas, fieldwork_start, fieldwork_end, methods, engagement_level,
+                             expected_participants, status, version, created_at, updated_at
+                             (lists ';'-joined) */
+    FEED_SELECT_FINGERPRINT, /* one row: count, a checksum over each row's id, version, status and
+                                updated_at, a hash of the organisations' names, and the calendar
+                                window's first day: what a calendar's bytes depend on in the
+                                database, at a fraction of the cost of reading the rows */
+} feed_select;
+
+/* Builds the statement for filters (normalised, as above) into out: at most
+ * CALENDAR_MAX_EVENTS + 1 or OPEN_DATA_MAX_ROWS + 1 rows (one more than
+ * shown says the answer was cut), only public consultations when
+ * public_only. Free out with list_query_free. Returns 0, or -1 when out of
+ * memory. */
+int feed_query_build(const json_t *filters, const vocab *v, feed_select sel, bool public_only, list_query *out);
+
+#endif

@@ -1,0 +1,71 @@
+#!/bin/sh
+# Calendar feed benchmark: GET /feeds/<token>.ics and /public/consultations.ics
+# of 5,000 consultations (every one in the calendar window, Welsh text so lines
+# fold around multi-byte characters), one client, sequential requests:
+# latency percentiles of the full render, and of the 304 answer to
+# If-None-Match (the path a subscribed calendar takes most hours).
+#
+#   tests/bench/feed.sh [REQUESTS] [EVENTS]     default: 200 requests, 5000 events
+set -eu
+cd "$(dirname "$0")/../.."
+n=${1:-200}
+events=${2:-5000}
+tmp=$(mktemp -d /tmp/consultd-feed.XXXXXX)
+chmod 755 "$tmp"
+dpid=""
+cleanup() {
+  [ -z "$dpid" ] || kill "$dpid" 2>/dev/null || true
+  scripts/pg.sh stop "$tmp/pg" || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+make -s all
+. tests/bench/lib.sh
+url=$(scripts/pg.sh start "$tmp/pg" "$(free_port)")
+export CONSULTD_DATABASE_URL=$url
+daemon/consultd migrate >/dev/null 2>&1
+daemon/consultd areas import ../shared/data/ons/*.csv | grep register
+org=$(daemon/consultd org add --name "Feed Bench Council")
+token=$(daemon/consultd key add --org "$org" --role partner)
+psql -X -q -v ON_ERROR_STOP=1 "$url" -c "
+INSERT INTO consultations (id, organisation_id, title, summary, topics, communities, areas,
+  fieldwork_start, fieldwork_end, visibility, external_ref)
+SELECT gen_random_uuid(), '$org', 'Ymgynghoriad ' || i || ': cynllun datblygu lleol – sesiwn galw heibio Gŵyl Banc, Caerdydd',
+  repeat('We want to hear from carers, residents; and groups. ', 4),
+  '{housing,parks}', '{carers}', '{E09000007,E05000128}',
+  current_date + (i % 700) - 60, current_date + (i % 700) - 60 + (i % 40), 'public', 'BENCH-' || i
+FROM generate_series(1, $events) i"
+hport=$(free_port)
+CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 daemon/consultd serve &
+dpid=$!
+until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do sleep 0.1; done
+feed=$(curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d "{\"label\": \"Bench\", \"filters\": {\"areas\": [\"E09000007\"]}}" "http://127.0.0.1:$hport/v1/feeds" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["url"].split("/feeds/")[1])')
+python3 - "$hport" "$n" "$feed" <<'PY'
+import http.client, sys, time
+port, n, feed = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+
+def run(path, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    times, size, status = [], 0, None
+    for _ in range(n):
+        t = time.perf_counter()
+        c.request("GET", path, headers=headers or {})
+        r = c.getresponse()
+        body = r.read()
+        times.append((time.perf_counter() - t) * 1000)
+        size, status, etag = len(body), r.status, r.getheader("ETag")
+    times.sort()
+    pct = lambda p: times[min(len(times) - 1, int(len(times) * p / 100))]
+    print("%-40s %d x %s, %7d bytes: p50 %6.1f ms  p95 %6.1f ms  p99 %6.1f ms  max %6.1f ms"
+          % (path[:40], n, status, size, pct(50), pct(95), pct(99), times[-1]))
+    return etag
+
+for path in ("/feeds/" + feed, "/public/consultations.ics"):
+    etag = run(path)
+    run(path, {"If-None-Match": etag})
+PY
+grep -c BEGIN:VEVENT <<EOF2 || true
+$(curl -s "http://127.0.0.1:$hport/feeds/$feed")
+EOF2
