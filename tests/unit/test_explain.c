@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "test_files.h"
+
 #include "explain.h"
 #include "ons_csv.h"
 #include "overlap.h"
@@ -96,17 +98,7 @@ static bool rec_has_anc(const rec *r, const char *code)
 
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
+    return test_slurp(path, len);
 }
 
 static int cmp_link(const void *a, const void *b)

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "test_files.h"
+
 #include "fmt_ical.h"
 
 /* ---- the linter ----------------------------------------------------------------- */
@@ -177,17 +179,7 @@ static char *slurp(const char *name, size_t *len)
     const char *dir = getenv("CASES_DIR");
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir ? dir : "../shared/data/cases", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
+    return test_slurp(path, len);
 }
 
 static int lint_case(const char *name)

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "test_files.h"
+
 #include "ons_csv.h"
 
 typedef struct collected {
@@ -153,17 +155,7 @@ static void header_without_codes_and_broken_quotes_fail(void **state)
 
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    *len = fread(buf, 1, (size_t)n, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
+    return test_slurp(path, len);
 }
 
 static void published_files_parse_cleanly(void **state)
