@@ -158,6 +158,8 @@ char *alert_text(const json_t *event, const alert_context *c)
         if (json_is_true(json_object_get(o, "same_organisation")))
             fputs("Both are run by the same organisation.\n", f);
         fprintf(f, "\nThe overlap: %s/v1/overlaps/%s\n", c->link_base, str(o, "id"));
+        if (json_string_value(json_object_get(data, "console_url")))
+            fprintf(f, "In the console: %s\n", str(data, "console_url"));
     } else if (strcmp(type, "fatigue.exceeded") == 0) {
         fputs("The community \"", f);
         put_flat(f, str(data, "community"));
@@ -168,6 +170,8 @@ char *alert_text(const json_t *event, const alert_context *c)
                 json_integer_value(json_object_get(data, "window_days")), str(data, "month"),
                 json_integer_value(json_object_get(data, "max_asks")));
         fprintf(f, "\nSee %s/v1/fatigue?area=%s\n", c->link_base, str(data, "area"));
+        if (json_string_value(json_object_get(data, "console_url")))
+            fprintf(f, "In the console: %s\n", str(data, "console_url"));
     } else {
         fputs("This is a test alert from consultd: this subscription receives alerts.\n", f);
     }

@@ -10,7 +10,6 @@
 
 #include "api.h"
 #include "api_common.h"
-#include "api_public.h"
 #include "feed_query.h"
 #include "feed_token.h"
 #include "http_reply.h"
@@ -37,7 +36,7 @@ static void on_created(PGresult *res, void *arg)
         return;
     json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     char base[512], url[768];
-    public_base_url(rq->srv->cfg, base, sizeof base);
+    config_public_url(rq->srv->cfg, base, sizeof base);
     snprintf(url, sizeof url, "%s/feeds/%s.ics", base, st->token);
     if (!doc || json_object_set_new(doc, "url", json_string(url)) != 0) {
         json_decref(doc);

@@ -9,7 +9,6 @@
  * ETag and honours If-None-Match with 304: a hash of the body, or for a
  * calendar a hash of what its body is made from (on_fingerprint), so that
  * the common 304 costs one aggregate query instead of a render. */
-#include "api_public.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +24,6 @@
 #include "fmt_opendata.h"
 #include "http_reply.h"
 #include "server.h"
-
-void public_base_url(const config *cfg, char *out, size_t len)
-{
-    if (cfg->server_public_url && *cfg->server_public_url)
-        snprintf(out, len, "%s", cfg->server_public_url);
-    else
-        snprintf(out, len, "http://%s", cfg->server_listen ? cfg->server_listen : "127.0.0.1:8080");
-}
 
 /* 200 with body and its ETag (given, or the body's hash when NULL), or 304
  * when the client holds it already. */
@@ -142,7 +133,7 @@ static void reply_calendar(request *rq, PGresult *res)
     }
     free(at);
     char base[512], console[600];
-    public_base_url(rq->srv->cfg, base, sizeof base);
+    config_public_url(rq->srv->cfg, base, sizeof base);
     snprintf(console, sizeof console, "%s/console", base);
     ical_calendar cal = { st->name, console, "-//consultd//consultd " CONSULTD_VERSION "//EN" };
     outbuf out = { 0 };
@@ -236,7 +227,7 @@ static void on_fingerprint(PGresult *res, void *arg)
     if (reply_if_db_error(rq, res))
         return;
     char base[512];
-    public_base_url(rq->srv->cfg, base, sizeof base);
+    config_public_url(rq->srv->cfg, base, sizeof base);
     outbuf key = { 0 };
     for (int c = 0; c < PQnfields(res) && PQntuples(res) == 1; c++) {
         outbuf_adds(&key, PQgetvalue(res, 0, c));

@@ -412,3 +412,11 @@ int config_restart_only_changes(const config *a, const config *b, char *err, siz
     }
     return n;
 }
+
+void config_public_url(const config *cfg, char *out, size_t len)
+{
+    if (cfg->server_public_url && *cfg->server_public_url)
+        snprintf(out, len, "%s", cfg->server_public_url);
+    else
+        snprintf(out, len, "http://%s", cfg->server_listen ? cfg->server_listen : "127.0.0.1:8080");
+}

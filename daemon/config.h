@@ -75,4 +75,9 @@ void config_dump(const config *cfg, FILE *out);
  * returns how many did. */
 int config_restart_only_changes(const config *a, const config *b, char *err, size_t errlen);
 
+/* The address people reach the service at, without a trailing slash:
+ * server.public_url, or http://<server.listen> when that is not set. Used
+ * for feed addresses, calendar events' and alert bodies' console_url. */
+void config_public_url(const config *cfg, char *out, size_t len);
+
 #endif

@@ -37,6 +37,7 @@ struct dispatcher {
     db_conn *notify_conn;            /* held while NOTIFY is sent */
     bool notifying, notify_again;
     int asked;                       /* deliveries asked for in that claim */
+    char public_base[512];           /* server.public_url (or http://server.listen), for console_url */
     int sending, recording;
     unsigned long results[4];        /* by delivery_outcome */
     long depth;
@@ -340,7 +341,9 @@ static void on_cycle_conn(db_conn *conn, void *arg)
     db_call calls[5];
     int n = 0;
     calls[n++] = (db_call){ "BEGIN", 0, NULL, NULL };
-    calls[n++] = (db_call){ SQL_ALERTS_FANOUT, 0, NULL, "alerts_fanout" };
+    config_public_url(cfg, d->public_base, sizeof d->public_base);
+    const char *fan_p[] = { d->public_base };
+    calls[n++] = (db_call){ SQL_ALERTS_FANOUT, 1, fan_p, "alerts_fanout" };
     bool claim = free_slots > 0 && !d->srv->stopping;
     if (claim)
         calls[n++] = (db_call){ SQL_ALERTS_CLAIM, 2, claim_p, "alerts_claim" };

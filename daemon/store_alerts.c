@@ -6,7 +6,8 @@
 /* Fans a batch of new events out to the subscriptions they match. Matching
  * needs only the events' areas and terms; the bodies (the whole overlap and
  * both consultations, joined once in v) are built once per event that some
- * subscription wants. */
+ * subscription wants. $1: the address users reach the service at
+ * (server.public_url), for the body's console_url. */
 const char SQL_ALERTS_FANOUT[] =
     "WITH e AS (SELECT * FROM alert_events WHERE NOT fanned_out ORDER BY created_at"
     "  LIMIT " DB_STR(ALERTS_FANOUT_BATCH) " FOR UPDATE SKIP LOCKED),"
@@ -25,8 +26,13 @@ const char SQL_ALERTS_FANOUT[] =
     "   AND v.type = ANY(s.events) AND subscription_matches(s, v.level, v.scope, v.areas, v.topics, v.communities)))),"
     " p AS MATERIALIZED (SELECT v.id,"
     "   json_build_object('type', v.type, 'timestamp', rfc3339(v.created_at), 'data',"
-    "     CASE WHEN (v.o).id IS NULL THEN v.data ELSE json_build_object('overlap', overlap_json(v.o),"
-    "       'consultations', json_build_array(consultation_json(v.ca), consultation_json(v.cb))) END)::text AS payload"
+    "     CASE WHEN (v.o).id IS NOT NULL THEN json_build_object('overlap', overlap_json(v.o),"
+    "       'consultations', json_build_array(consultation_json(v.ca), consultation_json(v.cb)),"
+    "       'console_url', $1::text || '/console/#/overlaps/' || (v.o).id)"
+    "     WHEN v.type = 'fatigue.exceeded' THEN (v.data::jsonb || jsonb_build_object('console_url',"
+    "       $1::text || '/console/#/fatigue?area=' || (v.data->>'area')"
+    "       || coalesce('&community=' || (v.data->>'community'), '')))::json"
+    "     ELSE v.data END)::text AS payload"
     "  FROM v WHERE v.id IN (SELECT event_id FROM m)),"
     " ins AS (INSERT INTO deliveries (event_id, subscription_id, payload)"
     "  SELECT m.event_id, m.subscription_id, p.payload FROM m JOIN p ON p.id = m.event_id"

@@ -85,6 +85,7 @@ def fatigue_exceeded_is_raised_once_per_bucket(env):
         evs = rx.events()
         for e in evs:
             eq((e["type"], e["data"]["area"], e["data"]["community"]), ("fatigue.exceeded", ward, "carers"))
+            eq(e["data"]["console_url"], "https://consultd.example.org/console/#/fatigue?area=%s&community=carers" % ward)
             eq((e["data"]["count"], e["data"]["max_asks"]), (3, 2))
         months = [e["data"]["month"] for e in evs]
         check("2036-05" in months, months)
@@ -200,6 +201,8 @@ def webhook_is_signed_and_retried_until_delivered(env):
         ev = json.loads(rx.got[-1]["body"])
         eq(ev["type"], "overlap.detected")
         eq(ev["data"]["overlap"]["id"], o["id"])
+        eq(ev["data"]["console_url"], "https://consultd.example.org/console/#/overlaps/" + o["id"],
+           "the overlap's page in the console, under server.public_url")
         eq(sorted(c["id"] for c in ev["data"]["consultations"]), sorted(o["consultations"]))
         wait_for(lambda: len(attempts(d, coord, s["id"])) == 3, what="three recorded attempts")
         got = attempts(d, coord, s["id"])
@@ -373,7 +376,8 @@ def slack_email_and_ping(env):
         check(smtp.wait(1, 10), "the e-mail arrived: %s" % d.logs()[-1500:])
         msg = json.loads(slack.got[0]["body"])
         for want in ("Damp homes survey", "Repairs and damp: tell us", "Format Coordinators", name,
-                     "2031-03-01", "https://consultd.example.org/v1/overlaps/" + o["id"]):
+                     "2031-03-01", "https://consultd.example.org/v1/overlaps/" + o["id"],
+                     "In the console: https://consultd.example.org/console/#/overlaps/" + o["id"]):
             check(want in msg["text"], "slack text names %r" % want)
         check(isinstance(msg.get("blocks"), list) and msg["blocks"], "blocks")
         check(verify(s["secret"], slack.got[0]["headers"], slack.got[0]["body"]), "slack bodies are signed too")
@@ -383,6 +387,7 @@ def slack_email_and_ping(env):
               mail["data"][:600])
         check("From: alerts@example.org\r\n" in mail["data"])
         check("/v1/consultations/" in mail["data"] and "housing" in mail["data"])
+        check("https://consultd.example.org/console/#/overlaps/" + o["id"] in mail["data"], "the e-mail links the console")
         # ping
         r = d.request("POST", "/v1/subscriptions/%s/test" % s["id"], token=coord)
         eq(r.status, 202)
