@@ -36,7 +36,7 @@ trap cleanup EXIT INT TERM
 
 make -s all build/release/libconsultd.a
 cc -O2 -std=c11 -D_GNU_SOURCE -Idaemon $(pkg-config --cflags jansson libpq) -o "$tmp/gen" tests/bench/gen.c \
-  build/release/libconsultd.a $(pkg-config --libs libevent libpq jansson libcrypto inih) -lcsv
+  build/release/libconsultd.a $(pkg-config --libs libevent libpq jansson libcrypto inih) -lcsv -lm
 
 . tests/bench/lib.sh
 port=$(free_port)
