@@ -186,7 +186,7 @@ void api_list(request *rq, api_list_builder build)
     json_t *errors = json_array();
     bool bad_area = api_resolve_area_param(rq, errors) < 0;
     size_t resolved = json_array_size(errors);
-    int built = build(&rq->query, rq->srv->vocab, &st->q, errors);
+    int built = build(&rq->query, rq->srv->vocab, rq->srv->areas, &st->q, errors);
     /* every bad parameter is named once: the resolver has said why the area is bad */
     for (size_t i = json_array_size(errors); bad_area && i-- > resolved;) {
         const char *f = json_string_value(json_object_get(json_array_get(errors, i), "field"));

@@ -28,7 +28,8 @@ int api_check_change(request *rq, const PGresult *res, long want_version, char o
 
 /* A list endpoint: builds the query with build (errors: 400), runs it, and
  * replies a page. */
-typedef int (*api_list_builder)(const struct evkeyvalq *query, const vocab *v, list_query *q, json_t *errors);
+typedef int (*api_list_builder)(const struct evkeyvalq *query, const vocab *v, const area_register *areas,
+                                list_query *q, json_t *errors);
 /* Runs a list: resolves its area= parameters (api_resolve_area_param), builds
  * the query, answers 400 naming every bad parameter, or the page. */
 void api_list(request *rq, api_list_builder build);

@@ -167,7 +167,7 @@ static void export_page(request *rq, const char *cursor)
     if (cursor)
         evhttp_add_header(&st->page, "cursor", cursor);
     json_t *errors = json_array();
-    int built = list_query_build(&st->page, rq->srv->vocab, &st->q, errors);
+    int built = list_query_build(&st->page, rq->srv->vocab, rq->srv->areas, &st->q, errors);
     if (built < 0) {
         reply_problem(rq, 400, "bad-query", "Bad query", "One or more query parameters are invalid.", errors, NULL);
         return;

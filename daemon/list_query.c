@@ -141,7 +141,25 @@ void list_cursor_encode(const char *id, char *out, size_t len)
     snprintf(out, len, "c1.%s", id);
 }
 
-int list_query_build(const struct evkeyvalq *query, const vocab *v, list_query *q, json_t *errors)
+/* The area and every area containing it, as a text[] literal (codes are
+ * GSS codes: nothing to quote), or NULL when out of memory. The register
+ * (NULL: the code alone) says what contains it; an unknown code is itself. */
+static char *area_and_ancestors_literal(const area_register *areas, const char *code)
+{
+    const area_info *a = areas_find(areas, code);
+    size_t n = a ? a->nancestors : 0;
+    char *lit = malloc((n + 1) * 10 + 3), *p = lit;
+    if (!lit)
+        return NULL;
+    p += sprintf(p, "{%s", code);
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, ",%s", a->ancestors[i]);
+    strcpy(p, "}");
+    return lit;
+}
+
+int list_query_build(const struct evkeyvalq *query, const vocab *v, const area_register *areas, list_query *q,
+                     json_t *errors)
 {
     memset(q, 0, sizeof *q);
     q->limit = LIST_DEFAULT_LIMIT;
@@ -161,9 +179,27 @@ int list_query_build(const struct evkeyvalq *query, const vocab *v, list_query *
                 errors_add(errors, k, "must be an ONS GSS code like E09000007");
                 continue;
             }
-            int n = param(q, val, NULL);
-            put(&b, " AND c.areas && ARRAY(SELECT $%d::text UNION SELECT ancestor FROM area_ancestors"
-                    " WHERE code = $%d UNION SELECT code FROM area_ancestors WHERE ancestor = $%d)", n, n, n);
+            /* In it or inside it (its code in the consultation's area_scope, which
+             * holds every area containing the consultation's own), or containing
+             * it (one of its own areas is the area or an ancestor). Two small
+             * arrays the planner can estimate, each with its GIN index; without
+             * the register the database lists the ancestors. */
+            char *scope = malloc(strlen(val) + 3), *anc = areas ? area_and_ancestors_literal(areas, val) : NULL;
+            if (!scope || (areas && !anc)) {
+                free(scope);
+                free(anc);
+                errors_add(errors, k, "out of memory");
+                continue;
+            }
+            sprintf(scope, "{%s}", val);
+            int n = param(q, scope, scope);
+            if (anc) {
+                put(&b, " AND (c.area_scope && $%d::text[] OR c.areas && $%d::text[])", n, param(q, anc, anc));
+            } else {
+                int m = param(q, val, NULL);
+                put(&b, " AND (c.area_scope && $%d::text[] OR c.areas && ARRAY(SELECT $%d::text UNION SELECT ancestor"
+                        " FROM area_ancestors WHERE code = $%d))", n, m, m);
+            }
         } else if (strcmp(k, "topic") == 0 || strcmp(k, "community") == 0) {
             bool topic = k[0] == 't';
             if (!*val || strlen(val) > TERM_TEXT_MAX) {
@@ -239,9 +275,11 @@ static const char *const overlap_levels[] = { "low", "medium", "high", NULL };
 
 #define EITHER_SIDE "EXISTS (SELECT 1 FROM consultations c WHERE c.id IN (o.consultation_a, o.consultation_b) AND "
 
-int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_query *q, json_t *errors)
+int overlap_query_build(const struct evkeyvalq *query, const vocab *v, const area_register *areas, list_query *q,
+                        json_t *errors)
 {
-    (void)v; /* overlap filters name no vocabulary terms */
+    (void)v;     /* overlap filters name no vocabulary terms */
+    (void)areas; /* an overlap's area filter reads area_scope, which holds the family already */
     memset(q, 0, sizeof *q);
     q->limit = LIST_DEFAULT_LIMIT;
     sqlbuf b = { 0 };

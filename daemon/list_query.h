@@ -9,6 +9,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "areas.h"
 #include "vocab.h"
 
 #define LIST_DEFAULT_LIMIT 50
@@ -23,13 +24,21 @@ typedef struct list_query {
     int limit;
 } list_query;
 
-/* Returns 0, or -1 when errors were added. Free with list_query_free either way. */
-int list_query_build(const struct evkeyvalq *query, const vocab *v, list_query *out, json_t *errors);
+/* GET /v1/consultations (and its CSV export): filters to SQL. areas, when
+ * not NULL, says which areas contain an area= code: the filter is sent as
+ * two small literal arrays (the code, matched against area_scope; the code
+ * and its ancestors, against areas) that the planner can estimate, so it
+ * reads an area's rows by their GIN indexes instead of walking the whole
+ * table in id order; NULL: the database lists the ancestors. Returns 0, or -1 when errors were added. Free
+ * with list_query_free either way. */
+int list_query_build(const struct evkeyvalq *query, const vocab *v, const area_register *areas, list_query *out,
+                     json_t *errors);
 void list_query_free(list_query *q);
 
 /* GET /v1/overlaps: status, area, organisation, level, min_score, from, to,
  * limit, cursor. Selects (id, overlap JSON). */
-int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_query *out, json_t *errors);
+int overlap_query_build(const struct evkeyvalq *query, const vocab *v, const area_register *areas, list_query *out,
+                        json_t *errors);
 
 /* GET /v1/subscriptions: limit, cursor; only org's subscriptions unless org is
  * NULL (admins). Selects (id, subscription JSON). */

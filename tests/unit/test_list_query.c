@@ -29,19 +29,26 @@ static int teardown(void **state)
     return 0;
 }
 
-static int build(const char *qs, list_query *q, json_t **errors)
+static int build_with(const char *qs, const area_register *areas, list_query *q, json_t **errors)
 {
     struct evkeyvalq kv;
     TAILQ_INIT(&kv);
     assert_int_equal(evhttp_parse_query_str(qs, &kv), 0);
     *errors = json_array();
-    int rc = list_query_build(&kv, v, q, *errors);
+    int rc = list_query_build(&kv, v, areas, q, *errors);
     /* params point into kv: copy what the test inspects before freeing */
-    static char p0[256];
+    static char p0[256], p1[256];
     snprintf(p0, sizeof p0, "%s", q->nparams ? q->params[0] : "");
+    snprintf(p1, sizeof p1, "%s", q->nparams > 1 ? q->params[1] : "");
     evhttp_clear_headers(&kv);
     q->params[0] = q->nparams ? p0 : NULL;
+    q->params[1] = q->nparams > 1 ? p1 : NULL;
     return rc;
+}
+
+static int build(const char *qs, list_query *q, json_t **errors)
+{
+    return build_with(qs, NULL, q, errors);
 }
 
 static void filters_are_parameters(void **state)
@@ -66,10 +73,43 @@ static void area_filter_uses_containment_both_ways(void **state)
     list_query q;
     json_t *errors;
     assert_int_equal(build("area=E10000014", &q, &errors), 0);
-    assert_non_null(strstr(q.sql, "WHERE code = $1"));
-    assert_non_null(strstr(q.sql, "WHERE ancestor = $1"));
+    assert_non_null(strstr(q.sql, "c.area_scope && $1::text[]"));   /* in it or inside it */
+    assert_non_null(strstr(q.sql, "WHERE code = $2"));              /* or containing it */
+    assert_string_equal(q.params[0], "{E10000014}");
     list_query_free(&q);
     json_decref(errors);
+}
+
+/* With the register, area= is sent as two small literal arrays: the code,
+ * matched against area_scope (what is in it), and the code with what
+ * contains it, matched against areas (what contains it); never a sibling. */
+static void area_filter_expanded_from_the_register(void **state)
+{
+    (void)state;
+    area_register *r = areas_new();
+    const char *county[] = { "E12000004" };
+    const char *district[] = { "E10000019", "E12000004" };
+    assert_int_equal(areas_add(r, "E12000004", "East Midlands", "region", NULL, 0), 0);
+    assert_int_equal(areas_add(r, "E10000019", "Lincolnshire", "county", county, 1), 0);
+    assert_int_equal(areas_add(r, "E07000138", "Lincoln", "district", district, 2), 0);
+    assert_int_equal(areas_add(r, "E07000139", "North Kesteven", "district", district, 2), 0);
+    assert_int_equal(areas_finish(r), 0);
+    list_query q;
+    json_t *errors;
+    assert_int_equal(build_with("area=E07000138", r, &q, &errors), 0);
+    assert_non_null(strstr(q.sql, "(c.area_scope && $1::text[] OR c.areas && $2::text[])"));
+    assert_null(strstr(q.sql, "area_ancestors"));
+    assert_int_equal(q.nparams, 2);
+    assert_string_equal(q.params[0], "{E07000138}");
+    assert_string_equal(q.params[1], "{E07000138,E10000019,E12000004}");
+    list_query_free(&q);
+    json_decref(errors);
+    /* a code the register does not hold is itself alone */
+    assert_int_equal(build_with("area=E05999999", r, &q, &errors), 0);
+    assert_string_equal(q.params[1], "{E05999999}");
+    list_query_free(&q);
+    json_decref(errors);
+    areas_free(r);
 }
 
 static void bad_values_and_unknown_params(void **state)
@@ -108,6 +148,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(filters_are_parameters),
         cmocka_unit_test(area_filter_uses_containment_both_ways),
+        cmocka_unit_test(area_filter_expanded_from_the_register),
         cmocka_unit_test(bad_values_and_unknown_params),
         cmocka_unit_test(cursor_round_trip),
     };
