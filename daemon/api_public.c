@@ -8,7 +8,10 @@
  * Neither ever carries a contact e-mail address. Every answer carries an
  * ETag and honours If-None-Match with 304: a hash of the body, or for a
  * calendar a hash of what its body is made from (on_fingerprint), so that
- * the common 304 costs one aggregate query instead of a render. */
+ * the common 304 costs one aggregate query instead of a render; and since
+ * that ETag names the bytes, the rendered calendars recently sent are kept
+ * by it (server.calendars, CALENDAR_CACHE_BYTES), so a full answer that
+ * repeats one costs the same query and no rows. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "body_cache.h"
 #include "embedded.h"
 #include "etag.h"
 #include "feed_query.h"
@@ -46,6 +50,9 @@ static void reply_tagged(request *rq, const char *ctype, const char *cache, cons
 }
 
 /* ---- the query, then the rows --------------------------------------------------- */
+
+/* body_cache flags of a kept calendar */
+#define CALENDAR_TRUNCATED 1u
 
 typedef struct pstate {
     feed_select sel;
@@ -147,6 +154,8 @@ static void reply_calendar(request *rq, PGresult *res)
     }
     if (rows > (int)n)
         reply_header(rq, "X-Consultd-Truncated", "true");
+    /* kept for the next request with this ETag; a failure only means the next one renders again */
+    (void)body_cache_put(rq->srv->calendars, st->etag, out.s, out.len, rows > (int)n ? CALENDAR_TRUNCATED : 0);
     reply_tagged(rq, "text/calendar; charset=utf-8", st->cache, st->etag, out.s, out.len);
     outbuf_free(&out);
 }
@@ -256,6 +265,15 @@ static void on_fingerprint(PGresult *res, void *arg)
         reply_header(rq, "ETag", st->etag);
         reply_header(rq, "Cache-Control", st->cache);
         reply_text(rq, 304, "text/calendar; charset=utf-8", "", 0);
+        return;
+    }
+    size_t len;
+    unsigned flags;
+    const char *kept = body_cache_get(rq->srv->calendars, st->etag, &len, &flags);
+    if (kept) {
+        if (flags & CALENDAR_TRUNCATED)
+            reply_header(rq, "X-Consultd-Truncated", "true");
+        reply_tagged(rq, "text/calendar; charset=utf-8", st->cache, st->etag, kept, len);
         return;
     }
     db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_rows, rq);

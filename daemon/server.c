@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "body_cache.h"
 #include "catalog.h"
 #include "dispatcher.h"
 #include "recheck.h"
@@ -280,7 +281,8 @@ int server_run(config *cfg)
     }
     srv.auth_cache = calloc(1, sizeof *srv.auth_cache);
     srv.ratelimit = ratelimit_new(RATELIMIT_MAX_KEYS);
-    if (!srv.auth_cache || !srv.ratelimit)
+    srv.calendars = body_cache_new(CALENDAR_CACHE_BYTES);
+    if (!srv.auth_cache || !srv.ratelimit || !srv.calendars)
         goto out;
     srv.db = db_pool_new(srv.base, cfg->database_url, cfg->database_pool_size, cfg->database_max_waiting,
                          cfg->database_statement_timeout_ms, cfg->database_connect_timeout_s);
@@ -364,6 +366,7 @@ out:
     areas_free(srv.areas);
     free(srv.auth_cache);
     ratelimit_free(srv.ratelimit);
+    body_cache_free(srv.calendars);
     metrics_free(&srv.metrics);
     event_base_free(srv.base);
     curl_global_cleanup();

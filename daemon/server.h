@@ -32,6 +32,7 @@ struct server {
     struct ratelimit *ratelimit;   /* per-key token buckets (owned); see ratelimit.h */
     dispatcher *alerts;            /* the alert dispatcher (owned) */
     struct sweep *sweep;           /* the housekeeping pass under way, if any (owned) */
+    struct body_cache *calendars;  /* rendered calendars by ETag (owned); see body_cache.h */
     struct textsim_weights *text_weights; /* word weights of text similarity (owned); NULL until loaded */
     struct text_weights_worker *text_weights_worker; /* keeps text_weights current (owned) */
     int schema_version;           /* applied migrations seen, 0 until checked */

@@ -1,0 +1,96 @@
+/* Unit tests: the rendered-body cache keeps bodies by key, within its two
+ * bounds, dropping the least recently used first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "body_cache.h"
+
+static void keeps_and_replaces_by_key(void **state)
+{
+    (void)state;
+    body_cache *c = body_cache_new(100);
+    size_t len = 0;
+    unsigned flags = 9;
+    assert_null(body_cache_get(c, "\"a\"", &len, &flags));
+    assert_int_equal(body_cache_put(c, "\"a\"", "hello", 5, 1), 0);
+    const char *b = body_cache_get(c, "\"a\"", &len, &flags);
+    assert_non_null(b);
+    assert_int_equal(len, 5);
+    assert_int_equal(flags, 1);
+    assert_memory_equal(b, "hello", 5);
+    assert_int_equal(body_cache_put(c, "\"a\"", "bye", 3, 0), 0); /* the same key: replaced */
+    b = body_cache_get(c, "\"a\"", &len, &flags);
+    assert_int_equal(len, 3);
+    assert_int_equal(flags, 0);
+    assert_memory_equal(b, "bye", 3);
+    assert_int_equal(body_cache_bytes(c), 3);
+    body_cache_free(c);
+}
+
+static void least_recently_used_goes_first(void **state)
+{
+    (void)state;
+    body_cache *c = body_cache_new(30);
+    char ten[10];
+    memset(ten, 'x', sizeof ten);
+    assert_int_equal(body_cache_put(c, "a", ten, 10, 0), 0);
+    assert_int_equal(body_cache_put(c, "b", ten, 10, 0), 0);
+    assert_int_equal(body_cache_put(c, "c", ten, 10, 0), 0);
+    assert_non_null(body_cache_get(c, "a", NULL, NULL)); /* a used: b is now the oldest */
+    assert_int_equal(body_cache_put(c, "d", ten, 10, 0), 0);
+    assert_null(body_cache_get(c, "b", NULL, NULL));
+    assert_non_null(body_cache_get(c, "a", NULL, NULL));
+    assert_non_null(body_cache_get(c, "c", NULL, NULL));
+    assert_non_null(body_cache_get(c, "d", NULL, NULL));
+    assert_int_equal(body_cache_bytes(c), 30);
+    /* a body of 25 needs three of them gone */
+    char big[25];
+    memset(big, 'y', sizeof big);
+    assert_int_equal(body_cache_put(c, "e", big, 25, 0), 0);
+    assert_int_equal(body_cache_bytes(c), 25);
+    assert_null(body_cache_get(c, "a", NULL, NULL));
+    body_cache_free(c);
+}
+
+static void bounded_in_entries_and_refuses_what_cannot_fit(void **state)
+{
+    (void)state;
+    body_cache *c = body_cache_new(1 << 20);
+    char key[16];
+    for (int i = 0; i < BODY_CACHE_ENTRIES + 5; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(body_cache_put(c, key, "z", 1, 0), 0);
+    }
+    assert_int_equal(body_cache_bytes(c), BODY_CACHE_ENTRIES);
+    assert_null(body_cache_get(c, "k0", NULL, NULL));   /* the first five went */
+    assert_null(body_cache_get(c, "k4", NULL, NULL));
+    assert_non_null(body_cache_get(c, "k5", NULL, NULL));
+    body_cache_free(c);
+
+    c = body_cache_new(4);
+    assert_int_equal(body_cache_put(c, "a", "12345", 5, 0), 1); /* larger than the whole cache */
+    assert_int_equal(body_cache_put(c, "a", "", 0, 0), 1);      /* nothing to keep */
+    char longkey[BODY_CACHE_KEY_MAX + 1];
+    memset(longkey, 'k', BODY_CACHE_KEY_MAX);
+    longkey[BODY_CACHE_KEY_MAX] = '\0';
+    assert_int_equal(body_cache_put(c, longkey, "1", 1, 0), 1);
+    assert_int_equal(body_cache_bytes(c), 0);
+    body_cache_free(c);
+    assert_int_equal(body_cache_put(NULL, "a", "1", 1, 0), 1);
+    assert_null(body_cache_get(NULL, "a", NULL, NULL));
+    body_cache_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(keeps_and_replaces_by_key),
+        cmocka_unit_test(least_recently_used_goes_first),
+        cmocka_unit_test(bounded_in_entries_and_refuses_what_cannot_fit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
