@@ -158,6 +158,37 @@ static char *area_and_ancestors_literal(const area_register *areas, const char *
     return lit;
 }
 
+/* An area= filter's parameters: $n the code as a one-element text[]; $m
+ * (0 without the register) the code and every area containing it. Returns
+ * 0, or -1 when out of memory (nothing added). */
+static int area_params(list_query *q, const area_register *areas, const char *code, int *n, int *m)
+{
+    char *scope = malloc(strlen(code) + 3), *anc = areas ? area_and_ancestors_literal(areas, code) : NULL;
+    if (!scope || (areas && !anc)) {
+        free(scope);
+        free(anc);
+        return -1;
+    }
+    sprintf(scope, "{%s}", code);
+    *n = param(q, scope, scope);
+    *m = anc ? param(q, anc, anc) : 0;
+    return 0;
+}
+
+/* The condition "consultation c is in the area, inside it or contains it":
+ * the code in c's area_scope (which holds every area containing c's own), or
+ * one of c's own areas among the code and its ancestors. Two small arrays
+ * the planner can estimate, each with its GIN index; without the register
+ * ($m 0) the database lists the ancestors. */
+static void put_area_match(sqlbuf *b, int n, int m)
+{
+    if (m)
+        put(b, "(c.area_scope && $%d::text[] OR c.areas && $%d::text[])", n, m);
+    else
+        put(b, "(c.area_scope && $%d::text[] OR c.areas && ARRAY(SELECT ($%d::text[])[1] UNION SELECT ancestor"
+               " FROM area_ancestors WHERE code = ($%d::text[])[1]))", n, n, n);
+}
+
 int list_query_build(const struct evkeyvalq *query, const vocab *v, const area_register *areas, list_query *q,
                      json_t *errors)
 {
@@ -179,27 +210,13 @@ int list_query_build(const struct evkeyvalq *query, const vocab *v, const area_r
                 errors_add(errors, k, "must be an ONS GSS code like E09000007");
                 continue;
             }
-            /* In it or inside it (its code in the consultation's area_scope, which
-             * holds every area containing the consultation's own), or containing
-             * it (one of its own areas is the area or an ancestor). Two small
-             * arrays the planner can estimate, each with its GIN index; without
-             * the register the database lists the ancestors. */
-            char *scope = malloc(strlen(val) + 3), *anc = areas ? area_and_ancestors_literal(areas, val) : NULL;
-            if (!scope || (areas && !anc)) {
-                free(scope);
-                free(anc);
+            int n, m;
+            if (area_params(q, areas, val, &n, &m) < 0) {
                 errors_add(errors, k, "out of memory");
                 continue;
             }
-            sprintf(scope, "{%s}", val);
-            int n = param(q, scope, scope);
-            if (anc) {
-                put(&b, " AND (c.area_scope && $%d::text[] OR c.areas && $%d::text[])", n, param(q, anc, anc));
-            } else {
-                int m = param(q, val, NULL);
-                put(&b, " AND (c.area_scope && $%d::text[] OR c.areas && ARRAY(SELECT $%d::text UNION SELECT ancestor"
-                        " FROM area_ancestors WHERE code = $%d))", n, m, m);
-            }
+            put(&b, " AND ");
+            put_area_match(&b, n, m);
         } else if (strcmp(k, "topic") == 0 || strcmp(k, "community") == 0) {
             bool topic = k[0] == 't';
             if (!*val || strlen(val) > TERM_TEXT_MAX) {
@@ -261,6 +278,11 @@ void list_query_free(list_query *q)
     memset(q, 0, sizeof *q);
 }
 
+/* An area holding at most this many areas (a ward, a district: Birmingham,
+ * the largest, has 69 wards) has its overlaps found from its consultations;
+ * a larger one (a county, a region) by testing the overlaps in order. */
+#define OVERLAP_AREA_SMALL 100
+
 static const char *const overlap_params[] = {
     "status", "area", "organisation", "level", "min_score", "from", "to", "limit", "cursor", NULL
 };
@@ -279,7 +301,6 @@ int overlap_query_build(const struct evkeyvalq *query, const vocab *v, const are
                         json_t *errors)
 {
     (void)v;     /* overlap filters name no vocabulary terms */
-    (void)areas; /* an overlap's area filter reads area_scope, which holds the family already */
     memset(q, 0, sizeof *q);
     q->limit = LIST_DEFAULT_LIMIT;
     sqlbuf b = { 0 };
@@ -305,9 +326,26 @@ int overlap_query_build(const struct evkeyvalq *query, const vocab *v, const are
                 errors_add(errors, k, "must be an ONS GSS code like E09000007");
                 continue;
             }
-            int n = param(q, val, NULL);
-            put(&b, " AND " EITHER_SIDE "(c.area_scope @> ARRAY[$%d::text] OR c.areas && ARRAY(SELECT $%d::text"
-                    " UNION SELECT ancestor FROM area_ancestors WHERE code = $%d)))", n, n, n);
+            int n, m;
+            if (area_params(q, areas, val, &n, &m) < 0) {
+                errors_add(errors, k, "out of memory");
+                continue;
+            }
+            if (areas && areas_within(areas, val, NULL) <= OVERLAP_AREA_SMALL) {
+                /* a small area: its consultations first (a few hundred, by the GIN
+                 * indexes), then their overlaps by either side's index */
+                put(&b, " AND (o.consultation_a = ANY(ARRAY(SELECT c.id FROM consultations c WHERE ");
+                put_area_match(&b, n, m);
+                put(&b, ")) OR o.consultation_b = ANY(ARRAY(SELECT c.id FROM consultations c WHERE ");
+                put_area_match(&b, n, m);
+                put(&b, ")))");
+            } else {
+                /* a large one holds too many consultations to look up: the
+                 * overlaps are read in order and each tested */
+                put(&b, " AND " EITHER_SIDE);
+                put_area_match(&b, n, m);
+                put(&b, ")");
+            }
         } else if (strcmp(k, "organisation") == 0) {
             if (!uuid_valid(val)) {
                 errors_add(errors, k, "must be an organisation id (a UUID)");

@@ -257,6 +257,12 @@ def resolve_by_coordinator_and_owner_refuse_others(env):
     check(o["id"] in [x["id"] for x in lst.json["items"]])
     lst = d.request("GET", "/v1/overlaps?area=%s&min_score=0.5&from=2047-05-01&to=2047-05-31" % CAMDEN, token=coord)
     check(o["id"] in [x["id"] for x in lst.json["items"]], "area filter finds ward-level overlaps in a district")
+    # a region holds too many areas to look its consultations up first: the overlaps are tested in turn
+    lst = d.request("GET", "/v1/overlaps?area=E12000007&from=2047-05-01&to=2047-05-31", token=coord)
+    check(o["id"] in [x["id"] for x in lst.json["items"]], "and in the region (London) that contains them")
+    for area in (BELSIZE, ASHFORD):
+        lst = d.request("GET", "/v1/overlaps?area=%s&from=2047-05-01&to=2047-05-31" % area, token=coord)
+        eq(o["id"] in [x["id"] for x in lst.json["items"]], area == BELSIZE, "a ward inside, a district outside")
     problem(d.request("GET", "/v1/overlaps?level=huge&min_score=2", token=coord), 400, "level", "min_score")
 
 

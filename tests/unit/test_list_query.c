@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/queue.h>
 #include <cmocka.h>
@@ -74,7 +75,7 @@ static void area_filter_uses_containment_both_ways(void **state)
     json_t *errors;
     assert_int_equal(build("area=E10000014", &q, &errors), 0);
     assert_non_null(strstr(q.sql, "c.area_scope && $1::text[]"));   /* in it or inside it */
-    assert_non_null(strstr(q.sql, "WHERE code = $2"));              /* or containing it */
+    assert_non_null(strstr(q.sql, "WHERE code = ($1::text[])[1]")); /* or containing it */
     assert_string_equal(q.params[0], "{E10000014}");
     list_query_free(&q);
     json_decref(errors);
@@ -109,6 +110,40 @@ static void area_filter_expanded_from_the_register(void **state)
     assert_string_equal(q.params[1], "{E05999999}");
     list_query_free(&q);
     json_decref(errors);
+    areas_free(r);
+}
+
+/* Overlaps in a small area are found from its consultations; in a large one
+ * (more than 100 areas inside) each overlap is tested. */
+static void overlap_area_filter_by_size(void **state)
+{
+    (void)state;
+    area_register *r = areas_new();
+    const char *region[] = { "E12000004" };
+    const char *county[] = { "E10000019", "E12000004" };
+    assert_int_equal(areas_add(r, "E12000004", "East Midlands", "region", NULL, 0), 0);
+    assert_int_equal(areas_add(r, "E10000019", "Lincolnshire", "county", region, 1), 0);
+    char code[10];
+    for (int i = 0; i < 120; i++) {
+        snprintf(code, sizeof code, "E05%06d", i);
+        assert_int_equal(areas_add(r, code, code, "ward", county, 2), 0);
+    }
+    assert_int_equal(areas_finish(r), 0);
+    const char *cases[][2] = { { "area=E05000007", "o.consultation_a = ANY(ARRAY(SELECT c.id" },
+                               { "area=E10000019", "EXISTS (SELECT 1 FROM consultations c WHERE c.id IN" } };
+    for (size_t i = 0; i < 2; i++) {
+        struct evkeyvalq kv;
+        TAILQ_INIT(&kv);
+        assert_int_equal(evhttp_parse_query_str(cases[i][0], &kv), 0);
+        json_t *errors = json_array();
+        list_query q;
+        assert_int_equal(overlap_query_build(&kv, v, r, &q, errors), 0);
+        assert_non_null(strstr(q.sql, cases[i][1]));
+        assert_non_null(strstr(q.sql, "(c.area_scope && $1::text[] OR c.areas && $2::text[])"));
+        list_query_free(&q);
+        json_decref(errors);
+        evhttp_clear_headers(&kv);
+    }
     areas_free(r);
 }
 
@@ -149,6 +184,7 @@ int main(void)
         cmocka_unit_test(filters_are_parameters),
         cmocka_unit_test(area_filter_uses_containment_both_ways),
         cmocka_unit_test(area_filter_expanded_from_the_register),
+        cmocka_unit_test(overlap_area_filter_by_size),
         cmocka_unit_test(bad_values_and_unknown_params),
         cmocka_unit_test(cursor_round_trip),
     };
