@@ -1,4 +1,5 @@
-/* metrics.h - counters and histograms rendered in Prometheus text format.
+/* metrics.h - counters and histograms rendered in Prometheus text format
+ * (pure: the caller owns the metrics struct and passes in every observation).
  * Route names are static strings from the route table. */
 #ifndef CONSULTD_METRICS_H
 #define CONSULTD_METRICS_H
