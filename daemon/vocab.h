@@ -37,8 +37,11 @@ typedef struct vocab {
 
 /* The vocabulary for a URL name ("topics", ...); -1 when unknown. */
 int vocab_kind_parse(const char *name);
+/* The URL name of a kind (a static string). */
 const char *vocab_kind_name(vocab_kind kind);
 
+/* An empty vocabulary (NULL when out of memory), filled by vocab_add, then
+ * vocab_finish; the caller frees it with vocab_free (NULL: nothing). */
 vocab *vocab_new(void);
 void vocab_free(vocab *v);
 /* Adds a term (strings copied). Returns 0 or -1 (out of memory). */
