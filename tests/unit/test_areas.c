@@ -100,7 +100,7 @@ static void plan_scope_refuses_more_than_it_checks(void **state)
     static char codes[N][10];
     static const char *list[N];
     for (int i = 0; i < N; i++) {
-        snprintf(codes[i], sizeof codes[i], "E99%06d", i);
+        snprintf(codes[i], sizeof codes[i], "E99%06u", (unsigned)i % 1000000u);
         list[i] = codes[i];
     }
     json_t *out = (json_t *)1;
