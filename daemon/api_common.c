@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "area_input.h"
+#include "field_errors.h"
 #include "http_reply.h"
+#include "overlap_plan.h"
 #include "server.h"
 
 void api_set_etag(request *rq, const char *version)
@@ -203,4 +205,13 @@ void api_list_scoped(request *rq, api_scoped_builder build, const char *scope)
         return;
     json_t *errors = json_array();
     list_run(rq, st, build(&rq->query, scope, &st->q, errors), errors);
+}
+
+void api_reply_areas_too_wide(request *rq)
+{
+    json_t *errors = json_array();
+    errors_add(errors, "areas", "reach more than %d areas in all, with what they contain and what contains them;"
+               " split the consultation or name fewer, larger areas", OVERLAP_SCOPE_MAX);
+    reply_problem(rq, 422, "validation", "Too many areas",
+                  "The areas reach more areas than one overlap check covers.", errors, NULL);
 }

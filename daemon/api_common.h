@@ -46,4 +46,9 @@ void api_list_scoped(request *rq, api_scoped_builder build, const char *scope);
  * its id (for the cursor), column 1 its JSON; one row beyond limit means more. */
 void api_reply_page(request *rq, PGresult *res, int limit);
 
+/* Replies 422 naming "areas": the areas reach more than OVERLAP_SCOPE_MAX
+ * areas in all, more than the overlap engine checks at once (it never checks
+ * a truncated scope, which would miss overlaps). */
+void api_reply_areas_too_wide(request *rq);
+
 #endif

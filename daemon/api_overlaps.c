@@ -18,7 +18,6 @@
 #define NOTE_MAX 2000
 #define OVERRIDE_MAX 2000
 #define FATIGUE_MAX_ROWS 20000
-#define PREFLIGHT_MAX_AREAS 20
 
 static void overlap_not_found(request *rq)
 {
@@ -296,8 +295,6 @@ static void on_preflight_fatigue(PGresult *res, void *arg)
     size_t i;
     json_t *area_json;
     json_array_foreach(st->side.areas, i, area_json) {
-        if (i >= PREFLIGHT_MAX_AREAS)
-            break;
         const char *code = json_string_value(area_json);
         const char *scope[AREAS_REACH_MAX + 1];
         size_t ns = areas_scope_one(srv->areas, code, scope);
@@ -363,17 +360,21 @@ static void on_preflight_loaded(PGresult *res, void *arg)
     }
     /* Rows that can reach its areas in the fatigue windows of its months. */
     strlist areas = { NULL, 0 }, scope = { NULL, 0 };
-    const char *a[PREFLIGHT_MAX_AREAS], *s[OVERLAP_SCOPE_MAX];
+    /* Every area counts: a stored consultation has at most AREAS_MAX. */
+    const char *a[AREAS_MAX], *s[OVERLAP_SCOPE_MAX];
     size_t na = 0;
     size_t i;
     json_t *e;
     json_array_foreach(st->side.areas, i, e) {
-        if (na < PREFLIGHT_MAX_AREAS)
-            a[na++] = json_string_value(e);
+        if (na == AREAS_MAX) {
+            api_reply_areas_too_wide(rq);
+            return;
+        }
+        a[na++] = json_string_value(e);
     }
     long ns = areas_scope(srv->areas, a, na, s, OVERLAP_SCOPE_MAX);
-    if (ns < 0) { /* every write's scope fits (overlap_plan_scope), so this cannot be a stored one */
-        reply_unavailable(rq);
+    if (ns < 0) { /* its write fitted, but the register has grown since: never check a truncated scope */
+        api_reply_areas_too_wide(rq);
         return;
     }
     areas.items = (char **)a;

@@ -74,8 +74,10 @@ static char *name_key(const char *name)
 
 int areas_add_row(area_register *r, const area_row *row)
 {
-    if (!row->code || strlen(row->code) != 9 || row->nreach > AREAS_REACH_MAX)
-        return -1;
+    if (!row->code || strlen(row->code) != 9)
+        return AREAS_BAD_CODE;
+    if (row->nreach > AREAS_REACH_MAX)
+        return AREAS_REACH_TOO_WIDE;
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 1024;
         area_info *n = realloc(r->items, cap * sizeof *n);

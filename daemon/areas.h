@@ -83,20 +83,31 @@ typedef struct area_register {
 area_register *areas_new(void);
 void areas_free(area_register *r);
 
-/* No area reaches more than this many others (areas_add refuses the row), so
- * the scope of one code always fits in AREAS_REACH_MAX + 1. */
+/* No area reaches more than this many others (areas_add_row refuses the
+ * row), so the scope of one code always fits in AREAS_REACH_MAX + 1. */
 #define AREAS_REACH_MAX 255
 
-/* Adds one area. Returns 0; -1 when a code (the row's or one in its lists)
- * is not 9 characters long, or the row reaches more than AREAS_REACH_MAX
- * areas; -2 when out of memory. The register is unusable
- * after -2 (free it). */
+/* What areas_add_row, areas_add and areas_add_alias return. On any error
+ * nothing is added and the register is as it was (still usable). */
+enum {
+    AREAS_OK = 0,
+    AREAS_BAD_CODE = -1,        /* a code (the row's, one in its lists, an alias's) is not 9 characters,
+                                 * or an alias is empty */
+    AREAS_NO_MEMORY = -2,
+    AREAS_REACH_TOO_WIDE = -3,  /* the row reaches more than AREAS_REACH_MAX areas */
+};
+
+/* Adds one area, copying every string and list of row (the caller keeps
+ * row). Returns AREAS_OK or an error above. Before areas_finish only. */
 int areas_add_row(area_register *r, const area_row *row);
 /* areas_add_row for an area known only by its ancestors (tests, fixtures):
- * its reach is its ancestors, its parent the first of them. */
+ * ancestors is an array of nancestors codes (a count, not NULL-terminated;
+ * NULL when nancestors is 0); its reach is its ancestors, its parent the
+ * first of them. The same returns as areas_add_row. */
 int areas_add(area_register *r, const char *code, const char *name, const char *level,
               const char *const *ancestors, size_t nancestors);
-/* Adds an old code for a code; the same returns as areas_add. */
+/* Adds an old code (alias, upper-cased on the way in) for a code; AREAS_OK,
+ * AREAS_BAD_CODE or AREAS_NO_MEMORY. */
 int areas_add_alias(area_register *r, const char *alias, const char *code);
 /* Sorts and indexes what was added, and counts, for each area, the areas
  * inside it per level (area_info.within). Returns 0, or -2 when out of
@@ -104,7 +115,10 @@ int areas_add_alias(area_register *r, const char *alias, const char *code);
  * are dropped. */
 int areas_finish(area_register *r);
 
-/* The area with exactly this code, or NULL. Needs areas_finish. */
+/* The area with exactly this code (9 characters, case-sensitive), or NULL.
+ * Only after areas_finish (a binary search over the sorted items). The
+ * pointer is the register's: valid until areas_free(r), so on the event loop
+ * only within the current callback (the catalog swaps registers). */
 const area_info *areas_find(const area_register *r, const char *code);
 
 /* How many areas of level lie inside the area code (every ward of a district
@@ -112,14 +126,18 @@ const area_info *areas_find(const area_register *r, const char *code);
  * unknown or holds none. Needs areas_finish. */
 size_t areas_within(const area_register *r, const char *code, const char *level);
 
-/* Writes codes ∪ their reach (sorted by strcmp, unique) into out (capacity
- * cap, pointers into codes and into the register). Unknown codes contribute
- * only themselves. Returns how many were written, or -1 when cap is too small
- * (nothing usable is in out then): the engine never works with a truncated
- * scope, which would miss overlaps. r may be NULL (codes only). */
+/* Writes codes (n of them) ∪ their reach, sorted by strcmp and unique, into
+ * out (room for cap pointers). The pointers are borrowed: into codes and into
+ * the register, so they live as long as both. Unknown codes contribute only
+ * themselves. Returns how many were written, or -1 when more than cap would
+ * be (nothing usable is in out then): the engine never works with a
+ * truncated scope, which would miss overlaps, so every caller refuses the
+ * request instead (overlap_plan_scope: 422 naming "areas"). r may be NULL
+ * (codes only). Needs areas_finish. */
 long areas_scope(const area_register *r, const char *const *codes, size_t n, const char **out, size_t cap);
 
-/* areas_scope of one code, which always fits: returns how many were written. */
+/* areas_scope of one code, which always fits (AREAS_REACH_MAX): returns how
+ * many were written (at least 1). Pointers borrowed as for areas_scope. */
 size_t areas_scope_one(const area_register *r, const char *code, const char *out[AREAS_REACH_MAX + 1]);
 
 /* How a text written by a person resolves (API.md section 7). */

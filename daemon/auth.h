@@ -33,6 +33,7 @@ typedef struct auth_cache {
 
 /* Parses "partner" / "coordinator" / "admin"; ROLE_NONE otherwise. */
 role role_parse(const char *s);
+/* The name role_parse reads (a static string). */
 const char *role_name(role r);
 
 #endif

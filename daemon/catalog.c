@@ -85,6 +85,10 @@ area_register *catalog_areas_from_result(const PGresult *res, const PGresult *al
                              PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
                              codes[0], counts[0], codes[1], counts[1], codes[2], counts[2], codes[3], counts[3] };
             rc = areas_add_row(r, &row);
+            if (rc == AREAS_BAD_CODE || rc == AREAS_REACH_TOO_WIDE)
+                log_error("catalog: area %s refused: %s", row.code,
+                          rc == AREAS_BAD_CODE ? "a code in it is not 9 characters"
+                                               : "it reaches more than " DB_STR(AREAS_REACH_MAX) " areas");
         }
         for (int k = 0; k < 4; k++) {
             free(codes[k]);
@@ -130,7 +134,7 @@ static void on_aliases(PGresult *res, void *arg)
             log_info("catalog: area register loaded (%zu areas, %zu old codes, generation %lld)", r->n,
                      r->naliases, r->generation);
         } else {
-            log_error("catalog: area rows are malformed");
+            log_error("catalog: the area register was not loaded (malformed rows, or out of memory)");
         }
     }
     load_done(l);

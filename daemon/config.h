@@ -51,11 +51,12 @@ void config_free(config *cfg);
 int config_set(config *cfg, const char *section, const char *key, const char *value,
                char *err, size_t errlen);
 
-/* Applies INI text (for tests and for the file reader). name labels errors. */
+/* Applies INI text (for tests and for the file reader). name labels errors.
+ * Returns 0, or -1 with one line in err ("name:line: reason"). */
 int config_apply_ini(config *cfg, const char *name, const char *text, char *err, size_t errlen);
 
 /* Applies CONSULTD_* variables from envp (NULL-terminated). Unknown CONSULTD_
- * variables are errors. */
+ * variables are errors. Returns 0, or -1 with the variable named in err. */
 int config_apply_env(config *cfg, char *const *envp, char *err, size_t errlen);
 
 /* The whole load: defaults, then the file (path, or the default path when it
@@ -71,8 +72,9 @@ int config_require_database(const config *cfg, char *err, size_t errlen);
 /* Writes every key and its effective value (secrets in URLs masked). */
 void config_dump(const config *cfg, FILE *out);
 
-/* Logs every key that differs between a and b and cannot change on reload;
- * returns how many did. */
+/* Counts the keys that differ between a and b and cannot change on reload,
+ * and names them in err ("section.key, ...", cut at errlen; "" when none);
+ * returns how many there are. Logs nothing: the caller does. */
 int config_restart_only_changes(const config *a, const config *b, char *err, size_t errlen);
 
 /* The address people reach the service at, without a trailing slash:

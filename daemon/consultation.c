@@ -538,6 +538,8 @@ json_t *json_merge_patch(const json_t *target, const json_t *patch)
     if (!json_is_object(patch))
         return json_deep_copy(patch);
     json_t *result = json_is_object(target) ? json_deep_copy(target) : json_object();
+    if (!result)
+        return NULL;
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)patch, key, val) {
@@ -545,7 +547,11 @@ json_t *json_merge_patch(const json_t *target, const json_t *patch)
             json_object_del(result, key);
         } else {
             json_t *merged = json_merge_patch(json_object_get(result, key), val);
-            json_object_set_new(result, key, merged);
+            if (!merged || json_object_set_new(result, key, merged) < 0) {
+                /* never a patch applied in part */
+                json_decref(result);
+                return NULL;
+            }
         }
     }
     return result;

@@ -44,6 +44,7 @@ typedef struct consultation {
     const char *visibility;       /* static string: "partners" (default) or "public" */
 } consultation;
 
+/* Frees what c holds (not c itself). */
 void consultation_free(consultation *c);
 
 /* Validates obj (a request body, or a stored one with a merge patch applied)
@@ -67,7 +68,8 @@ bool email_valid(const char *s);
 /* Characters (UTF-8 code points) in a valid UTF-8 string. */
 size_t utf8_length(const char *s);
 
-/* PostgreSQL text[] literal for a list ("{\"a\",\"b\"}"); malloc'd. */
+/* PostgreSQL text[] literal for a list ("{\"a\",\"b\"}"); malloc'd (the
+ * caller frees it), NULL when out of memory. */
 char *strlist_to_pg(const strlist *l);
 /* A write's answer: doc (the stored consultation, a JSON object as text)
  * with "warnings" and "overlaps" (NULL: []) added as its last members. The
@@ -75,10 +77,13 @@ char *strlist_to_pg(const strlist *l);
  * and printed again. malloc'd; NULL when doc is not an object or out of memory. */
 char *consultation_response_text(const char *doc, json_t *warnings, json_t *overlaps);
 
-/* PostgreSQL bigint[] literal ("{1,-2}"); malloc'd. */
+/* PostgreSQL bigint[] literal ("{1,-2}"); malloc'd (the caller frees it),
+ * NULL when out of memory. */
 char *int64s_to_pg(const int64_t *v, size_t n);
 
-/* RFC 7396 JSON Merge Patch: returns the patched copy of target (new reference). */
+/* RFC 7396 JSON Merge Patch (section 2's MergePatch): returns the patched
+ * copy of target, a new reference the caller owns; target and patch are left
+ * as they were. NULL when out of memory (never a copy patched in part). */
 json_t *json_merge_patch(const json_t *target, const json_t *patch);
 
 #endif

@@ -91,14 +91,28 @@ static json_t *strlist_json(const strlist *l)
     return a;
 }
 
+/* Answers a write whose check could not be prepared: 422 naming "areas" when
+ * their scope is wider than the engine checks (rc OVERLAP_SCOPE_TOO_WIDE),
+ * else 503 (out of memory). */
+static void reply_check_refused(request *rq, int rc)
+{
+    if (rc == OVERLAP_SCOPE_TOO_WIDE)
+        api_reply_areas_too_wide(rq);
+    else
+        reply_unavailable(rq);
+}
+
 /* Builds the engine's view of the consultation being written, its keys and
- * its locks, and warns about areas the register does not know. */
+ * its locks, and warns about areas the register does not know. Returns 0,
+ * OVERLAP_SCOPE_TOO_WIDE (reply_check_refused answers 422), or -2 when out
+ * of memory. */
 static int prepare_check(request *rq, wstate *st)
 {
     const area_register *reg = rq->srv->areas;
-    json_t *scope_json = overlap_plan_scope(reg, (const char *const *)st->c.areas.items, st->c.areas.n);
-    if (!scope_json)
-        return -1;
+    json_t *scope_json;
+    int src = overlap_plan_scope(reg, (const char *const *)st->c.areas.items, st->c.areas.n, &scope_json);
+    if (src < 0)
+        return src;
     for (size_t i = 0; i < st->c.areas.n; i++) {
         if (!areas_find(reg, st->c.areas.items[i])) {
             char msg[96];
@@ -114,7 +128,7 @@ static int prepare_check(request *rq, wstate *st)
     int rc = doc ? overlap_side_init(&st->side, doc) : -1;
     json_decref(doc);
     if (rc < 0 || overlap_plan_build(&st->plan, &st->side, rq->srv->cfg->overlap_window_days) < 0)
-        return -1;
+        return -2;
     snprintf(st->generation, sizeof st->generation, "%lld", reg ? reg->generation : 0LL);
     st->params.values[16] = st->plan.scope;
     st->params.values[17] = st->plan.keys;
@@ -511,9 +525,10 @@ void api_consultation_create(request *rq)
     }
     json_decref(errors);
     snprintf(st->owner, sizeof st->owner, "%s", rq->org_id);
+    int prc = 0;
     if (uuid7_new(st->id) < 0 || consultation_params_fill(&st->params, &st->c, st->id, rq->org_id) < 0 ||
-        prepare_check(rq, st) < 0) {
-        reply_unavailable(rq);
+        (prc = prepare_check(rq, st)) < 0) {
+        reply_check_refused(rq, prc);
         return;
     }
     snprintf(st->location, sizeof st->location, "/v1/consultations/%s", st->id);
@@ -560,8 +575,10 @@ static void on_patch_loaded(PGresult *res, void *arg)
         return;
     }
     json_decref(errors);
-    if (consultation_params_fill(&st->params, &st->c, st->id, st->owner) < 0 || prepare_check(rq, st) < 0) {
-        reply_unavailable(rq);
+    int prc = 0;
+    if (consultation_params_fill(&st->params, &st->c, st->id, st->owner) < 0 ||
+        (prc = prepare_check(rq, st)) < 0) {
+        reply_check_refused(rq, prc);
         return;
     }
     start_write(rq);

@@ -35,13 +35,29 @@ typedef struct db_pool_stats {
     unsigned long errors;       /* lost connections and timed-out queries */
 } db_pool_stats;
 
+/* A pool of size connections to url (copied) on base, all starting to
+ * connect at once; at most max_waiting db_acquire calls queue for a busy
+ * pool. statement_timeout_ms bounds each query (ms), connect_timeout_s each
+ * connection attempt (s). NULL when out of memory. The caller owns the pool
+ * and frees it with db_pool_free, which closes every connection at once (no
+ * callback runs afterwards, queued ones included). */
 db_pool *db_pool_new(struct event_base *base, const char *url, int size, int max_waiting,
                      int statement_timeout_ms, int connect_timeout_s);
 void db_pool_free(db_pool *pool);
 
+/* Calls cb(conn, arg) with an idle connection, now or when one is released
+ * (FIFO); cb(NULL, arg) at once when none is connected, max_waiting are
+ * already queued, or memory runs out. The connection is the holder's until
+ * db_release. */
 void db_acquire(db_pool *pool, db_acquire_cb cb, void *arg);
+/* Sends sql with nparams text params (NULL entries are SQL NULL) on a held
+ * conn; sql and params are copied before it returns. cb gets the result, or
+ * NULL when the connection was lost (even lost earlier while held: a session
+ * is never continued on a new connection) or the query timed out. */
 void db_query(db_conn *conn, const char *sql, int nparams, const char *const *params,
               db_result_cb cb, void *arg);
+/* Gives conn back (NULL: nothing), rolling back a transaction left open;
+ * conn must not be used afterwards. */
 void db_release(db_conn *conn);
 
 /* Pipelining: several statements sent at once and answered in one round trip
@@ -80,7 +96,9 @@ typedef void (*db_notify_cb)(bool notified, void *arg);
 db_pool *db_listener_new(struct event_base *base, const char *url, const char *channel, int connect_timeout_s,
                          db_notify_cb cb, void *arg);
 
+/* true when at least one connection is up (readiness). */
 bool db_pool_up(const db_pool *pool);
+/* Fills out with the pool's counts now (for /metrics). */
 void db_pool_get_stats(const db_pool *pool, db_pool_stats *out);
 
 /* SQLSTATE of an error result ("" when none). */

@@ -36,6 +36,7 @@ delivery_decision delivery_decide(int status, int attempt, const int *steps, int
  * -1 when absent or unreadable. */
 long retry_after_parse(const char *value, time_t now);
 
+/* The outcome's name as stored and shown (a static string). */
 const char *delivery_outcome_name(delivery_outcome o);
 
 #endif

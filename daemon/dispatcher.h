@@ -22,6 +22,10 @@
 #define ALERTS_DB_MAX_WAITING 8       /* the claim cycle, recorder, notifier and fatigue watch ask one each */
 #define ALERTS_LEASE_MARGIN_S 5   /* a lease outlives the longest attempt (alerts.timeout_s) by this */
 
+/* Starts the dispatcher on srv's loop: its own pool and listener (connecting
+ * at once), its poll timer and its fatigue watch. NULL when any of them cannot
+ * be made (nothing is left running). The server owns it; dispatcher_free
+ * (NULL: nothing) aborts transfers in flight without their callbacks. */
 dispatcher *dispatcher_new(server *srv);
 void dispatcher_free(dispatcher *d);
 

@@ -20,6 +20,9 @@
 
 typedef struct fatigue_watch fatigue_watch;
 
+/* A watch that claims its connections from db (borrowed: the dispatcher's
+ * pool, which outlives it); NULL when out of memory. It runs only when
+ * fatigue_watch_run is called (the dispatcher does, on each wake-up). */
 fatigue_watch *fatigue_watch_new(server *srv, db_pool *db);
 void fatigue_watch_free(fatigue_watch *w);
 

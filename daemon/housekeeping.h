@@ -11,6 +11,8 @@
 
 /* Starts the timer; returns -1 when it cannot be created. */
 int housekeeping_start(server *srv);
+/* Cancels the timer and frees a pass cut off by shutdown (its connection
+ * goes with the pool). Safe when housekeeping_start failed or never ran. */
 void housekeeping_stop(server *srv);
 
 #endif

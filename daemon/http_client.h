@@ -25,6 +25,7 @@ typedef struct http_result {
 /* Called once per transfer, from the event loop. */
 typedef void (*http_done_cb)(const http_result *r, void *arg);
 
+/* A client driven by base; NULL when libcurl or memory fails. */
 http_client *http_client_new(struct event_base *base);
 /* Aborts every transfer in flight; their callbacks are not called. */
 void http_client_free(http_client *c);

@@ -16,9 +16,12 @@
 /* Adds a response header before the reply (Location, ETag, Allow, ...). */
 void reply_header(request *rq, const char *name, const char *value);
 
+/* Sends body (owned from here on, freed after; NULL: an empty body, e.g.
+ * when the caller's json_pack ran out of memory) as compact JSON. */
 void reply_json(request *rq, int status, json_t *body);
-/* Sends a body that is already serialised JSON. */
+/* Sends a body that is already serialised JSON (len bytes, copied). */
 void reply_json_text(request *rq, int status, const char *json, size_t len);
+/* Sends len bytes of body (copied; the caller keeps it) as content_type. */
 void reply_text(request *rq, int status, const char *content_type, const char *body, size_t len);
 
 /* RFC 9457: type urn:consultd:problem:<slug>. errors, if given, is an array of

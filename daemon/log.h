@@ -11,9 +11,14 @@ typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 
 /* Parses "debug", "info", "warn" or "error"; returns -1 for anything else. */
 int log_level_parse(const char *s);
+/* Sets the process-wide threshold and format (text or one JSON object a line). */
 void log_setup(log_level min, bool json);
+/* true when a message of level would be written. */
 bool log_enabled(log_level level);
 
+/* Writes one line (the message printf-formatted; in JSON escaped into "msg")
+ * with a UTC timestamp and the level, when level is enabled. Errors writing
+ * stderr are ignored. */
 void log_msg(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The access line for one HTTP request. org may be NULL (unauthenticated). */

@@ -21,9 +21,12 @@ typedef struct notifier {
 /* Reads the environment (envp, as environ). Returns 0, or -1 with err set if
  * NOTIFY_SOCKET is set but unusable (the daemon runs on, logging err). */
 int notify_open(notifier *n, char **envp, char *err, size_t errlen);
+/* Closes the socket, if any. */
 void notify_close(notifier *n);
 
-/* Sends one message (its lines, each "KEY=value", newline-separated). */
+/* Sends one message (its lines, each "KEY=value", newline-separated) as one
+ * datagram. Returns 0 (also when there is no socket), or -1 when it was not
+ * sent whole (the caller logs; the daemon runs on). */
 int notify_send(const notifier *n, const char *message);
 
 /* Pure parts, for tests. */
@@ -32,7 +35,8 @@ int notify_parse_socket(const char *value, char path[108], size_t *pathlen);
 /* The watchdog interval in microseconds from WATCHDOG_USEC and WATCHDOG_PID
  * for process pid; 0 when none applies. */
 uint64_t notify_parse_watchdog(const char *usec, const char *wpid, long pid);
-/* "RELOADING=1\nMONOTONIC_USEC=<now>\n" into buf. */
+/* "RELOADING=1\nMONOTONIC_USEC=<now>\n" into buf (len bytes): 0, or -1 when
+ * it does not fit. */
 int notify_reloading_message(char *buf, size_t len, uint64_t monotonic_usec);
 
 #endif

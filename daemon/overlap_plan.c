@@ -7,20 +7,26 @@
 #include "consultation.h"
 #include "ids.h"
 
-json_t *overlap_plan_scope(const area_register *reg, const char *const *areas, size_t n)
+int overlap_plan_scope(const area_register *reg, const char *const *areas, size_t n, json_t **out)
 {
+    *out = NULL;
     const char **scope = malloc(OVERLAP_SCOPE_MAX * sizeof *scope);
     if (!scope)
-        return NULL;
+        return -2;
     long ns = areas_scope(reg, areas, n, scope, OVERLAP_SCOPE_MAX);
-    json_t *out = ns >= 0 ? json_array() : NULL;
-    for (long i = 0; out && i < ns; i++)
-        if (json_array_append_new(out, json_string(scope[i])) < 0) {
-            json_decref(out);
-            out = NULL;
+    json_t *arr = ns >= 0 ? json_array() : NULL;
+    for (long i = 0; arr && i < ns; i++)
+        if (json_array_append_new(arr, json_string(scope[i])) < 0) {
+            json_decref(arr);
+            arr = NULL;
         }
     free(scope);
-    return out;
+    if (ns < 0)
+        return OVERLAP_SCOPE_TOO_WIDE;
+    if (!arr)
+        return -2;
+    *out = arr;
+    return 0;
 }
 
 static char *bool_array(const bool *v, size_t n)

@@ -1,6 +1,7 @@
 /* overlap_plan.h - what one overlap check sends and scores, shared by a write
  * (consultation_write.c) and a re-check (recheck.c), so both run the same
- * check with the same locks. No I/O: the SQL lives in store_consultations.c.
+ * check with the same locks (pure: no I/O, the SQL lives in
+ * store_consultations.c; overlap_plan_score draws fresh UUIDv7 ids).
  *
  * A plan holds, as PostgreSQL literals: the consultation's area scope (its
  * areas and their reach in the area register), its blocking keys, the keys to
@@ -20,12 +21,15 @@ typedef struct overlap_plan {
     char from[11], to[11];                        /* YYYY-MM-DD */
 } overlap_plan;
 
-/* The area scope of areas (n codes) under reg, as a new JSON array of codes
- * (sorted, unique) the caller owns. NULL when out of memory or when the scope
- * would exceed OVERLAP_SCOPE_MAX codes (the write is then refused rather than
- * checked against a truncated scope). */
+/* The area scope of areas (n codes, borrowed) under reg (NULL: codes only):
+ * the codes and everything they reach (areas_scope), sorted and unique. On 0,
+ * *out is a new JSON array of strings the caller owns. Errors, *out NULL:
+ * OVERLAP_SCOPE_TOO_WIDE when the scope would exceed OVERLAP_SCOPE_MAX codes
+ * (the caller refuses the write, 422 naming "areas": a truncated scope would
+ * miss overlaps, so it is never checked against one); -2 when out of memory. */
 #define OVERLAP_SCOPE_MAX 4096
-json_t *overlap_plan_scope(const area_register *reg, const char *const *areas, size_t n);
+#define OVERLAP_SCOPE_TOO_WIDE (-1)
+int overlap_plan_scope(const area_register *reg, const char *const *areas, size_t n, json_t **out);
 
 /* Fills p for side (whose scope must be set) with window_days of slack.
  * Returns 0, or -1 when out of memory (p is then cleared). */

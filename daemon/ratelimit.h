@@ -22,13 +22,19 @@ typedef struct ratelimit_result {
     long window_s;        /* seconds to fill an empty bucket */
 } ratelimit_result;
 
+/* A table for at most max_keys buckets (0 counts as 1); NULL when out of
+ * memory. The caller owns it and frees it with ratelimit_free (NULL: nothing). */
 ratelimit *ratelimit_new(size_t max_keys);
 void ratelimit_free(ratelimit *r);
 
-/* Takes a token from key's bucket at time now (seconds, monotonic). */
+/* Takes a token from key's bucket (key copied; at most 39 bytes, a key id:
+ * a longer one is never limited) at time now (seconds, monotonic), with rate
+ * (tokens a second; <= 0 is treated as nearly 0) and burst (< 1 counts as 1). */
 ratelimit_result ratelimit_take(ratelimit *r, const char *key, double now, double rate, long burst);
 
+/* How many buckets the table holds now (a gauge). */
 size_t ratelimit_keys(const ratelimit *r);
+/* How many requests were let through because the table was full (a counter). */
 unsigned long ratelimit_overflowed(const ratelimit *r);
 
 #endif

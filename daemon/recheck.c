@@ -176,8 +176,17 @@ static void check(recheck *w, const char *side_json)
     const char **codes = calloc(n + 1, sizeof *codes);
     for (size_t i = 0; codes && i < n; i++)
         codes[i] = json_string_value(json_array_get(areas, i));
-    json_t *scope = codes ? overlap_plan_scope(srv->areas, codes, n) : NULL;
+    json_t *scope = NULL;
+    int src = codes ? overlap_plan_scope(srv->areas, codes, n, &scope) : -2;
     free(codes);
+    if (src == OVERLAP_SCOPE_TOO_WIDE) {
+        /* Never checked against a truncated scope: the item stays queued and is
+         * claimed again at the next poll (holding up the items behind it) until
+         * the register or the consultation changes; each try logs why. */
+        json_decref(doc);
+        finish(w, "a queued consultation's areas now reach more than " DB_STR(OVERLAP_SCOPE_MAX) " areas");
+        return;
+    }
     int rc = doc && scope ? json_object_set_new(doc, "scope", scope) : (json_decref(scope), -1);
     if (rc == 0)
         rc = overlap_side_init(&w->side, doc);

@@ -20,7 +20,10 @@
  * A crash before COMMIT leaves the row queued; the work is idempotent. A
  * consultation edited between the claim and the write is left queued and
  * checked again. It does not bump the consultation's version: the owner
- * changed nothing. */
+ * changed nothing. A consultation whose areas now reach more than
+ * OVERLAP_SCOPE_MAX areas is never checked against a cut scope: it stays
+ * queued, each try logs why, and it holds up the rows behind it until the
+ * register or the consultation changes. */
 #ifndef CONSULTD_RECHECK_H
 #define CONSULTD_RECHECK_H
 

@@ -37,19 +37,25 @@ typedef struct vocab {
 
 /* The vocabulary for a URL name ("topics", ...); -1 when unknown. */
 int vocab_kind_parse(const char *name);
+/* The URL name of a kind (a static string). */
 const char *vocab_kind_name(vocab_kind kind);
 
+/* An empty vocabulary (NULL when out of memory), filled by vocab_add, then
+ * vocab_finish; the caller frees it with vocab_free (NULL: nothing). */
 vocab *vocab_new(void);
 void vocab_free(vocab *v);
 /* Adds a term (strings copied). Returns 0 or -1 (out of memory). */
 int vocab_add(vocab *v, vocab_kind kind, const char *code, const char *label, const char *parent,
               const char *const *synonyms, size_t nsynonyms);
-/* Builds the lookup indexes; call once after the last vocab_add. */
+/* Builds the lookup indexes; call once after the last vocab_add, before any
+ * look-up. Returns 0, or -1 when out of memory (free the vocabulary then). */
 int vocab_finish(vocab *v);
 
 /* Normalises text into out (at most outlen bytes with the NUL). */
 void vocab_normalise(const char *text, char *out, size_t outlen);
-/* The term an entry names, or NULL. */
+/* The term an entry names, or NULL. Returned terms are the vocabulary's:
+ * valid until vocab_free (on the event loop, within the current callback:
+ * the catalog may swap vocabularies). */
 const vocab_term *vocab_resolve(const vocab *v, vocab_kind kind, const char *text);
 /* The term with exactly this code, or NULL (no normalisation: for codes the
  * daemon stored itself, on the hot paths of scoring and counting). */
@@ -63,7 +69,8 @@ void vocab_expand(const vocab *v, vocab_kind kind, const char *code, json_t *out
  * arrays (unique). Returns how many were found. */
 size_t vocab_infer(const vocab *v, const char *text, json_t *topics, json_t *communities);
 
-/* {"items": [{"code","label","parent","synonyms"}]} */
+/* {"items": [{"code","label","parent","synonyms"}]}: a new reference the
+ * caller owns. */
 json_t *vocab_to_json(const vocab *v, vocab_kind kind);
 
 #endif

@@ -6,12 +6,17 @@ against the real daemon and a real PostgreSQL.
   /usr/bin/python3 tests/browser/run.py --bin daemon/consultd --pg-url URL --pg-dir DIR [--shots DIR] [-k NAME]
 
 Every page is checked with axe-core (no serious or critical finding), and any
-console error, CSP violation included, fails the test that caused it. Each
-test has a deadline; one that passes it is named and the run goes on."""
+console error, CSP violation included, fails the test that caused it. Every
+wait is bounded (WAIT_S, page loads and scripts too), and each test has a
+deadline (BROWSER_TEST_DEADLINE_S), both multiplied by
+CONSULTD_TEST_TIMEOUT_SCALE: a test that passes its deadline fails by name and
+the run goes on. One that does not unwind within GRACE_S of it, or a start-up
+(browser, seeding) that passes its own deadline, stops the run: the hard
+watchdog (tests/e2e/watchdog.py) names it, kills the browser and the daemon
+and prints the summary."""
 import argparse
 import json
 import os
-import signal
 import sys
 import time
 import traceback
@@ -20,6 +25,7 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import harness  # noqa: E402
+import watchdog  # noqa: E402
 from harness import check, eq  # noqa: E402
 
 from selenium import webdriver  # noqa: E402
@@ -42,8 +48,11 @@ def vendored(package):
 
 
 AXE = vendored("axe-core")
-WAIT_S = 10
-TEST_DEADLINE_S = int(os.environ.get("BROWSER_TEST_DEADLINE_S", "90"))
+SCALE = watchdog.scale()
+WAIT_S = 10 * SCALE
+TEST_DEADLINE_S = float(os.environ.get("BROWSER_TEST_DEADLINE_S", "90")) * SCALE
+SETUP_DEADLINE_S = 180 * SCALE  # the browser's start and the seeding
+GRACE_S = 30 * SCALE
 HOSTILE = "<img src=x onerror=alert(1)> safety survey"
 ABBEY, BIRCHWOOD, BOULTHAM, LINCOLN, LINCOLNSHIRE = "E05010784", "E05010785", "E05010786", "E07000138", "E10000019"
 
@@ -384,23 +393,26 @@ def keyboard_alone_reaches_and_uses_the_inbox(c):
     check(outline.startswith("solid") and not outline.endswith(" 0px"), "focus is visible: %r" % outline)
 
 
-def run_one(c, fn):
-    def expired(*_):
-        raise TimeoutError("deadline of %d s passed" % TEST_DEADLINE_S)
-    signal.signal(signal.SIGALRM, expired)
-    signal.alarm(TEST_DEADLINE_S)
+def run_one(c, fn, hard):
+    name = "browser." + fn.__name__
+    hard.arm(name, TEST_DEADLINE_S + GRACE_S)
     t0 = time.time()
     try:
-        fn(c)
-        print("ok   browser.%s (%.2fs)" % (fn.__name__, time.time() - t0), flush=True)
+        watchdog.arm(TEST_DEADLINE_S, name)
+        try:
+            fn(c)
+        finally:
+            watchdog.disarm()
+        print("ok   %s (%.2fs)" % (name, time.time() - t0), flush=True)
         return True
-    except Exception:
-        print("FAIL browser.%s\n%s" % (fn.__name__, traceback.format_exc()), flush=True)
+    except (Exception, watchdog.Deadline) as e:
+        timeout = "TIMEOUT %s\n" % e if isinstance(e, watchdog.Deadline) else ""
+        print("FAIL %s\n%s%s" % (name, timeout, traceback.format_exc()), flush=True)
         print("     console: %s" % c.errors(), flush=True)
         c.shot("FAIL-" + fn.__name__)
         return False
     finally:
-        signal.alarm(0)
+        hard.disarm()
 
 
 def main():
@@ -419,21 +431,32 @@ def main():
     env.cli("migrate")
     ons = os.path.join(env.data_dir, "ons")
     env.cli("areas", "import", *[os.path.join(ons, f) for f in sorted(os.listdir(ons)) if f.endswith(".csv")])
+    count = {"passed": 0, "failed": 0}
+
+    def stop_run(name):
+        print("TIMEOUT %s: still running past its deadline; stopping the run" % name, flush=True)
+        for k in watchdog.kill_descendants():
+            print("     killed %s" % k, flush=True)
+        print("browser: %d passed, %d failed" % (count["passed"], count["failed"] + 1), flush=True)
+        os._exit(1)
+
+    hard = watchdog.Hard(stop_run)
+    hard.arm("browser start-up and seeding", SETUP_DEADLINE_S)
     d = env.daemon()
     c = Console(env, d, a.shots)
-    passed = failed = 0
     try:
         seed(env, c)
+        hard.disarm()
         for fn in TESTS:
             if a.k not in fn.__name__:
                 continue
-            if run_one(c, fn):
-                passed += 1
-            else:
-                failed += 1
+            count["passed" if run_one(c, fn, hard) else "failed"] += 1
     finally:
+        hard.arm("closing the browser and stopping the daemon", 60 * SCALE)
         c.close()
         d.stop()
+        hard.disarm()
+    passed, failed = count["passed"], count["failed"]
     for r in env.sanitizer_reports:
         print("sanitizer report:\n" + r)
         failed += 1

@@ -4,7 +4,13 @@ Nothing is mocked. Each run creates its own database on the PostgreSQL server
 it is given, migrates it with the binary under test, and starts daemons on
 free loopback ports. Tests are plain functions registered with @test; the
 runner prints one line per test and a closing 'e2e: N passed, N failed'.
+
+Every test has a deadline (DEFAULT_TIMEOUT_S, or @test(timeout=S) for a slow
+one), scaled by CONSULTD_TEST_TIMEOUT_SCALE; see watchdog.py for what happens
+when one passes. Daemons run in their own session (so a process group can be
+killed whole) and die with the runner (a parent-death signal).
 """
+import ctypes
 import http.client
 import json
 import os
@@ -18,11 +24,32 @@ import threading
 import time
 import traceback
 
+import watchdog
+
 TESTS = []
+DEFAULT_TIMEOUT_S = 90  # release build, unloaded machine: the slowest test takes about a third of this
+GRACE_S = 30  # after a deadline, how long a test may take to unwind before the run stops
 
 
-def test(fn):
-    TESTS.append(fn)
+def test(fn=None, *, timeout=None):
+    """Registers a test: @test, or @test(timeout=S) to give it S seconds (before scaling)."""
+    def register(f):
+        f.timeout_s = timeout or DEFAULT_TIMEOUT_S
+        TESTS.append(f)
+        return f
+    return register(fn) if fn is not None else register
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_runner(then=None):
+    """A preexec_fn: SIGKILL this child when the runner's thread that forked it ends
+    (PR_SET_PDEATHSIG), then run the caller's own preexec_fn."""
+    def fn():
+        _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if then:
+            then()
     return fn
 
 
@@ -151,9 +178,13 @@ class Daemon:
         self.proc = None
 
     def start(self, wait_ready=True):
+        # The parent-death signal follows the forking thread, so only daemons started by
+        # the main thread (which lives as long as the runner) get one.
+        main = threading.current_thread() is threading.main_thread()
         self.proc = subprocess.Popen([self.env.binary] + self.args + ["serve"], stdout=self.log,
                                      stderr=subprocess.STDOUT, env=self.env.env(self.extra, self.db_url),
-                                     preexec_fn=self.preexec_fn)
+                                     start_new_session=True,
+                                     preexec_fn=_die_with_runner(self.preexec_fn) if main else self.preexec_fn)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -252,26 +283,80 @@ def problem(r, status, *fields):
         check(f in r.fields(), "problem names field %r (got %r)" % (f, r.fields()))
 
 
-def run(env, tests):
-    passed = failed = 0
+def _after_timeout(env):
+    """A test passed its deadline: kill every process the runner started (the test's
+    daemons, the shared ones, helpers) and forget the daemons, so that the next test
+    starts from fresh ones. The database is shared by design, so it stays."""
+    killed = watchdog.kill_descendants()
+    for d in list(env.daemons):
+        if d.proc and d.proc.poll() is not None:
+            env.daemons.remove(d)
+    return killed
+
+
+def run(env, tests, setup=None):
+    """Runs setup(env) then each test under its deadline; prints one line per test
+    and the summary. Returns True if all passed. A test that does not unwind
+    within GRACE_S of its deadline stops the run (watchdog.Hard): the process
+    exits 1 after the summary."""
+    scale = watchdog.scale()
+    state = {"passed": 0, "failed": 0, "left": len(tests)}
+
+    def stop_run(name):
+        print("TIMEOUT %s did not unwind within %.0f s of its deadline; stopping the run" %
+              (name, GRACE_S * scale), flush=True)
+        for k in watchdog.kill_descendants():
+            print("     killed %s" % k, flush=True)
+        print("e2e: stopped with %d test(s) not run" % (state["left"] - 1), flush=True)
+        print("e2e: %d passed, %d failed" % (state["passed"], state["failed"] + 1), flush=True)
+        os._exit(1)
+
+    hard = watchdog.Hard(stop_run)
+    if setup:
+        limit = 600 * scale
+        hard.arm("setup", limit + GRACE_S * scale)
+        watchdog.arm(limit, "setup")
+        try:
+            setup(env)
+        finally:
+            watchdog.disarm()
+            hard.disarm()
     for fn in tests:
         name = "%s.%s" % (fn.__module__, fn.__name__)
+        limit = getattr(fn, "timeout_s", DEFAULT_TIMEOUT_S) * scale
         t0 = time.time()
+        hard.arm(name, limit + GRACE_S * scale)
         try:
-            fn(env)
-            passed += 1
+            watchdog.arm(limit, name)
+            try:
+                fn(env)
+            finally:
+                watchdog.disarm()
+            state["passed"] += 1
             print("ok   %s (%.2fs)" % (name, time.time() - t0), flush=True)
+        except watchdog.Deadline as e:
+            state["failed"] += 1
+            print("FAIL %s\nTIMEOUT %s\n%s" % (name, e, traceback.format_exc(limit=-3)), flush=True)
+            for k in _after_timeout(env):
+                print("     killed %s" % k, flush=True)
         except Exception:  # a test's failure, whatever its kind, is reported and the run goes on
-            failed += 1
+            state["failed"] += 1
             print("FAIL %s\n%s" % (name, traceback.format_exc()), flush=True)
+        hard.disarm()
+        state["left"] -= 1
+    hard.arm("the final daemon shutdown", 60 * scale)
     for d in list(env.daemons):
+        if d.proc is None:  # it never started (the test failed there already)
+            env.daemons.remove(d)
+            continue
         try:
             d.stop()
         except AssertionError as e:
-            failed += 1
+            state["failed"] += 1
             print("FAIL daemon shutdown: %s" % e)
+    hard.disarm()
     if env.sanitizer_reports:
-        failed += 1
+        state["failed"] += 1
         print("FAIL sanitizer reports:\n" + "\n".join(env.sanitizer_reports))
-    print("e2e: %d passed, %d failed" % (passed, failed), flush=True)
-    return failed == 0
+    print("e2e: %d passed, %d failed" % (state["passed"], state["failed"]), flush=True)
+    return state["failed"] == 0

@@ -2,11 +2,13 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "area_input.h"
 #include "areas.h"
+#include "overlap_plan.h"
 
 /* A small register: England > East Midlands > Lincolnshire > Lincoln > Abbey,
  * Birchwood; an Abbey in Barking and Dagenham; Mendip replaced by Somerset;
@@ -73,14 +75,47 @@ static void add_refuses_bad_rows(void **state)
     (void)state;
     area_register *r = areas_new();
     area_row bad = { "E0501", "Short", NULL, "ward", NULL, 0, NULL, 0, NULL, 0, NULL, 0 };
-    assert_int_equal(areas_add_row(r, &bad), -1);
+    assert_int_equal(areas_add_row(r, &bad), AREAS_BAD_CODE);
     const char *oops[] = { "E10" };
     area_row bad_parent = { "E05010784", "Abbey", NULL, "ward", oops, 1, NULL, 0, NULL, 0, NULL, 0 };
-    assert_int_equal(areas_add_row(r, &bad_parent), -1);
+    assert_int_equal(areas_add_row(r, &bad_parent), AREAS_BAD_CODE);
     area_row too_far = { "E05010784", "Abbey", NULL, "ward", NULL, 0, NULL, 0, oops, AREAS_REACH_MAX + 1, NULL, 0 };
-    assert_int_equal(areas_add_row(r, &too_far), -1);
-    assert_int_equal(areas_add_alias(r, "", "E05010784"), -1);
+    assert_int_equal(areas_add_row(r, &too_far), AREAS_REACH_TOO_WIDE); /* told apart from a bad code */
+    assert_int_equal(areas_add(r, "E0501", "Short", "ward", NULL, 0), AREAS_BAD_CODE);
+    assert_int_equal(areas_add_alias(r, "", "E05010784"), AREAS_BAD_CODE);
     assert_int_equal(r->n, 0);
+    /* nothing was added by the refusals: the register is still usable */
+    assert_int_equal(areas_add(r, "E05010784", "Abbey", "ward", (const char *[]){ "E07000138" }, 1), AREAS_OK);
+    assert_int_equal(areas_finish(r), 0);
+    assert_non_null(areas_find(r, "E05010784"));
+    areas_free(r);
+}
+
+/* The engine's scope: exactly OVERLAP_SCOPE_MAX codes are checked; one more is
+ * an error the caller answers (422 naming "areas"), never a truncated scope. */
+static void plan_scope_refuses_more_than_it_checks(void **state)
+{
+    (void)state;
+    enum { N = OVERLAP_SCOPE_MAX + 1 };
+    static char codes[N][10];
+    static const char *list[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(codes[i], sizeof codes[i], "E99%06u", (unsigned)i % 1000000u);
+        list[i] = codes[i];
+    }
+    json_t *out = (json_t *)1;
+    assert_int_equal(overlap_plan_scope(NULL, list, N, &out), OVERLAP_SCOPE_TOO_WIDE);
+    assert_null(out);
+    assert_int_equal(overlap_plan_scope(NULL, list, N - 1, &out), 0);
+    assert_int_equal(json_array_size(out), OVERLAP_SCOPE_MAX);
+    assert_string_equal(json_string_value(json_array_get(out, 0)), "E99000000");
+    json_decref(out);
+    /* the reach counts: one known code that reaches two more, within a cap of 3 */
+    area_register *r = fixture();
+    const char *one[] = { "E05010784" };
+    const char *scope[4];
+    assert_int_equal(areas_scope(r, one, 1, scope, 3), -1); /* it reaches 3: 4 in all */
+    assert_int_equal(areas_scope(r, one, 1, scope, 4), 4);
     areas_free(r);
 }
 
@@ -182,6 +217,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(scope_is_areas_and_reach_sorted_unique),
         cmocka_unit_test(add_refuses_bad_rows),
+        cmocka_unit_test(plan_scope_refuses_more_than_it_checks),
         cmocka_unit_test(resolve_codes_names_parents_aliases),
         cmocka_unit_test(search_ranks_exact_then_prefix_then_inside),
         cmocka_unit_test(input_warns_and_lists_candidates),
