@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "digest_format.h"
 #include "explain.h"
 
 static const char *str(const json_t *o, const char *key)
@@ -68,6 +69,8 @@ static char *finish(FILE *f, char **buf, int failed)
 
 char *alert_subject(const json_t *event, const alert_context *c)
 {
+    if (strcmp(str(event, "type"), "digest") == 0)
+        return digest_subject(event);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -128,6 +131,8 @@ static void put_consultation(FILE *f, int n, const json_t *k, const alert_contex
 
 char *alert_text(const json_t *event, const alert_context *c)
 {
+    if (strcmp(str(event, "type"), "digest") == 0)
+        return digest_text(event, c);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);

@@ -6,7 +6,7 @@
  * (the caller frees it) or NULL when memory runs out. Text taken from
  * consultations never reaches a mail header unfolded: line breaks and other
  * control characters become spaces, and non-ASCII subjects are RFC 2047
- * encoded. */
+ * encoded. A digest (type "digest") is rendered by digest_format.h. */
 #ifndef CONSULTD_ALERT_FORMAT_H
 #define CONSULTD_ALERT_FORMAT_H
 
