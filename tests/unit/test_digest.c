@@ -282,10 +282,10 @@ static void body_of_one_event_on_one_day(void **state)
     assert_non_null(strstr(text, "1 alert from Tuesday 1 December 2026, 02:11 to Tuesday 1 December 2026, 08:00"));
     assert_non_null(strstr(text, "Medium-level overlaps (1)"));
     assert_null(strstr(text, "not listed"));
+    assert_null(digest_body(&w, data, 0)); /* not an array */
     free(text);
     free(subject);
     json_decref(b);
-    assert_null(digest_body(&w, data, 0)); /* not an array */
     json_decref(events);
 }
 
