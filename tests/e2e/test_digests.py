@@ -67,6 +67,7 @@ def other_org_pairs(a, d, wards, name):
 def daily_digest_is_one_message_with_the_window_grouped(env):
     a = Alerts(env)
     rx = Receiver()
+    slack = Receiver()
     smtp = SmtpReceiver()
     try:
         d = a.daemon(CONSULTD_SMTP_URL="smtp://127.0.0.1:%d" % smtp.port, CONSULTD_SMTP_FROM="alerts@example.org")
@@ -78,6 +79,8 @@ def daily_digest_is_one_message_with_the_window_grouped(env):
         check(hook["next_digest_at"], hook)
         mail = a.subscribe(d, coord, email="coordinator@example.org", delivery="daily", filters={"areas": wards})
         eq((mail["delivery"], mail["digest_time"]), ("daily", "08:00"))
+        sl = a.subscribe(d, coord, url=slack.url(), format="slack", delivery="daily", digest_time=at,
+                         filters={"areas": wards})
         overlaps = other_org_pairs(a, d, wards[:2], "Digest Partner")
         # and a weaker one: only the community in common, three weeks apart
         for n, (topic, start, end) in enumerate([("housing", "2031-03-01", "2031-03-10"),
@@ -102,11 +105,18 @@ def daily_digest_is_one_message_with_the_window_grouped(env):
         eq(before, [])
         days_pass(a, hook["id"])
         days_pass(a, mail["id"])
+        days_pass(a, sl["id"])
         check(rx.wait(1, 15), "the digest arrived")
         check(smtp.wait(1, 15), "the digest e-mail arrived")
         time.sleep(2.5)
         eq(len(rx.got), 1, "one message for the window")
         eq(len(smtp.messages), 1, "one e-mail for the window")
+        check(slack.wait(1, 5), "the Slack digest")
+        eq(len(slack.got), 1, "one Slack post for the window")
+        post = slack.events()[0]
+        check(post["text"].startswith("*consultd daily digest: 4 alerts"), post["text"][:200])
+        eq(post["blocks"][0]["text"]["text"], post["text"].split("\n")[0].strip("*"))
+        check(verify(sl["secret"], slack.got[0]["headers"], slack.got[0]["body"]), "the Slack post is signed")
         g = rx.got[0]
         check(verify(hook["secret"], g["headers"], g["body"]), "signed like any webhook")
         dg = rx.events()[0]
@@ -145,6 +155,7 @@ def daily_digest_is_one_message_with_the_window_grouped(env):
         eq(d.request("GET", "/v1/subscriptions/" + hook["id"], token=coord).json["next_digest_at"] > w[0][1], True)
     finally:
         rx.close()
+        slack.close()
         smtp.close()
         a.close()
 

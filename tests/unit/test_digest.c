@@ -289,6 +289,40 @@ static void body_of_one_event_on_one_day(void **state)
     json_decref(events);
 }
 
+static void a_long_digest_fits_slack(void **state)
+{
+    (void)state;
+    json_t *events = json_array();
+    char expl[200];
+    for (int i = 0; i < 200; i++) {
+        snprintf(expl, sizeof expl, "Both ask carers in Camden about housing, number %d (caf\xc3\xa9).", i);
+        json_array_append_new(events, overlap_event("overlap.detected", "o", i % 2 ? "high" : "low", expl));
+    }
+    digest_window w = { DIGEST_DAILY, utc(2026, 12, 1, 8, 0), utc(2026, 12, 2, 8, 0), utc(2026, 12, 2, 8, 0), "" };
+    json_t *b = digest_body(&w, events, 200);
+    alert_context c = { "", area_name, NULL, NULL };
+    char *full = alert_text(b, &c);
+    assert_true(strlen(full) > 3000);
+    char *slack = alert_slack_body(b, &c);
+    json_t *msg = json_loads(slack, 0, NULL); /* jansson refuses invalid UTF-8: the cut kept characters whole */
+    assert_non_null(msg);
+    const char *header = json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(msg,
+                                           "blocks"), 0), "text"), "text"));
+    const char *section = json_string_value(json_object_get(json_object_get(json_array_get(json_object_get(msg,
+                                            "blocks"), 1), "text"), "text"));
+    assert_true(strlen(header) <= 150);
+    assert_true(strlen(section) <= 3000);
+    assert_string_equal(section + strlen(section) - 3, "...");
+    assert_int_equal(strncmp(section, full, strlen(section) - 3), 0);
+    /* the notification text keeps the whole digest */
+    assert_non_null(strstr(json_string_value(json_object_get(msg, "text")), "number 199"));
+    json_decref(msg);
+    free(slack);
+    free(full);
+    json_decref(b);
+    json_decref(events);
+}
+
 /* ---- subscription settings ---------------------------------------------------------- */
 
 static void check_fields(const char *json, int rc, const char *const *fields)
@@ -365,6 +399,7 @@ int main(void)
         cmocka_unit_test(window_end_is_the_latest_time_passed),
         cmocka_unit_test(body_lists_and_counts_the_window),
         cmocka_unit_test(body_of_one_event_on_one_day),
+        cmocka_unit_test(a_long_digest_fits_slack),
         cmocka_unit_test(subscription_digest_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
