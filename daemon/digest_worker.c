@@ -29,15 +29,15 @@ static const char SQL_DIGEST_GAUGES[] =
     "SELECT (SELECT count(*) FROM subscriptions WHERE status = 'active' AND delivery <> 'immediate'"
     "   AND digest_next_at <= now()),"
     " (SELECT count(*) FROM digest_items i JOIN subscriptions s ON s.id = i.subscription_id"
-    "   WHERE i.window_start IS NULL AND s.status = 'active')";
+    "   WHERE s.status = 'active')";
 
-/* $1 subscription, $2 window end (epoch seconds): gives the held events older
- * than the end to the window that starts at digest_last_end; returns (events
- * taken, body) for the first DIGEST_MAX_EVENTS of them, oldest first. */
+/* $1 subscription, $2 window end (epoch seconds): takes (deletes) the held
+ * events older than the end, those of earlier windows committed too late for
+ * them included; returns (events taken, body) for the first DIGEST_MAX_EVENTS
+ * of them, oldest first. */
 static const char SQL_DIGEST_TAKE[] =
-    "WITH a AS (UPDATE digest_items i SET window_start = s.digest_last_end FROM subscriptions s"
-    "  WHERE s.id = $1 AND i.subscription_id = s.id AND i.window_start IS NULL"
-    "  AND i.created_at < to_timestamp($2::bigint) RETURNING i.event_id, i.created_at, i.payload)"
+    "WITH a AS (DELETE FROM digest_items WHERE subscription_id = $1 AND created_at < to_timestamp($2::bigint)"
+    "  RETURNING event_id, created_at, payload)"
     " SELECT count(*) OVER (), payload FROM a ORDER BY created_at, event_id LIMIT " DB_STR(DIGEST_MAX_EVENTS);
 
 /* $1 subscription, $2 window end, $3 next scheduled time (epoch seconds), $4

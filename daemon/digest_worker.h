@@ -1,15 +1,16 @@
 /* digest_worker.h - closes due digest windows and queues their digests.
  *
  * Runs on the event loop with the alert dispatcher's connections, started by
- * the dispatcher's poll (every ALERTS_POLL_MS) and on its NOTIFY wake-ups.
+ * the dispatcher's poll (every ALERTS_POLL_MS: a window's end is known in
+ * advance, so NOTIFY, which wakes the dispatcher for new events, is not needed).
  * Each close is one transaction of three round trips, none around I/O other
  * than PostgreSQL's:
  *   1. lock one active digest subscription whose digest_next_at has passed
  *      (FOR NO KEY UPDATE SKIP LOCKED: instances share the work, and fan-out's
  *      key-share locks on the row are not blocked), with the database's clock;
  *   2. compute the window's end in C (digest_schedule.h: the latest
- *      scheduled time that has passed) and take the subscription's held
- *      events older than it (digest_items with no window yet);
+ *      scheduled time that has passed) and take (delete) the subscription's
+ *      held events (digest_items) older than it;
  *   3. build the digest body (digest_format.h) and, in one statement, write it
  *      as a 'digest' alert event with its delivery (sent by the dispatcher,
  *      with retries, at least once, always under the same webhook-id), record

@@ -10,8 +10,8 @@
 -- Windows follow each other: digest_last_end is where the open window starts,
 -- digest_next_at the first scheduled time after it (computed by the daemon:
 -- digest_schedule.c). Any instance closes a due window in one transaction:
--- it locks the subscription row (FOR NO KEY UPDATE SKIP LOCKED), takes every
--- item not yet in a window whose event is older than the window's end, writes
+-- it locks the subscription row (FOR NO KEY UPDATE SKIP LOCKED), takes (deletes)
+-- every item whose event is older than the window's end, writes
 -- the digest as an alert event and a delivery (the outbox: sent with retries,
 -- at least once, under one webhook-id), records the window and moves
 -- digest_last_end on. A crash before the commit leaves nothing; after it, the
@@ -36,16 +36,16 @@ ALTER TABLE alert_events DROP CONSTRAINT alert_events_type_check;
 ALTER TABLE alert_events ADD CONSTRAINT alert_events_type_check
     CHECK (type IN ('overlap.detected', 'overlap.updated', 'fatigue.exceeded', 'ping', 'digest'));
 
--- An event a digest subscription is to hear of in its next digest.
+-- An event a digest subscription is to hear of in its next digest; deleted by
+-- the transaction that puts it in one (the digest's delivery then holds it).
 CREATE TABLE digest_items (
     subscription_id  uuid NOT NULL REFERENCES subscriptions (id),
     event_id         uuid NOT NULL REFERENCES alert_events (id),
     created_at       timestamptz NOT NULL,   -- the event's: which window it belongs to
     payload          text NOT NULL,          -- the event's body, frozen at fan-out
-    window_start     timestamptz,            -- the digest window that took it; NULL until then
     PRIMARY KEY (subscription_id, event_id)
 );
-CREATE INDEX digest_items_open ON digest_items (subscription_id, created_at) WHERE window_start IS NULL;
+CREATE INDEX digest_items_window ON digest_items (subscription_id, created_at);
 
 -- Every window closed, empty or not: one per (subscription, start), and
 -- none ends where another ends, so two instances can never both close one.

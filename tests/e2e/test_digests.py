@@ -30,16 +30,14 @@ def days_pass(a, sub_id, days=1):
     a.psql("BEGIN;"
            " UPDATE subscriptions SET digest_last_end = digest_last_end - interval '%(d)d days',"
            "  digest_next_at = digest_next_at - interval '%(d)d days' WHERE id = '%(s)s';"
-           " UPDATE digest_items SET created_at = created_at - interval '%(d)d days',"
-           "  window_start = window_start - interval '%(d)d days' WHERE subscription_id = '%(s)s';"
+           " UPDATE digest_items SET created_at = created_at - interval '%(d)d days' WHERE subscription_id = '%(s)s';"
            " UPDATE digest_windows SET window_start = window_start - interval '%(d)d days',"
            "  window_end = window_end - interval '%(d)d days' WHERE subscription_id = '%(s)s';"
            " COMMIT" % {"d": days, "s": sub_id})
 
 
 def held(a, sub_id):
-    return int(a.psql("SELECT count(*) FROM digest_items WHERE subscription_id = '%s' AND window_start IS NULL"
-                      % sub_id))
+    return int(a.psql("SELECT count(*) FROM digest_items WHERE subscription_id = '%s'" % sub_id))
 
 
 def windows(a, sub_id):
@@ -55,6 +53,13 @@ def wait_for(cond, timeout=20.0, what="condition"):
             return
         time.sleep(0.05)
     raise AssertionError("timed out waiting for " + what)
+
+
+def metric(d, name):
+    for line in d.request("GET", "/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("no metric " + name)
 
 
 def other_org_pairs(a, d, wards, name):
@@ -180,6 +185,10 @@ def empty_window_sends_nothing_and_still_moves_on(env):
         # the next window starts where the empty one ended, and carries the new events
         other_org_pairs(a, d, wards[:1], "Quiet Partner")
         wait_for(lambda: held(a, s["id"]) == 1, what="the event held")
+        # as if its transaction had committed just after the first window was
+        # closed, with a timestamp inside it: it goes in the next, not in none
+        a.psql("UPDATE digest_items SET created_at = '%s'::timestamptz - interval '1 hour'"
+               " WHERE subscription_id = '%s'" % (first[1], s["id"]))
         days_pass(a, s["id"], 7)
         check(rx.wait(1, 15), "the second window's digest")
         w = windows(a, s["id"])
@@ -187,6 +196,10 @@ def empty_window_sends_nothing_and_still_moves_on(env):
         eq(w[1][0], w[0][1], "no gap, no overlap")
         dg = rx.events()[0]["data"]
         eq((dg["window"]["start"], dg["window"]["end"], dg["count"]), (w[1][0], w[1][1], 1))
+        eq((metric(d, "consultd_digests_sent_total"), metric(d, "consultd_digest_windows_empty_total")), (1, 1))
+        # the gauges are read once a second: nothing due, nothing held
+        wait_for(lambda: (metric(d, "consultd_digest_windows_due"), metric(d, "consultd_digest_events_held")) == (0, 0),
+                 timeout=5, what="the gauges at zero")
     finally:
         rx.close()
         a.close()
