@@ -317,14 +317,20 @@ def own_high_overlap_goes_at_once(env):
         check(rx.wait(1, 10), "the own organisation's high overlap sent at once")
         e = rx.events()[0]
         eq((e["type"], e["data"]["overlap"]["id"]), ("overlap.detected", own["id"]))
+        # a test ping is not held either
+        eq(d.request("POST", "/v1/subscriptions/%s/test" % s["id"], token=coord).status, 202)
+        check(rx.wait(2, 10), "the ping sent at once")
+        eq(rx.events()[1]["type"], "ping")
+        with rx.cond:
+            rx.got.clear()
         other = other_org_pairs(a, d, [theirs], "Own Digest Partner")[0]
         eq(other["level"], "high")
         wait_for(lambda: held(a, s["id"]) == 1, what="the other organisation's overlap held")
         time.sleep(1.5)
-        eq(len(rx.got), 1, "another organisation's overlap waits for the digest, high or not")
+        eq(len(rx.got), 0, "another organisation's overlap waits for the digest, high or not")
         days_pass(a, s["id"])
-        check(rx.wait(2, 15))
-        dg = rx.events()[1]
+        check(rx.wait(1, 15))
+        dg = rx.events()[0]
         eq(dg["type"], "digest")
         eq([x["data"]["overlap"]["id"] for x in dg["data"]["events"]], [other["id"]],
            "what went at once is not repeated in the digest")
