@@ -68,7 +68,6 @@ struct digest_worker {
     time_t start, end, next, now;
     char public_base[512];
     long events;                 /* in the window */
-    bool queued;                 /* a digest was written in this run */
     /* metrics */
     unsigned long sent, empty;
     long due, held;
@@ -85,9 +84,6 @@ static void finish(digest_worker *w, const char *why)
     db_release(w->conn); /* rolls back anything left open */
     w->conn = NULL;
     w->running = false;
-    if (w->queued)
-        dispatcher_wake(w->srv->alerts);
-    w->queued = false;
 }
 
 static bool failed(digest_worker *w, PGresult *const *res, int n)
@@ -109,7 +105,7 @@ static void on_closed(PGresult *const *res, int n, void *arg)
     digest_rfc3339(w->end, to, sizeof to);
     if (w->events > 0) {
         w->sent++;
-        w->queued = true;
+        dispatcher_wake(w->srv->alerts); /* send it now */
         log_info("alerts: digest for subscription %s queued: %ld events from %s to %s", w->sub, w->events, from, to);
     } else {
         w->empty++;
