@@ -14,7 +14,9 @@
  * October; GMT (UTC+0) otherwise. A wall-clock time that does not exist (in
  * the hour skipped in March) is read as GMT, i.e. one hour later on the
  * clock; one that occurs twice (the hour repeated in October) is its first
- * occurrence (BST). Times are seconds since the Unix epoch (UTC). */
+ * occurrence (BST). The rule holds from 1996 on (the unit tests compare it
+ * with the TZ database from 2000 to 2037); a change of UK law would need a
+ * change here. Times are seconds since the Unix epoch (UTC). */
 #ifndef CONSULTD_DIGEST_SCHEDULE_H
 #define CONSULTD_DIGEST_SCHEDULE_H
 
