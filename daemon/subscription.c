@@ -179,11 +179,13 @@ static void parse_delivery(const json_t *body, subscription_input *out, json_t *
                  *day = json_object_get(body, "digest_day");
     digest_schedule *s = &out->schedule;
     s->delivery = DIGEST_IMMEDIATE;
-    if (del && !json_is_null(del) && digest_delivery_parse(json_string_value(del), &s->delivery) < 0)
+    /* with a bad delivery, the time and day are checked only for their form */
+    bool unknown = del && !json_is_null(del) && digest_delivery_parse(json_string_value(del), &s->delivery) < 0;
+    if (unknown)
         errors_add(errors, "delivery", "must be \"immediate\", \"daily\" or \"weekly\"");
     bool digest = s->delivery != DIGEST_IMMEDIATE;
     const char *t = tm && !json_is_null(tm) ? json_string_value(tm) : DIGEST_DEFAULT_TIME;
-    if (tm && !json_is_null(tm) && !digest)
+    if (tm && !json_is_null(tm) && !digest && !unknown)
         errors_add(errors, "digest_time", "applies only to a digest: set delivery to \"daily\" or \"weekly\"");
     else if (digest_time_parse(t, &s->minute) < 0)
         errors_add(errors, "digest_time", "must be a time of day as HH:MM (00:00 to 23:59, UK time)");
@@ -193,7 +195,7 @@ static void parse_delivery(const json_t *body, subscription_input *out, json_t *
     const char *d = day && !json_is_null(day) ? json_string_value(day) : DIGEST_DEFAULT_DAY;
     for (size_t i = 0; d && d[i] && i + 1 < sizeof lower; i++)
         lower[i] = (char)(d[i] >= 'A' && d[i] <= 'Z' ? d[i] - 'A' + 'a' : d[i]);
-    if (day && !json_is_null(day) && s->delivery != DIGEST_WEEKLY)
+    if (day && !json_is_null(day) && s->delivery != DIGEST_WEEKLY && !unknown)
         errors_add(errors, "digest_day", "applies only to a weekly digest: set delivery to \"weekly\"");
     else if (!d || strlen(d) >= sizeof lower || digest_day_parse(lower, &s->weekday) < 0)
         errors_add(errors, "digest_day", "must be a day of the week: monday, tuesday, ..., sunday");

@@ -356,6 +356,12 @@ static void subscription_digest_settings(void **state)
     check_fields("{\"url\": \"https://h.example/x\", \"delivery\": \"daily\", \"digest_time\": \"06:30\"}", 0, none);
     check_fields("{\"url\": \"https://h.example/x\", \"delivery\": \"weekly\", \"digest_day\": \"Friday\"}", 0, none);
     check_fields("{\"url\": \"https://h.example/x\", \"delivery\": \"monthly\"}", -1, (const char *[]){ "delivery", NULL });
+    /* a bad delivery is the one error; the time and day are checked for their form only */
+    check_fields("{\"url\": \"https://h.example/x\", \"delivery\": \"fortnightly\", \"digest_time\": \"09:15\","
+                 " \"digest_day\": \"friday\"}",
+                 -1, (const char *[]){ "delivery", NULL });
+    check_fields("{\"url\": \"https://h.example/x\", \"delivery\": 7, \"digest_time\": \"9\"}", -1,
+                 (const char *[]){ "delivery", "digest_time", NULL });
     check_fields("{\"url\": \"https://h.example/x\", \"digest_time\": \"08:00\"}", -1,
                  (const char *[]){ "digest_time", NULL });
     check_fields("{\"url\": \"https://h.example/x\", \"delivery\": \"daily\", \"digest_day\": \"monday\"}", -1,
