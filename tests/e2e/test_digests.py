@@ -339,6 +339,38 @@ def own_high_overlap_goes_at_once(env):
         a.close()
 
 
+def next_london(hhmm, weekday=None):
+    """The next hh:mm in London (on weekday, 0 Monday), by Python's TZ database, as RFC 3339 UTC."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    day = now.astimezone(LONDON).date() - datetime.timedelta(days=1)
+    h, m = map(int, hhmm.split(":"))
+    while True:
+        t = datetime.datetime(day.year, day.month, day.day, h, m, tzinfo=LONDON)
+        if t > now and (weekday is None or day.weekday() == weekday):
+            return t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        day += datetime.timedelta(days=1)
+
+
+@test
+def the_first_window_closes_at_the_next_scheduled_time(env):
+    a = Alerts(env)
+    try:
+        d = a.daemon()
+        _, coord = a.org("Schedule Coordinators", "coordinator")
+        url = "https://hooks.example.org/x"
+        soon = later_today(1)
+        for spec, want in [({"delivery": "daily"}, next_london("08:00")),
+                           ({"delivery": "daily", "digest_time": "23:59"}, next_london("23:59")),
+                           ({"delivery": "daily", "digest_time": soon}, next_london(soon)),
+                           ({"delivery": "weekly"}, next_london("08:00", 0)),
+                           ({"delivery": "weekly", "digest_day": "friday", "digest_time": "07:30"},
+                            next_london("07:30", 4))]:
+            s = a.subscribe(d, coord, url=url, **spec)
+            eq(s["next_digest_at"], want, spec)
+    finally:
+        a.close()
+
+
 @test
 def bad_digest_settings_are_422(env):
     a = Alerts(env)
