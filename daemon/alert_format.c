@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "digest_format.h"
 #include "explain.h"
 
 static const char *str(const json_t *o, const char *key)
@@ -68,6 +69,8 @@ static char *finish(FILE *f, char **buf, int failed)
 
 char *alert_subject(const json_t *event, const alert_context *c)
 {
+    if (strcmp(str(event, "type"), "digest") == 0)
+        return digest_subject(event);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -128,6 +131,8 @@ static void put_consultation(FILE *f, int n, const json_t *k, const alert_contex
 
 char *alert_text(const json_t *event, const alert_context *c)
 {
+    if (strcmp(str(event, "type"), "digest") == 0)
+        return digest_text(event, c);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -178,17 +183,42 @@ char *alert_text(const json_t *event, const alert_context *c)
     return finish(f, &buf, 0);
 }
 
+/* Cuts s (in place) to at most max bytes, on a UTF-8 character boundary,
+ * ending it with "..." when it was longer. */
+static void cut_utf8(char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return;
+    n = max - 3;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(s + n, "...", 4);
+}
+
+/* Slack's limits: a header block's text, a section block's, a message's */
+#define SLACK_HEADER_MAX 150
+#define SLACK_SECTION_MAX 3000
+#define SLACK_TEXT_MAX 39000
+
 char *alert_slack_body(const json_t *event, const alert_context *c)
 {
     char *subject = alert_subject(event, c);
     char *text = alert_text(event, c);
+    char *section = text ? strdup(text) : NULL;
     char *out = NULL;
-    if (subject && text) {
+    if (subject && text && section) {
+        /* Slack refuses a post whose blocks are too long (a long title, a long
+         * digest): the section shows the beginning, "text" (the notification
+         * and fallback) keeps all it can */
+        cut_utf8(subject, SLACK_HEADER_MAX);
+        cut_utf8(section, SLACK_SECTION_MAX);
+        cut_utf8(text, SLACK_TEXT_MAX);
         char *both = NULL;
         if (asprintf(&both, "*%s*\n%s", subject, text) >= 0) {
             json_t *msg = json_pack("{s:s, s:[{s:s, s:{s:s, s:s}}, {s:s, s:{s:s, s:s}}]}", "text", both, "blocks",
                                     "type", "header", "text", "type", "plain_text", "text", subject,
-                                    "type", "section", "text", "type", "mrkdwn", "text", text);
+                                    "type", "section", "text", "type", "mrkdwn", "text", section);
             if (msg)
                 out = json_dumps(msg, JSON_COMPACT);
             json_decref(msg);
@@ -197,6 +227,7 @@ char *alert_slack_body(const json_t *event, const alert_context *c)
     }
     free(subject);
     free(text);
+    free(section);
     return out;
 }
 

@@ -6,7 +6,7 @@
  * (the caller frees it) or NULL when memory runs out. Text taken from
  * consultations never reaches a mail header unfolded: line breaks and other
  * control characters become spaces, and non-ASCII subjects are RFC 2047
- * encoded. */
+ * encoded. A digest (type "digest") is rendered by digest_format.h. */
 #ifndef CONSULTD_ALERT_FORMAT_H
 #define CONSULTD_ALERT_FORMAT_H
 
@@ -33,7 +33,10 @@ char *alert_subject(const json_t *event, const alert_context *c);
 /* The plain-text body: what, who, where, when, and links. */
 char *alert_text(const json_t *event, const alert_context *c);
 
-/* A Slack incoming-webhook body: {"text": ..., "blocks": [...]}. */
+/* A Slack incoming-webhook body: {"text": ..., "blocks": [...]}. Within
+ * Slack's limits (a header of 150 characters, a section of 3,000): longer
+ * texts (a long title, a long digest) are cut on a character boundary and end
+ * with "...". */
 char *alert_slack_body(const json_t *event, const alert_context *c);
 
 /* A whole RFC 5322 message (CRLF line ends) with the subject and the text. */

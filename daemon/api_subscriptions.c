@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "api_common.h"
@@ -97,16 +98,29 @@ void api_subscription_create(request *rq)
     bool ok = true;
     for (int i = 0; i < 7; i++)
         ok = ok && arr[i];
+    /* a digest's first window opens now and closes at the first scheduled time */
+    bool digest = in.schedule.delivery != DIGEST_IMMEDIATE;
+    time_t now = time(NULL);
+    char opened[24] = "", closes[24] = "";
+    if (digest) {
+        snprintf(opened, sizeof opened, "%lld", (long long)now);
+        snprintf(closes, sizeof closes, "%lld", (long long)digest_next_after(&in.schedule, now));
+    }
     const char *p[] = { st->id, rq->org_id, in.url, in.email, in.format, arr[0], arr[1], arr[2], arr[3], arr[4],
-                        arr[5], arr[6], in.min_level, st->secret };
+                        arr[5], arr[6], in.min_level, st->secret, digest_delivery_name(in.schedule.delivery),
+                        digest ? in.digest_time : NULL,
+                        in.schedule.delivery == DIGEST_WEEKLY ? digest_day_name(in.schedule.weekday) : NULL,
+                        digest ? opened : NULL, digest ? closes : NULL };
     if (ok)
         db_query(rq->conn,
 #define TEXTS(n) "ARRAY(SELECT json_array_elements_text($" #n "::json))"
                  "INSERT INTO subscriptions AS s (id, organisation_id, url, email, format, events, areas,"
-                 " area_ancestors, topics, match_topics, communities, match_communities, min_level, secret)"
+                 " area_ancestors, topics, match_topics, communities, match_communities, min_level, secret,"
+                 " delivery, digest_time, digest_day, digest_last_end, digest_next_at)"
                  " VALUES ($1, $2, $3, $4, $5, " TEXTS(6) ", " TEXTS(7) ", " TEXTS(8) ", " TEXTS(9) ", "
-                 TEXTS(10) ", " TEXTS(11) ", " TEXTS(12) ", $13, $14) RETURNING subscription_json(s)::text",
-                 14, p, on_created, rq);
+                 TEXTS(10) ", " TEXTS(11) ", " TEXTS(12) ", $13, $14, $15, $16, $17,"
+                 " to_timestamp($18::float8), to_timestamp($19::float8)) RETURNING subscription_json(s)::text",
+                 19, p, on_created, rq);
     for (int i = 0; i < 7; i++)
         free(arr[i]);
     subscription_input_free(&in);

@@ -9,6 +9,7 @@
 
 #include "alert_format.h"
 #include "delivery_policy.h"
+#include "digest_worker.h"
 #include "fatigue_watch.h"
 #include "http_client.h"
 #include "log.h"
@@ -25,6 +26,7 @@ struct dispatcher {
     db_pool *db;                     /* its own connections: alerts never hold up API requests */
     db_pool *listener;
     fatigue_watch *fatigue;
+    digest_worker *digests;
     http_client *http;
     struct event *poll;
     bool cycling, again;
@@ -432,6 +434,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
     (void)what;
     dispatcher *d = arg;
     fatigue_watch_run(d->fatigue);
+    digest_worker_run(d->digests);
     dispatcher_wake(d);
 }
 
@@ -448,10 +451,11 @@ dispatcher *dispatcher_new(server *srv)
                         cfg->database_statement_timeout_ms, cfg->database_connect_timeout_s);
     d->poll = event_new(srv->base, -1, EV_PERSIST, on_poll, d);
     d->fatigue = fatigue_watch_new(srv, d->db);
+    d->digests = digest_worker_new(srv, d->db);
     d->listener = db_listener_new(srv->base, cfg->database_url, "consultd_alerts", cfg->database_connect_timeout_s,
                                   on_notify, d);
     struct timeval every = { ALERTS_POLL_MS / 1000, (ALERTS_POLL_MS % 1000) * 1000 };
-    if (!d->http || !d->db || !d->fatigue || !d->poll || !d->listener || event_add(d->poll, &every) != 0) {
+    if (!d->http || !d->db || !d->fatigue || !d->digests || !d->poll || !d->listener || event_add(d->poll, &every) != 0) {
         dispatcher_free(d);
         return NULL;
     }
@@ -468,6 +472,7 @@ void dispatcher_free(dispatcher *d)
     http_client_free(d->http); /* aborts the transfers without calling back */
     db_pool_free(d->db);
     fatigue_watch_free(d->fatigue);
+    digest_worker_free(d->digests);
     while (d->jobs)
         job_free(d->jobs);
     free(d);
@@ -475,7 +480,9 @@ void dispatcher_free(dispatcher *d)
 
 int dispatcher_busy(const dispatcher *d)
 {
-    return d ? d->sending + d->recording + (fatigue_watch_busy(d->fatigue) ? 1 : 0) : 0;
+    return d ? d->sending + d->recording + (fatigue_watch_busy(d->fatigue) ? 1 : 0) +
+                   (digest_worker_busy(d->digests) ? 1 : 0)
+             : 0;
 }
 
 void dispatcher_metrics(const dispatcher *d, char **buf, size_t *len, size_t *cap)
@@ -495,4 +502,5 @@ void dispatcher_metrics(const dispatcher *d, char **buf, size_t *len, size_t *ca
                     "# HELP consultd_deliveries_in_flight Alert deliveries being sent or recorded.\n"
                     "# TYPE consultd_deliveries_in_flight gauge\nconsultd_deliveries_in_flight %d\n",
                     dispatcher_busy(d));
+    digest_worker_metrics(d ? d->digests : NULL, buf, len, cap);
 }

@@ -11,7 +11,8 @@
  * HTTP call, so several instances never send the same delivery in normal
  * operation), sends them through http_client, and records each attempt. A
  * daemon killed mid-delivery leaves a lease that runs out, and the delivery is
- * sent again (at least once; same webhook-id). */
+ * sent again (at least once; same webhook-id). Its poll also runs the
+ * fatigue watch and the digest worker (digest_worker.h). */
 #ifndef CONSULTD_DISPATCHER_H
 #define CONSULTD_DISPATCHER_H
 
@@ -19,7 +20,7 @@
 
 #define ALERTS_POLL_MS 1000
 #define ALERTS_DB_CONNECTIONS 2       /* besides the listener; apart from the API's pool */
-#define ALERTS_DB_MAX_WAITING 8       /* the claim cycle, recorder, notifier and fatigue watch ask one each */
+#define ALERTS_DB_MAX_WAITING 8       /* the claim cycle, recorder, notifier, fatigue watch and digest worker ask one each */
 #define ALERTS_LEASE_MARGIN_S 5   /* a lease outlives the longest attempt (alerts.timeout_s) by this */
 
 /* Starts the dispatcher on srv's loop: its own pool and listener (connecting

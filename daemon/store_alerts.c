@@ -3,7 +3,9 @@
 
 #include "db.h"
 
-/* Fans a batch of new events out to the subscriptions they match. Matching
+/* Fans a batch of new events out to the subscriptions they match: a
+ * delivery each, or, for a digest subscription, an item held for its next
+ * digest (digest_worker.h). Matching
  * needs only the events' areas and terms; the bodies (the whole overlap and
  * both consultations, joined once in v) are built once per event that some
  * subscription wants. $1: the address users reach the service at
@@ -21,7 +23,13 @@ const char SQL_ALERTS_FANOUT[] =
     "  FROM e LEFT JOIN overlap_pairs o ON o.id = e.overlap_id"
     "  LEFT JOIN consultations ca ON ca.id = o.consultation_a"
     "  LEFT JOIN consultations cb ON cb.id = o.consultation_b),"
-    " m AS MATERIALIZED (SELECT v.id AS event_id, s.id AS subscription_id FROM v JOIN subscriptions s"
+    /* at_once: not held for a digest (immediate delivery; a ping; a high
+     * overlap.detected involving the subscriber's own organisation) */
+    " m AS MATERIALIZED (SELECT v.id AS event_id, s.id AS subscription_id, v.created_at,"
+    "   s.delivery = 'immediate' OR v.subscription_id IS NOT NULL OR (v.type = 'overlap.detected'"
+    "   AND v.level = 'high' AND s.organisation_id IN ((v.ca).organisation_id, (v.cb).organisation_id)) IS TRUE"
+    "   AS at_once"
+    "  FROM v JOIN subscriptions s"
     "   ON s.status = 'active' AND (v.subscription_id = s.id OR (v.subscription_id IS NULL"
     "   AND v.type = ANY(s.events) AND subscription_matches(s, v.level, v.scope, v.areas, v.topics, v.communities)))),"
     " p AS MATERIALIZED (SELECT v.id,"
@@ -35,8 +43,11 @@ const char SQL_ALERTS_FANOUT[] =
     "     ELSE v.data END)::text AS payload"
     "  FROM v WHERE v.id IN (SELECT event_id FROM m)),"
     " ins AS (INSERT INTO deliveries (event_id, subscription_id, payload)"
-    "  SELECT m.event_id, m.subscription_id, p.payload FROM m JOIN p ON p.id = m.event_id"
-    "  ON CONFLICT (event_id, subscription_id) DO NOTHING RETURNING 1)"
+    "  SELECT m.event_id, m.subscription_id, p.payload FROM m JOIN p ON p.id = m.event_id WHERE m.at_once"
+    "  ON CONFLICT (event_id, subscription_id) DO NOTHING RETURNING 1),"
+    " held AS (INSERT INTO digest_items (subscription_id, event_id, created_at, payload)"
+    "  SELECT m.subscription_id, m.event_id, m.created_at, p.payload FROM m JOIN p ON p.id = m.event_id"
+    "  WHERE NOT m.at_once ON CONFLICT DO NOTHING)"
     " SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM ins)";
 
 const char SQL_ALERTS_CLAIM[] =

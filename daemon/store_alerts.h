@@ -5,7 +5,8 @@
 #define ALERTS_FANOUT_BATCH 200
 
 /* Fans new events out to the active subscriptions whose filters they pass,
- * freezing each body. Returns (events taken, deliveries made). */
+ * freezing each body: a delivery, or a digest_items row for a digest
+ * subscription. Returns (events taken, deliveries made). */
 extern const char SQL_ALERTS_FANOUT[];
 /* $1 how many, $2 lease seconds. Leases due deliveries; returns (id, event_id,
  * attempts, payload, subscription id, url, email, format, secret). */

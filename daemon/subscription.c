@@ -11,7 +11,8 @@
 
 const char *const subscription_event_types[] = { "overlap.detected", "overlap.updated", "fatigue.exceeded",
                                                  "ping", NULL };
-static const char *const fields[] = { "url", "email", "format", "events", "filters", NULL };
+static const char *const fields[] = { "url", "email", "format", "events", "filters", "delivery", "digest_time",
+                                      "digest_day", NULL };
 static const char *const filter_fields[] = { "areas", "topics", "communities", "min_level", NULL };
 static const char *const levels[] = { "low", "medium", "high", NULL };
 
@@ -172,6 +173,34 @@ static void parse_events(const json_t *body, subscription_input *out, json_t *er
     }
 }
 
+static void parse_delivery(const json_t *body, subscription_input *out, json_t *errors)
+{
+    const json_t *del = json_object_get(body, "delivery"), *tm = json_object_get(body, "digest_time"),
+                 *day = json_object_get(body, "digest_day");
+    digest_schedule *s = &out->schedule;
+    s->delivery = DIGEST_IMMEDIATE;
+    /* with a bad delivery, the time and day are checked only for their form */
+    bool unknown = del && !json_is_null(del) && digest_delivery_parse(json_string_value(del), &s->delivery) < 0;
+    if (unknown)
+        errors_add(errors, "delivery", "must be \"immediate\", \"daily\" or \"weekly\"");
+    bool digest = s->delivery != DIGEST_IMMEDIATE;
+    const char *t = tm && !json_is_null(tm) ? json_string_value(tm) : DIGEST_DEFAULT_TIME;
+    if (tm && !json_is_null(tm) && !digest && !unknown)
+        errors_add(errors, "digest_time", "applies only to a digest: set delivery to \"daily\" or \"weekly\"");
+    else if (digest_time_parse(t, &s->minute) < 0)
+        errors_add(errors, "digest_time", "must be a time of day as HH:MM (00:00 to 23:59, UK time)");
+    else if (digest)
+        snprintf(out->digest_time, sizeof out->digest_time, "%s", t);
+    char lower[16] = "";
+    const char *d = day && !json_is_null(day) ? json_string_value(day) : DIGEST_DEFAULT_DAY;
+    for (size_t i = 0; d && d[i] && i + 1 < sizeof lower; i++)
+        lower[i] = (char)(d[i] >= 'A' && d[i] <= 'Z' ? d[i] - 'A' + 'a' : d[i]);
+    if (day && !json_is_null(day) && s->delivery != DIGEST_WEEKLY && !unknown)
+        errors_add(errors, "digest_day", "applies only to a weekly digest: set delivery to \"weekly\"");
+    else if (!d || strlen(d) >= sizeof lower || digest_day_parse(lower, &s->weekday) < 0)
+        errors_add(errors, "digest_day", "must be a day of the week: monday, tuesday, ..., sunday");
+}
+
 int subscription_parse(const json_t *body, const vocab *v, const area_register *areas, bool allow_private,
                        subscription_input *out, json_t *errors)
 {
@@ -215,6 +244,7 @@ int subscription_parse(const json_t *body, const vocab *v, const area_register *
             errors_add(errors, "format", "\"slack\" needs a url (an incoming webhook), not an email");
     }
     parse_events(body, out, errors);
+    parse_delivery(body, out, errors);
 
     const json_t *filters = json_object_get(body, "filters");
     out->min_level = "low";

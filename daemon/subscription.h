@@ -2,7 +2,12 @@
  * (pure: no I/O; the vocabularies and area register are passed in).
  *
  * {"url": "https://..." | "email": "...", "format": "standard" | "slack",
- *  "events": [...], "filters": {"areas", "topics", "communities", "min_level"}}
+ *  "events": [...], "filters": {"areas", "topics", "communities", "min_level"},
+ *  "delivery": "immediate" | "daily" | "weekly", "digest_time": "HH:MM",
+ *  "digest_day": "monday".."sunday"}
+ * digest_time (default 08:00, Europe/London) is refused (422) unless delivery
+ * is daily or weekly, digest_day (default monday) unless it is weekly: a
+ * setting that would do nothing is an error, not silently dropped.
  * Filters name known areas and vocabulary terms (codes, labels or synonyms);
  * what they match is widened as the overlap rules widen it: an area also
  * matches consultations covering the areas that contain it, a term also its
@@ -14,6 +19,7 @@
 #include <stdbool.h>
 
 #include "areas.h"
+#include "digest_schedule.h"
 #include "vocab.h"
 
 #define SUBSCRIPTION_URL_MAX 2048
@@ -23,6 +29,8 @@
 typedef struct subscription_input {
     const char *url, *email;      /* exactly one; borrowed from the body */
     const char *format, *min_level;
+    digest_schedule schedule;     /* delivery, and for digests the time (and day) */
+    char digest_time[6];          /* "HH:MM"; "" for immediate delivery */
     /* JSON arrays of strings (owned) */
     json_t *events, *areas, *area_ancestors, *topics, *match_topics, *communities, *match_communities;
 } subscription_input;

@@ -1,10 +1,20 @@
 // pages/alerts.js - #/alerts: the coordinator's subscriptions: create (webhook,
-// Slack or e-mail, with filters), the secret shown once, deliveries, a test ping.
+// Slack or e-mail, with filters; at once or as a daily or weekly digest), the
+// secret shown once, deliveries, a test ping.
 import { api, listAll } from "../api.js";
 import { clear, el, formatTimestamp, heading } from "../dom.js";
 import { errorSummary } from "../widgets.js";
 
 const EVENTS = ["overlap.detected", "overlap.updated", "fatigue.exceeded"];
+const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const dayTitle = d => d.charAt(0).toUpperCase() + d.slice(1);
+
+// "at once", "daily digest at 08:00 (UK time)", "weekly digest, Fridays at 07:30 (UK time)"
+export function deliveryText(s) {
+  if (s.delivery === "daily") return `daily digest at ${s.digest_time} (UK time)`;
+  if (s.delivery === "weekly") return `weekly digest, ${dayTitle(s.digest_day || "monday")}s at ${s.digest_time} (UK time)`;
+  return "at once";
+}
 
 export async function render(main, _params, { me }) {
   main.appendChild(heading("Alerts"));
@@ -16,6 +26,14 @@ export async function render(main, _params, { me }) {
   const target = el("input", { id: "target", type: "text", class: "wide", autocomplete: "off" });
   const areas = el("input", { id: "areas", type: "text", class: "wide" });
   const level = el("select", { id: "min_level" }, ["low", "medium", "high"].map(l => el("option", { value: l, selected: l === "medium" }, l)));
+  const delivery = el("select", { id: "delivery" }, el("option", { value: "immediate" }, "At once, one message per alert"),
+    el("option", { value: "daily" }, "Daily digest"), el("option", { value: "weekly" }, "Weekly digest"));
+  const digestTime = el("input", { id: "digest_time", type: "time", step: "60", value: "08:00", required: true });
+  const digestDay = el("select", { id: "digest_day" }, DAYS.map(d => el("option", { value: d }, dayTitle(d))));
+  const timeField = el("div", { class: "field", hidden: true }, el("label", { for: "digest_time" }, "Time of the digest (UK time)"), digestTime);
+  const dayField = el("div", { class: "field", hidden: true }, el("label", { for: "digest_day" }, "Day of the weekly digest"), digestDay);
+  const showDigest = () => { timeField.hidden = delivery.value === "immediate"; dayField.hidden = delivery.value !== "weekly"; };
+  delivery.addEventListener("change", showDigest);
   const events = EVENTS.map(e => el("div", { class: "check" }, el("input", { type: "checkbox", id: `ev-${e}`, value: e, checked: true }),
     el("label", { for: `ev-${e}` }, e)));
   main.appendChild(el("form", { class: "alert-form", onsubmit: async ev => {
@@ -25,6 +43,11 @@ export async function render(main, _params, { me }) {
       filters: { min_level: level.value } };
     const a = areas.value.split(";").map(s => s.trim()).filter(Boolean);
     if (a.length) body.filters.areas = a;
+    if (delivery.value !== "immediate") {
+      body.delivery = delivery.value;
+      body.digest_time = digestTime.value;
+      if (delivery.value === "weekly") body.digest_day = digestDay.value;
+    }
     if (kind.value === "email") body.email = target.value.trim();
     else { body.url = target.value.trim(); body.format = kind.value; }
     try {
@@ -39,6 +62,9 @@ export async function render(main, _params, { me }) {
   el("div", { class: "field" }, el("label", { for: "target" }, "Address (https:// URL, or an e-mail address)"), target),
   el("div", { class: "field" }, el("label", { for: "areas" }, "Only these areas (codes or names, separated by ;) — optional"), areas),
   el("div", { class: "field" }, el("label", { for: "min_level" }, "Lowest overlap level"), level),
+  el("div", { class: "field" }, el("label", { for: "delivery" }, "Delivery"), delivery),
+  timeField, dayField,
+  el("p", { class: "hint" }, "A digest sends one message per day or week listing the window's alerts; a high overlap involving your own organisation still goes at once."),
   el("fieldset", {}, el("legend", {}, "Events"), events),
   el("button", { type: "submit" }, "Subscribe")));
   main.appendChild(created);
@@ -52,7 +78,8 @@ export async function render(main, _params, { me }) {
       const out = el("div", { "aria-live": "polite" });
       listBox.appendChild(el("section", { class: "card" },
         el("h3", {}, s.url || s.email || s.id),
-        el("p", { class: "meta" }, `${s.format || "e-mail"} · ${(s.events || []).join(", ")}${s.disabled_at ? " · disabled" : ""}`),
+        el("p", { class: "meta" }, `${s.email ? "e-mail" : s.format} · ${(s.events || []).join(", ")} · ${deliveryText(s)}${s.status === "disabled" ? " · disabled" : ""}`),
+        s.next_digest_at ? el("p", { class: "meta next-digest" }, `Next digest: ${formatTimestamp(s.next_digest_at)}`) : null,
         el("div", { class: "buttons" },
           el("button", { type: "button", class: "secondary", onclick: async () => {
             clear(out);

@@ -336,6 +336,32 @@ def the_other_pages_pass_the_audit(c):
 
 
 @test
+def the_alerts_form_subscribes_a_weekly_digest(c):
+    c.sign_in(c.coord)
+    c.go("#/alerts")
+    c.settle()
+    time_field = c.css("#digest_time")
+    check(not time_field.is_displayed(), "no digest time for delivery at once")
+    c.b.execute_script("const s = document.getElementById('delivery'); s.value = 'weekly';"
+                       " s.dispatchEvent(new Event('change'))")
+    check(time_field.is_displayed() and c.css("#digest_day").is_displayed(), "time and day for a weekly digest")
+    c.b.execute_script("document.getElementById('digest_time').value = '07:30';"
+                       " document.getElementById('digest_day').value = 'friday';"
+                       " document.getElementById('kind').value = 'email'")
+    address = "digest-%d@example.org" % int(time.time() * 1000)
+    c.css("#target").send_keys(address)
+    c.b.find_element(By.CSS_SELECTOR, "form.alert-form button[type=submit]").click()
+    c.wait(lambda b: "Subscribed" in b.find_element(By.ID, "main").text, "the subscription made")
+    c.wait(lambda b: "weekly digest, Fridays at 07:30 (UK time)" in b.find_element(By.ID, "main").text,
+           "the digest listed")
+    mine = [s for s in c.api("GET", "/v1/subscriptions?limit=200").json["items"] if s["email"] == address]
+    eq([(s["delivery"], s["digest_time"], s["digest_day"]) for s in mine], [("weekly", "07:30", "friday")])
+    check("Next digest:" in c.b.find_element(By.ID, "main").text, "when the next digest goes")
+    c.settle()
+    c.audit("alerts page with a digest")
+
+
+@test
 def residents_page_lists_public_consultations_by_month(c):
     r = c.d.request("POST", "/v1/consultations", {
         "title": "<img src=x onerror=alert(1)> Lincoln bus station public review", "topics": ["transport"],
