@@ -12,7 +12,6 @@
 #include "recheck.h"
 #include "embedded.h"
 #include "http_reply.h"
-#include "migrate.h"
 #include "ons_csv.h"
 #include "server.h"
 
@@ -26,11 +25,11 @@ void api_readyz(request *rq)
     server *srv = rq->srv;
     catalog_refresh(srv);
     bool db = db_pool_up(srv->db);
-    bool migrated = srv->schema_version >= migrate_latest_version();
+    bool migrated = srv->schema_version >= catalog_schema_latest();
     bool ready = server_ready(srv);
     json_t *body = json_pack("{s:s, s:s, s:i, s:i, s:b}", "status", ready ? "ready" : "not ready",
                              "database", db ? "up" : "down", "schema_version", srv->schema_version,
-                             "schema_wanted", migrate_latest_version(), "vocabularies", srv->vocab != NULL);
+                             "schema_wanted", catalog_schema_latest(), "vocabularies", srv->vocab != NULL);
     if (!ready) {
         reply_header(rq, "Retry-After", "1");
         json_object_set_new(body, "detail",

@@ -17,8 +17,7 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
-/* The advisory lock between register changes (exclusive) and writes (shared). */
-#define AREAS_REGISTER_LOCK 7406201507
+#include "store_consultations.h" /* AREAS_REGISTER_LOCK */
 
 /* Runs the steps on c, which must be inside the import's transaction. On
  * success returns 0 and sets *queued (consultations queued) and *generation

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "migrate.h"
+#include "embedded.h"
 
 /* Every area with its direct parents, ancestors and reach (area_reach). */
 static const char SQL_CATALOG_AREAS[] =
@@ -200,12 +200,12 @@ static void on_version(PGresult *res, void *arg)
     server *srv = l->srv;
     int version = db_ok(res) && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? atoi(PQgetvalue(res, 0, 0)) : 0;
     if (version != srv->schema_version) {
-        if (version < migrate_latest_version())
+        if (version < catalog_schema_latest())
             log_warn("catalog: schema is at version %d, this binary needs %d: run \"consultd migrate\"", version,
-                     migrate_latest_version());
+                     catalog_schema_latest());
         srv->schema_version = version;
     }
-    if (version < migrate_latest_version()) {
+    if (version < catalog_schema_latest()) {
         load_done(l);
         return;
     }
@@ -230,13 +230,22 @@ static void on_conn(db_conn *conn, void *arg)
     db_query(conn, "SELECT max(version) FROM schema_migrations", 0, NULL, on_version, l);
 }
 
+int catalog_schema_latest(void)
+{
+    int v = 0;
+    for (size_t i = 0; i < embedded_schema_count; i++)
+        if (atoi(embedded_schema[i].name) > v)
+            v = atoi(embedded_schema[i].name);
+    return v;
+}
+
 void catalog_refresh(server *srv)
 {
     if (srv->catalog_loading || !db_pool_up(srv->db))
         return;
     if (srv->catalog_due) {
         srv->catalog_due = false;
-    } else if (srv->vocab && srv->areas && srv->schema_version >= migrate_latest_version()) {
+    } else if (srv->vocab && srv->areas && srv->schema_version >= catalog_schema_latest()) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec - srv->catalog_checked.tv_sec < CATALOG_RECHECK_S)

@@ -18,6 +18,11 @@
  * (srv->catalog_due, cleared here) or due its periodic check. */
 void catalog_refresh(server *srv);
 
+/* The schema version this binary needs: the number of its newest embedded
+ * schema/NNN_*.sql file (the NNN). A served instance is ready only once the
+ * database's schema_migrations holds it (consultd migrate applies them). */
+int catalog_schema_latest(void);
+
 /* Frees a load still under way when the daemon stops, after db_pool_free
  * (which never calls its callbacks back). */
 void catalog_abandon(server *srv);

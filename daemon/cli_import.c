@@ -9,7 +9,6 @@
 
 #include "catalog.h"
 #include "import_job.h"
-#include "migrate.h"
 #include "pgutil.h"
 #include "server.h"
 
@@ -88,7 +87,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     cli_run *r = arg;
     if (r->started)
         return;
-    if (r->srv.vocab && r->srv.areas && r->srv.schema_version >= migrate_latest_version()) {
+    if (r->srv.vocab && r->srv.areas && r->srv.schema_version >= catalog_schema_latest()) {
         r->started = true;
         event_del(r->tick);
         import_start(&r->srv, &r->who, r->buf, r->len, r->dry_run, on_done, r);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "areas_import.h"
+#include "catalog.h"
 #include "cli_admin.h"
 #include "cli_import.h"
 #include "config.h"
@@ -206,7 +207,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "consultd: migrate: %s\n", err);
             status = 1;
         } else {
-            fprintf(stderr, "migrate: %d applied; schema at version %d\n", n, migrate_latest_version());
+            fprintf(stderr, "migrate: %d applied; schema at version %d\n", n, catalog_schema_latest());
             status = 0;
         }
     } else if (strcmp(cmd, "org") == 0) {

@@ -17,15 +17,6 @@ static int file_version(const embedded_file *f)
     return atoi(f->name);
 }
 
-int migrate_latest_version(void)
-{
-    int v = 0;
-    for (size_t i = 0; i < embedded_schema_count; i++)
-        if (file_version(&embedded_schema[i]) > v)
-            v = file_version(&embedded_schema[i]);
-    return v;
-}
-
 static void checksum(const embedded_file *f, char hex[65])
 {
     unsigned char d[SHA256_DIGEST_LENGTH];

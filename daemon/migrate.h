@@ -8,9 +8,6 @@
 
 #include <stddef.h>
 
-/* The version number of the newest embedded migration. */
-int migrate_latest_version(void);
-
 /* Applies what is missing. Returns how many files it applied, or -1 with the
  * reason in err (also when an applied file's checksum no longer matches). */
 int migrate_run(const char *url, char *err, size_t errlen);

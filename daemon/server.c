@@ -20,7 +20,6 @@
 #include "http_guard.h"
 #include "http_reply.h"
 #include "log.h"
-#include "migrate.h"
 #include "ratelimit.h"
 #include "router.h"
 
@@ -30,7 +29,7 @@
 
 bool server_ready(const server *srv)
 {
-    return db_pool_up(srv->db) && srv->vocab && srv->areas && srv->schema_version >= migrate_latest_version();
+    return db_pool_up(srv->db) && srv->vocab && srv->areas && srv->schema_version >= catalog_schema_latest();
 }
 
 /* STATUS= for systemctl status, sent when readiness changes. */

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "areas_propagate.h"
 #include "db.h"
 
 /* Every live consultation under one of the probe keys whose fieldwork reaches

@@ -5,6 +5,10 @@
 
 #include "consultation.h"
 
+/* The advisory lock between area register changes (exclusive, taken by the
+ * import's areas_propagate) and consultation writes (shared, SQL_LOCK_BUCKETS). */
+#define AREAS_REGISTER_LOCK 7406201507
+
 /* Parameters $1..$16 of the writes ($1 id, $2 organisation); the checked
  * writes add $17 area scope, $18 stored keys, $19 probe keys, $20 and $21
  * the first and last day a candidate's fieldwork may reach (the blocking keys
