@@ -1,12 +1,12 @@
 /* api_consultations.c - GET (one, list) and DELETE /v1/consultations.
- * POST and PATCH, which run the overlap check, are in consultation_write.c. */
+ * POST and PATCH, which run the overlap check, are in api_consultations_write.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
 #include "api_common.h"
-#include "dispatcher.h"
+#include "job_dispatch.h"
 #include "http_reply.h"
 #include "list_query.h"
 #include "server.h"

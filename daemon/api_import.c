@@ -1,6 +1,6 @@
 /* api_import.c - consultations as CSV over HTTP: POST /v1/consultations/import,
  * GET /v1/consultations/import/template.csv and GET /v1/consultations.csv.
- * The import itself is import_job.c; the CSV form is import_csv.c. */
+ * The import itself is import_run.c; the CSV form is import_csv.c. */
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include "api.h"
 #include "http_reply.h"
 #include "import_csv.h"
-#include "import_job.h"
+#include "import_run.h"
 #include "list_query.h"
 #include "server.h"
 

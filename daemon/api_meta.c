@@ -8,8 +8,8 @@
 
 #include "api.h"
 #include "catalog.h"
-#include "dispatcher.h"
-#include "recheck.h"
+#include "job_dispatch.h"
+#include "job_recheck.h"
 #include "embedded.h"
 #include "http_reply.h"
 #include "ons_csv.h"

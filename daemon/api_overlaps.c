@@ -6,7 +6,7 @@
 
 #include "api.h"
 #include "api_common.h"
-#include "dispatcher.h"
+#include "job_dispatch.h"
 #include "consultation.h"
 #include "fatigue.h"
 #include "http_reply.h"

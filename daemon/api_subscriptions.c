@@ -9,7 +9,7 @@
 
 #include "api.h"
 #include "api_common.h"
-#include "dispatcher.h"
+#include "job_dispatch.h"
 #include "http_reply.h"
 #include "list_query.h"
 #include "server.h"

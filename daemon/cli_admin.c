@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pgutil.h"
+#include "cli_pg.h"
 
 static const char *org_kinds[] = { "council", "nhs", "police", "housing", "vcse", "other", NULL };
 static const char *roles[] = { "partner", "coordinator", "admin", NULL };

@@ -1,4 +1,4 @@
-/* cli_import.c - consultd import: the HTTP import's own code path (import_job.c)
+/* cli_import.c - consultd import: the HTTP import's own code path (import_run.c)
  * on an event loop of the command's own, with a small database pool and the
  * catalog loaded as the daemon loads it. */
 #include "cli_import.h"
@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "catalog.h"
-#include "import_job.h"
-#include "pgutil.h"
+#include "import_run.h"
+#include "cli_pg.h"
 #include "server.h"
 
 #define CLI_POOL 3                 /* two rows in flight and the catalog */

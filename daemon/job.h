@@ -1,6 +1,6 @@
 /* job.h - the promise every background worker on the event loop keeps,
- * written once. No code: each worker's header (recheck.h, dispatcher.h,
- * fatigue_watch.h, housekeeping.h, text_weights.h; job_*.h once renamed, see
+ * written once. No code: each worker's header (job_recheck.h, job_dispatch.h,
+ * job_fatigue.h, job_housekeeping.h, job_text_weights.h; job_*.h once renamed, see
  * README.md) gives its own functions and points here.
  *
  * A worker

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "areas_import.h"
+#include "cli_areas.h"
 #include "catalog.h"
 #include "cli_admin.h"
 #include "cli_import.h"
 #include "config.h"
 #include "log.h"
-#include "migrate.h"
+#include "cli_migrate.h"
 #include "server.h"
 
 extern char **environ;

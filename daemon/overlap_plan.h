@@ -1,5 +1,5 @@
 /* overlap_plan.h - what one overlap check sends and scores, shared by a write
- * (consultation_write.c) and a re-check (recheck.c), so both run the same
+ * (api_consultations_write.c) and a re-check (job_recheck.c), so both run the same
  * check with the same locks (pure: no I/O, the SQL lives in
  * store_consultations.c; overlap_plan_score draws fresh UUIDv7 ids).
  *

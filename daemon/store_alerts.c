@@ -5,7 +5,7 @@
 
 /* Fans a batch of new events out to the subscriptions they match: a
  * delivery each, or, for a digest subscription, an item held for its next
- * digest (digest_worker.h). Matching
+ * digest (job_digest.h). Matching
  * needs only the events' areas and terms; the bodies (the whole overlap and
  * both consultations, joined once in v) are built once per event that some
  * subscription wants. $1: the address users reach the service at

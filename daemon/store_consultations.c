@@ -16,7 +16,7 @@
     " AND o.fieldwork_end >= " from "::date AND o.fieldwork_start <= " to "::date)::text"
 
 /* A write made with an older area register than the database holds ($22, the
- * generation its daemon loaded) is queued for a re-check (areas_propagate.h). */
+ * generation its daemon loaded) is queued for a re-check (cli_areas_propagate.h). */
 #define QUEUE_IF_STALE(cte) \
     " stale AS (INSERT INTO recheck_pending (consultation_id, generation)" \
     "  SELECT " cte ".id, s.generation FROM " cte ", area_register_state s WHERE s.generation > $22::bigint" \

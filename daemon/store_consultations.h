@@ -43,7 +43,7 @@ extern const char SQL_CONSULTATION_UPDATE_CHECKED[];
  * $2 the consultation written, $3 resolve its live overlaps not in $1.
  * Returns (overlaps as seen from $2, how many were new). */
 extern const char SQL_OVERLAPS_UPSERT[];
-/* The re-check queue (recheck.h). Claim: $1 the register generation this
+/* The re-check queue (job_recheck.h). Claim: $1 the register generation this
  * daemon holds; returns (id, version, status, overlap_side_json) of the oldest
  * row queued under it or earlier, locked (SKIP LOCKED), or no row. Dequeue:
  * $1 id. Apply, after SQL_LOCK_BUCKETS: $1 id, $2 the version read at the

@@ -10,7 +10,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "alert_format.h"
+#include "fmt_alert.h"
 #include "areas.h"
 #include "delivery_policy.h"
 #include "net_guard.h"

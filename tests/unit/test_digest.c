@@ -9,8 +9,8 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "alert_format.h"
-#include "digest_format.h"
+#include "fmt_alert.h"
+#include "fmt_digest.h"
 #include "digest_schedule.h"
 #include "subscription.h"
 

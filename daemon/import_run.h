@@ -1,7 +1,7 @@
-/* import_job.h - importing a CSV of consultations, row by row, on the event loop.
+/* import_run.h - importing a CSV of consultations, row by row, on the event loop.
  *
  * Each data row becomes an internal POST or merge PATCH of /v1/consultations
- * run through the very handlers the API uses (consultation_write.c): the same
+ * run through the very handlers the API uses (api_consultations_write.c): the same
  * validation, vocabulary and area resolution, overlap check under the bucket
  * locks, alert outbox and dry run. A row is matched on its id column when it
  * has one, else on the caller's organisation and external_ref: no match is a
@@ -16,8 +16,8 @@
  * requests go on during an import, and memory holds one batch plus the
  * answer. The whole file is checked (UTF-8, header, at least one row) before
  * the first row is written: a refused file stores nothing. */
-#ifndef CONSULTD_IMPORT_JOB_H
-#define CONSULTD_IMPORT_JOB_H
+#ifndef CONSULTD_IMPORT_RUN_H
+#define CONSULTD_IMPORT_RUN_H
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
-/* alert_format.c - Slack and e-mail renderings of alert events. */
-#include "alert_format.h"
+/* fmt_alert.c - Slack and e-mail renderings of alert events. */
+#include "fmt_alert.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 
 #include <openssl/evp.h>
 
-#include "digest_format.h"
+#include "fmt_digest.h"
 #include "explain.h"
 
 static const char *str(const json_t *o, const char *key)

@@ -1,5 +1,5 @@
-/* pgutil.c - blocking libpq helpers for command-line tools. */
-#include "pgutil.h"
+/* cli_pg.c - blocking libpq helpers for command-line tools. */
+#include "cli_pg.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
-/* recheck.c - the re-check worker: recheck_pending, drained on the event loop. */
-#include "recheck.h"
+/* job_recheck.c - the re-check worker: recheck_pending, drained on the event loop. */
+#include "job_recheck.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "catalog.h"
-#include "dispatcher.h"
+#include "job_dispatch.h"
 #include "ids.h"
 #include "log.h"
 #include "metrics.h"

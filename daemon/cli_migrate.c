@@ -1,5 +1,5 @@
-/* migrate.c - schema migrations from the embedded schema files. */
-#include "migrate.h"
+/* cli_migrate.c - schema migrations from the embedded schema files. */
+#include "cli_migrate.h"
 
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include "embedded.h"
 #include "log.h"
-#include "pgutil.h"
+#include "cli_pg.h"
 
 #define MIGRATE_LOCK "7406201501" /* pg_advisory_lock key for migrations */
 

@@ -1,5 +1,5 @@
-/* digest_worker.c - digest windows closed in PostgreSQL (see digest_worker.h). */
-#include "digest_worker.h"
+/* job_digest.c - digest windows closed in PostgreSQL (see job_digest.h). */
+#include "job_digest.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "digest_format.h"
+#include "fmt_digest.h"
 #include "digest_schedule.h"
-#include "dispatcher.h"
+#include "job_dispatch.h"
 #include "ids.h"
 #include "log.h"
 #include "metrics.h"

@@ -1,4 +1,4 @@
-/* digest_worker.h - closes due digest windows and queues their digests.
+/* job_digest.h - closes due digest windows and queues their digests.
  *
  * Runs on the event loop with the alert dispatcher's connections, started by
  * the dispatcher's poll (every ALERTS_POLL_MS: a window's end is known in
@@ -11,7 +11,7 @@
  *   2. compute the window's end in C (digest_schedule.h: the latest
  *      scheduled time that has passed) and take (delete) the subscription's
  *      held events (digest_items) older than it;
- *   3. build the digest body (digest_format.h) and, in one statement, write it
+ *   3. build the digest body (fmt_digest.h) and, in one statement, write it
  *      as a 'digest' alert event with its delivery (sent by the dispatcher,
  *      with retries, at least once, always under the same webhook-id), record
  *      the window in digest_windows, and move digest_last_end to the window's
@@ -20,8 +20,8 @@
  * the commit rolls everything back, and the window is closed again later by
  * whichever instance gets there first; the database's clock decides, so
  * instances never disagree about what is due. */
-#ifndef CONSULTD_DIGEST_WORKER_H
-#define CONSULTD_DIGEST_WORKER_H
+#ifndef CONSULTD_JOB_DIGEST_H
+#define CONSULTD_JOB_DIGEST_H
 
 #include "server.h"
 

@@ -1,4 +1,4 @@
-/* areas_propagate.h - after an import changed the area register: rebuild what
+/* cli_areas_propagate.h - after an import changed the area register: rebuild what
  * each area reaches, queue the consultations it affects, tell the daemons
  * (blocking; CLI only, inside the import's transaction).
  *
@@ -11,8 +11,8 @@
  * (AREAS_REGISTER_LOCK) that every write takes shared, so a write either
  * finishes before the queue is read (and is queued by it) or starts after the
  * commit (and, if its daemon has not reloaded yet, queues itself). */
-#ifndef CONSULTD_AREAS_PROPAGATE_H
-#define CONSULTD_AREAS_PROPAGATE_H
+#ifndef CONSULTD_CLI_AREAS_PROPAGATE_H
+#define CONSULTD_CLI_AREAS_PROPAGATE_H
 
 #include <libpq-fe.h>
 #include <stddef.h>

@@ -1,14 +1,14 @@
-/* areas_import.c - load ONS lookups into areas, area_parents, area_ancestors,
+/* cli_areas.c - load ONS lookups into areas, area_parents, area_ancestors,
  * area_aliases and area_successions. */
-#include "areas_import.h"
+#include "cli_areas.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "areas_propagate.h"
+#include "cli_areas_propagate.h"
 #include "ons_csv.h"
-#include "pgutil.h"
+#include "cli_pg.h"
 
 #define MAX_FILE_BYTES (256u << 20)
 

@@ -1,5 +1,5 @@
-/* text_weights.c - recomputes and loads the word weights of text similarity. */
-#include "text_weights.h"
+/* job_text_weights.c - recomputes and loads the word weights of text similarity. */
+#include "job_text_weights.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* text_weights.h - the word weights of text similarity, kept in PostgreSQL
+/* job_text_weights.h - the word weights of text similarity, kept in PostgreSQL
  * and mirrored in every instance.
  *
  * The table text_word_df (schema/011) holds the document frequency of every
@@ -20,8 +20,8 @@
  * The loaded table replaces srv->text_weights, which the overlap check passes
  * to overlap_evaluate. Until a table is loaded srv->text_weights is NULL and
  * every word weighs 1. Failures are logged and retried on the next check. */
-#ifndef CONSULTD_TEXT_WEIGHTS_H
-#define CONSULTD_TEXT_WEIGHTS_H
+#ifndef CONSULTD_JOB_TEXT_WEIGHTS_H
+#define CONSULTD_JOB_TEXT_WEIGHTS_H
 
 #include "server.h"
 

@@ -1,4 +1,4 @@
-/* alert_format.h - alert events as people read them: Slack messages and
+/* fmt_alert.h - alert events as people read them: Slack messages and
  * e-mail (pure).
  *
  * Input is the standard event body ({"type", "timestamp", "data"}) as the
@@ -6,9 +6,9 @@
  * (the caller frees it) or NULL when memory runs out. Text taken from
  * consultations never reaches a mail header unfolded: line breaks and other
  * control characters become spaces, and non-ASCII subjects are RFC 2047
- * encoded. A digest (type "digest") is rendered by digest_format.h. */
-#ifndef CONSULTD_ALERT_FORMAT_H
-#define CONSULTD_ALERT_FORMAT_H
+ * encoded. A digest (type "digest") is rendered by fmt_digest.h. */
+#ifndef CONSULTD_FMT_ALERT_H
+#define CONSULTD_FMT_ALERT_H
 
 #include <jansson.h>
 #include <time.h>

@@ -1,4 +1,4 @@
-/* fatigue_watch.h - raises fatigue.exceeded alert events.
+/* job_fatigue.h - raises fatigue.exceeded alert events.
  *
  * Every write that changes who a consultation asks, where or when queues it in
  * fatigue_pending, in the write's transaction (an insert in its own statement,
@@ -9,8 +9,8 @@
  * buckets over fatigue.max_asks in fatigue_alerted (once each, ever), writes a
  * fatigue.exceeded event for each newly recorded one, and deletes the queue
  * rows. A crash mid-check leaves the rows queued for the next run. */
-#ifndef CONSULTD_FATIGUE_WATCH_H
-#define CONSULTD_FATIGUE_WATCH_H
+#ifndef CONSULTD_JOB_FATIGUE_H
+#define CONSULTD_JOB_FATIGUE_H
 
 #include "server.h"
 

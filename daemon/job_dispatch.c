@@ -1,5 +1,5 @@
-/* dispatcher.c - claims due deliveries and sends them (see dispatcher.h). */
-#include "dispatcher.h"
+/* job_dispatch.c - claims due deliveries and sends them (see job_dispatch.h). */
+#include "job_dispatch.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "alert_format.h"
+#include "fmt_alert.h"
 #include "delivery_policy.h"
-#include "digest_worker.h"
-#include "fatigue_watch.h"
+#include "job_digest.h"
+#include "job_fatigue.h"
 #include "http_client.h"
 #include "log.h"
 #include "store_alerts.h"

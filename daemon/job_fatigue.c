@@ -1,5 +1,5 @@
-/* fatigue_watch.c - fatigue.exceeded events from new consultations. */
-#include "fatigue_watch.h"
+/* job_fatigue.c - fatigue.exceeded events from new consultations. */
+#include "job_fatigue.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "consultation.h"
-#include "dispatcher.h"
+#include "job_dispatch.h"
 #include "fatigue.h"
 #include "log.h"
 #include "overlap.h"

@@ -1,10 +1,10 @@
-/* areas_propagate.c - area_reach, the re-check queue and NOTIFY after an import. */
-#include "areas_propagate.h"
+/* cli_areas_propagate.c - area_reach, the re-check queue and NOTIFY after an import. */
+#include "cli_areas_propagate.h"
 
 #include <stdlib.h>
 
 #include "db.h"
-#include "pgutil.h"
+#include "cli_pg.h"
 
 static const char *const steps[] = {
     "CREATE TEMP TABLE import_old_reach ON COMMIT DROP AS SELECT code, reach FROM area_reach",

@@ -1,4 +1,4 @@
-/* consultation_write.c - POST and PATCH /v1/consultations: the write and its
+/* api_consultations_write.c - POST and PATCH /v1/consultations: the write and its
  * overlap check in one transaction.
  *
  *   BEGIN
@@ -21,7 +21,7 @@
 
 #include "api.h"
 #include "api_common.h"
-#include "dispatcher.h"
+#include "job_dispatch.h"
 #include "consultation.h"
 #include "http_reply.h"
 #include "overlap.h"

@@ -1,5 +1,5 @@
-/* housekeeping.c - expiry of stored Idempotency-Key answers. */
-#include "housekeeping.h"
+/* job_housekeeping.c - expiry of stored Idempotency-Key answers. */
+#include "job_housekeeping.h"
 
 #include <stdlib.h>
 

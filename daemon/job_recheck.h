@@ -1,9 +1,9 @@
-/* recheck.h - checks stored consultations again after the area register
+/* job_recheck.h - checks stored consultations again after the area register
  * changed (API.md section 7; DESIGN.md section 6).
  *
  * An import queues every consultation whose scope the change affects in
  * recheck_pending, bumps the register's generation and sends NOTIFY
- * consultd_areas (areas_propagate.h); a write made with a stale register
+ * consultd_areas (cli_areas_propagate.h); a write made with a stale register
  * queues itself. Every instance listens on consultd_areas (a connection of its
  * own, re-LISTENed after each reconnect) and polls every RECHECK_POLL_MS as a
  * fallback. A notification marks the catalog due (catalog.h), so the register
@@ -24,8 +24,8 @@
  * OVERLAP_SCOPE_MAX areas is never checked against a cut scope: it stays
  * queued, each try logs why, and it holds up the rows behind it until the
  * register or the consultation changes. */
-#ifndef CONSULTD_RECHECK_H
-#define CONSULTD_RECHECK_H
+#ifndef CONSULTD_JOB_RECHECK_H
+#define CONSULTD_JOB_RECHECK_H
 
 #include "server.h"
 

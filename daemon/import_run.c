@@ -1,4 +1,4 @@
-/* import_job.c - a CSV import as a state machine on the event loop (see import_job.h).
+/* import_run.c - a CSV import as a state machine on the event loop (see import_run.h).
  *
  *   check    UTF-8, a slice per turn of the loop
  *   batch    parse slices until a batch of rows is read (the header first)
@@ -9,7 +9,7 @@
  *            is decided in C and needs no connection
  *   flush    the batch's results, in order, to the answer; next batch
  *   done     the answer to the caller */
-#include "import_job.h"
+#include "import_run.h"
 
 #include <event2/http.h>
 #include <event2/buffer.h>

@@ -1,8 +1,8 @@
-/* housekeeping.h - periodic clean-up on the event loop: Idempotency-Key
+/* job_housekeeping.h - periodic clean-up on the event loop: Idempotency-Key
  * answers older than 24 hours are deleted, shortly after start-up and then
  * every HOUSEKEEPING_INTERVAL_S seconds, in batches so no statement runs long. */
-#ifndef CONSULTD_HOUSEKEEPING_H
-#define CONSULTD_HOUSEKEEPING_H
+#ifndef CONSULTD_JOB_HOUSEKEEPING_H
+#define CONSULTD_JOB_HOUSEKEEPING_H
 
 #include "server.h"
 

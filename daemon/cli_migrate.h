@@ -1,10 +1,10 @@
-/* migrate.h - applies the embedded schema/NNN_*.sql files in order.
+/* cli_migrate.h - applies the embedded schema/NNN_*.sql files in order.
  *
  * Each file runs in its own transaction and is recorded in schema_migrations
  * with a checksum; the whole run holds a session advisory lock, so several
  * instances racing to migrate apply each file exactly once. */
-#ifndef CONSULTD_MIGRATE_H
-#define CONSULTD_MIGRATE_H
+#ifndef CONSULTD_CLI_MIGRATE_H
+#define CONSULTD_CLI_MIGRATE_H
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
-/* pgutil.h - blocking libpq helpers for the command-line tools (migrate, org,
+/* cli_pg.h - blocking libpq helpers for the command-line tools (migrate, org,
  * key, areas). The daemon's event loop never uses these: it has db.c. */
-#ifndef CONSULTD_PGUTIL_H
-#define CONSULTD_PGUTIL_H
+#ifndef CONSULTD_CLI_PG_H
+#define CONSULTD_CLI_PG_H
 
 #include <libpq-fe.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
-/* digest_format.c - digest bodies and their plain-text rendering (see digest_format.h). */
-#include "digest_format.h"
+/* fmt_digest.c - digest bodies and their plain-text rendering (see fmt_digest.h). */
+#include "fmt_digest.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* areas_import.h - `consultd areas import FILE.csv...` (blocking; CLI only).
+/* cli_areas.h - `consultd areas import FILE.csv...` (blocking; CLI only).
  *
  * All files load in one transaction (COPY into temporary tables, then merge):
  * areas are upserted (name, Welsh name, level), parent links, old codes
@@ -8,9 +8,9 @@
  * derived containment: an area all of whose children lie within another area
  * lies within it (county in region). The new register's reach, re-check
  * queue and NOTIFY consultd_areas follow in the same transaction
- * (areas_propagate.h), so running daemons reload and re-check at COMMIT. */
-#ifndef CONSULTD_AREAS_IMPORT_H
-#define CONSULTD_AREAS_IMPORT_H
+ * (cli_areas_propagate.h), so running daemons reload and re-check at COMMIT. */
+#ifndef CONSULTD_CLI_AREAS_H
+#define CONSULTD_CLI_AREAS_H
 
 #include <stddef.h>
 #include <stdio.h>

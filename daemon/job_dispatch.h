@@ -1,4 +1,4 @@
-/* dispatcher.h - the alert dispatcher: outbox to webhooks, Slack and e-mail.
+/* job_dispatch.h - the alert dispatcher: outbox to webhooks, Slack and e-mail.
  *
  * Runs on the daemon's event loop, with database connections of its own (so
  * alerts never hold up API requests). The instance that commits an event wakes
@@ -12,9 +12,9 @@
  * operation), sends them through http_client, and records each attempt. A
  * daemon killed mid-delivery leaves a lease that runs out, and the delivery is
  * sent again (at least once; same webhook-id). Its poll also runs the
- * fatigue watch and the digest worker (digest_worker.h). */
-#ifndef CONSULTD_DISPATCHER_H
-#define CONSULTD_DISPATCHER_H
+ * fatigue watch and the digest worker (job_digest.h). */
+#ifndef CONSULTD_JOB_DISPATCH_H
+#define CONSULTD_JOB_DISPATCH_H
 
 #include "server.h"
 

@@ -1,4 +1,4 @@
-/* digest_format.h - alert digests: the body one window's events make, and
+/* fmt_digest.h - alert digests: the body one window's events make, and
  * how people read it (pure: no I/O).
  *
  * The body, sent to webhooks as it is (and signed like any event):
@@ -13,13 +13,13 @@
  * The e-mail (and the Slack text) lists the events grouped by level (high,
  * medium, low), then fatigue and other events, each with its one-line
  * subject, the overlap's explanation sentence and its console_url. */
-#ifndef CONSULTD_DIGEST_FORMAT_H
-#define CONSULTD_DIGEST_FORMAT_H
+#ifndef CONSULTD_FMT_DIGEST_H
+#define CONSULTD_FMT_DIGEST_H
 
 #include <jansson.h>
 #include <time.h>
 
-#include "alert_format.h"
+#include "fmt_alert.h"
 #include "digest_schedule.h"
 
 #define DIGEST_MAX_EVENTS 1000   /* events listed in one digest; the rest are counted in "omitted" */
