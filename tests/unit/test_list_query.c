@@ -123,7 +123,7 @@ static void overlap_area_filter_by_size(void **state)
     const char *county[] = { "E10000019", "E12000004" };
     assert_int_equal(areas_add(r, "E12000004", "East Midlands", "region", NULL, 0), 0);
     assert_int_equal(areas_add(r, "E10000019", "Lincolnshire", "county", region, 1), 0);
-    char code[10];
+    char code[16];
     for (int i = 0; i < 120; i++) {
         snprintf(code, sizeof code, "E05%06d", i);
         assert_int_equal(areas_add(r, code, code, "ward", county, 2), 0);
