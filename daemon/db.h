@@ -1,8 +1,16 @@
 /* db.h - a small pool of asynchronous PostgreSQL connections on the event loop.
  *
  * Nothing here blocks: connections are made with PQconnectStartParams /
- * PQconnectPoll, queries sent with PQsendQueryParams in non-blocking mode,
- * and each socket is watched by a libevent event.
+ * PQconnectPoll, statements sent in libpq pipeline mode, non-blocking, and
+ * each socket is watched by a libevent event.
+ *
+ * Every statement is a named prepared statement: prepared on its first use on
+ * each connection, in the same round trip as that use, and again after a
+ * reconnect (a new session has none). Its name is the caller's (db_call.name)
+ * or "q" and a 64-bit FNV-1a hash of its text, so each SQL text is parsed and
+ * planned once per connection, not once per request. A statement whose Prepare
+ * failed (or was skipped after an earlier failure) is prepared again on its
+ * next use. Past DB_MAX_PREPARED statements a connection runs the rest unnamed.
  *
  * Use: db_acquire() hands a connection to the callback (or NULL when the
  * database is unavailable or too many requests wait: answer 503). The holder
@@ -55,8 +63,8 @@ typedef struct db_call {
     const char *sql;
     int nparams;
     const char *const *params;
-    const char *name;   /* non-NULL: a prepared statement (a static string, unique per SQL),
-                           prepared on first use on each connection, in the same round trip */
+    const char *name;   /* NULL: named after the SQL text's hash; else a static string,
+                           one per SQL text (see the top of this file) */
 } db_call;
 
 typedef void (*db_pipeline_cb)(PGresult *const *res, int n, void *arg);
