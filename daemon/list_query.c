@@ -147,7 +147,8 @@ int list_query_build(const struct evkeyvalq *query, const vocab *v, list_query *
     q->limit = LIST_DEFAULT_LIMIT;
     sqlbuf b = { 0 };
     size_t before = json_array_size(errors);
-    put(&b, "SELECT c.id, consultation_json(c)::text FROM consultations c WHERE true");
+    put(&b, "SELECT c.id, consultation_doc(c, g)::text FROM consultations c JOIN organisations g"
+            " ON g.id = c.organisation_id WHERE true");
 
     const struct evkeyval *kv;
     TAILQ_FOREACH(kv, query, next) {
@@ -235,7 +236,13 @@ static const char *const overlap_levels[] = { "low", "medium", "high", NULL };
  * the order of "consultations": what a list of overlaps shows without a request per row. */
 #define OVERLAP_WITH_SIDES \
     "(overlap_json(o)::jsonb || jsonb_build_object('sides', jsonb_build_array(" \
-    "consultation_summary(o.consultation_a), consultation_summary(o.consultation_b))))::text"
+    "consultation_summary_doc(ca, ga), consultation_summary_doc(cb, gb))))::text"
+/* The two sides joined for OVERLAP_WITH_SIDES: inlined, where
+ * consultation_summary(id) ran a subquery planned on every call. */
+#define OVERLAP_SIDES_FROM \
+    " FROM overlap_pairs o JOIN consultations ca ON ca.id = o.consultation_a" \
+    " JOIN organisations ga ON ga.id = ca.organisation_id JOIN consultations cb ON cb.id = o.consultation_b" \
+    " JOIN organisations gb ON gb.id = cb.organisation_id"
 
 #define EITHER_SIDE "EXISTS (SELECT 1 FROM consultations c WHERE c.id IN (o.consultation_a, o.consultation_b) AND "
 
@@ -246,7 +253,7 @@ int overlap_query_build(const struct evkeyvalq *query, const vocab *v, list_quer
     q->limit = LIST_DEFAULT_LIMIT;
     sqlbuf b = { 0 };
     size_t before = json_array_size(errors);
-    put(&b, "SELECT o.id, " OVERLAP_WITH_SIDES " FROM overlap_pairs o WHERE true");
+    put(&b, "SELECT o.id, " OVERLAP_WITH_SIDES OVERLAP_SIDES_FROM " WHERE true");
     const struct evkeyval *kv;
     TAILQ_FOREACH(kv, query, next) {
         const char *k = kv->key, *val = kv->value;
