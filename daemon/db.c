@@ -600,7 +600,8 @@ static void one_done(PGresult *const *res, int n, void *arg)
         cb(res[0], a);
 }
 
-void db_query(db_conn *c, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *arg)
+static void query_named(db_conn *c, const char *name, const char *sql, int nparams, const char *const *params,
+                        db_result_cb cb, void *arg)
 {
     if (c->state != C_READY || c->lost_while_held) {
         c->cb = NULL;
@@ -609,8 +610,19 @@ void db_query(db_conn *c, const char *sql, int nparams, const char *const *param
     }
     c->cb = cb;
     c->one_arg = arg;
-    db_call call = { sql, nparams, params, NULL };
+    db_call call = { sql, nparams, params, name };
     db_pipeline(c, &call, 1, one_done, c);
+}
+
+void db_query(db_conn *c, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *arg)
+{
+    query_named(c, NULL, sql, nparams, params, cb, arg);
+}
+
+void db_query_dynamic(db_conn *c, const char *sql, int nparams, const char *const *params, db_result_cb cb,
+                      void *arg)
+{
+    query_named(c, DB_UNNAMED, sql, nparams, params, cb, arg);
 }
 
 void db_pipeline(db_conn *c, const db_call *calls, int n, db_pipeline_cb cb, void *arg)
@@ -636,6 +648,15 @@ void db_pipeline(db_conn *c, const db_call *calls, int n, db_pipeline_cb cb, voi
          * same round trip: named by the caller or after a hash of its text. */
         char auto_name[20];
         const char *name = calls[i].name;
+        if (name && !*name) { /* DB_UNNAMED: planned for its parameters on every run */
+            if (!PQsendQueryParams(c->pg, calls[i].sql, calls[i].nparams, NULL, calls[i].params, NULL, NULL, 0)) {
+                conn_lost(c, PQerrorMessage(c->pg));
+                return;
+            }
+            c->pl_prepare[i] = 0;
+            c->pl_map[c->pl_slots++] = i;
+            continue;
+        }
         if (!name) {
             snprintf(auto_name, sizeof auto_name, "q%016llx", (unsigned long long)fnv1a(calls[i].sql));
             name = auto_name;
