@@ -156,7 +156,7 @@ static void list_run(request *rq, list_state *st, int built, json_t *errors)
         return;
     }
     json_decref(errors);
-    db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_list, rq);
+    db_query_dynamic(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_list, rq);
 }
 
 int api_resolve_area_param(request *rq, json_t *errors)

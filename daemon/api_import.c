@@ -173,7 +173,7 @@ static void export_page(request *rq, const char *cursor)
         return;
     }
     json_decref(errors);
-    db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_export_page, rq);
+    db_query_dynamic(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_export_page, rq);
 }
 
 void api_consultation_export(request *rq)

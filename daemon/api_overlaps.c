@@ -19,6 +19,15 @@
 #define OVERRIDE_MAX 2000
 #define FATIGUE_MAX_ROWS 20000
 
+/* An overlap seen from consultation me (overlap_json_for in the schema), built
+ * from the other side joined in by OVERLAPS_OF_ME: inlined, where
+ * overlap_json_for's subquery was planned on every call. */
+#define OVERLAP_FOR_ME "overlap_doc_for(o, consultation_summary_doc(x, xg))"
+#define OVERLAPS_OF_ME(me) \
+    " FROM overlap_pairs o JOIN consultations x ON x.id = CASE WHEN o.consultation_a = " me \
+    " THEN o.consultation_b ELSE o.consultation_a END JOIN organisations xg ON xg.id = x.organisation_id" \
+    " WHERE (o.consultation_a = " me " OR o.consultation_b = " me ")"
+
 static void overlap_not_found(request *rq)
 {
     reply_problem(rq, 404, "not-found", "Not found", "No overlap with this id.", NULL, NULL);
@@ -60,8 +69,8 @@ void api_consultation_overlaps(request *rq)
     const char *p[] = { rq->path_param };
     db_query(rq->conn,
              "SELECT (SELECT count(*) FROM consultations WHERE id = $1),"
-             " coalesce((SELECT json_agg(overlap_json_for(o, $1) ORDER BY o.score DESC, o.id) FROM overlap_pairs o"
-             " WHERE o.consultation_a = $1 OR o.consultation_b = $1), '[]')::text",
+             " coalesce((SELECT json_agg(" OVERLAP_FOR_ME " ORDER BY o.score DESC, o.id)" OVERLAPS_OF_ME("$1")
+             "), '[]')::text",
              1, p, on_consultation_overlaps, rq);
 }
 
@@ -86,9 +95,11 @@ void api_overlap_get(request *rq)
     }
     const char *p[] = { rq->path_param };
     db_query(rq->conn,
-             "SELECT version, (overlap_json(o)::jsonb || jsonb_build_object('sides', jsonb_build_array("
-             "consultation_summary(o.consultation_a), consultation_summary(o.consultation_b))))::text"
-             " FROM overlap_pairs o WHERE id = $1", 1, p, on_overlap,
+             "SELECT o.version, (overlap_json(o)::jsonb || jsonb_build_object('sides', jsonb_build_array("
+             "consultation_summary_doc(ca, ga), consultation_summary_doc(cb, gb))))::text"
+             " FROM overlap_pairs o JOIN consultations ca ON ca.id = o.consultation_a"
+             " JOIN organisations ga ON ga.id = ca.organisation_id JOIN consultations cb ON cb.id = o.consultation_b"
+             " JOIN organisations gb ON gb.id = cb.organisation_id WHERE o.id = $1", 1, p, on_overlap,
              rq);
 }
 
@@ -330,7 +341,8 @@ static void on_preflight_fatigue(PGresult *res, void *arg)
     db_query(rq->conn,
              "UPDATE consultations c SET status = 'in_field', outreach_at = now(), outreach_override_reason = $2,"
              " version = c.version + 1, updated_at = now() WHERE c.id = $1 AND c.status = 'planned'"
-             " RETURNING c.version, consultation_json(c)::text",
+             " RETURNING c.version, (SELECT consultation_doc(c, g) FROM organisations g"
+             " WHERE g.id = c.organisation_id)::text",
              2, p, on_outreach_done, rq);
 }
 
@@ -436,8 +448,8 @@ static void preflight_begin(request *rq, bool outreach)
     const char *p[] = { rq->path_param };
     db_query(rq->conn,
              "SELECT overlap_side_json(c)::text,"
-             " coalesce((SELECT json_agg(overlap_json_for(o, c.id) ORDER BY o.score DESC, o.id) FROM overlap_pairs o"
-             " WHERE (o.consultation_a = c.id OR o.consultation_b = c.id) AND o.status = 'open'), '[]')::text,"
+             " coalesce((SELECT json_agg(" OVERLAP_FOR_ME " ORDER BY o.score DESC, o.id)" OVERLAPS_OF_ME("c.id")
+             " AND o.status = 'open'), '[]')::text,"
              " c.status FROM consultations c WHERE c.id = $1",
              1, p, on_preflight_loaded, rq);
 }

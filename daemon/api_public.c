@@ -276,7 +276,7 @@ static void on_fingerprint(PGresult *res, void *arg)
         reply_tagged(rq, "text/calendar; charset=utf-8", st->cache, st->etag, kept, len);
         return;
     }
-    db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_rows, rq);
+    db_query_dynamic(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_rows, rq);
 }
 
 static void run_query(request *rq)
@@ -287,14 +287,14 @@ static void run_query(request *rq)
         return;
     }
     if (st->sel != FEED_SELECT_CALENDAR) {
-        db_query(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_rows, rq);
+        db_query_dynamic(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_rows, rq);
         return;
     }
     if (feed_query_build(st->filters, rq->srv->vocab, FEED_SELECT_FINGERPRINT, st->public_only, &st->fq) < 0) {
         reply_unavailable(rq);
         return;
     }
-    db_query(rq->conn, st->fq.sql, st->fq.nparams, st->fq.params, on_fingerprint, rq);
+    db_query_dynamic(rq->conn, st->fq.sql, st->fq.nparams, st->fq.params, on_fingerprint, rq);
 }
 
 static void on_conn(db_conn *conn, void *arg)

@@ -1,6 +1,7 @@
 /* db.c - asynchronous libpq connection pool driven by libevent. */
 #include "db.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 500
 #define QUERY_GRACE_MS 2000
-#define DB_MAX_PREPARED 32
+/* Statements prepared per connection; beyond this they run unnamed. Each
+ * costs the server a cached plan (kilobytes) per connection. */
+#define DB_MAX_PREPARED 128
 
 typedef enum { C_DOWN, C_CONNECTING, C_READY, C_QUERY } conn_state;
 
@@ -34,8 +37,10 @@ struct db_conn {
     int pl_n, pl_done, pl_slots;
     int pl_map[2 * DB_PIPELINE_MAX];
     PGresult *pl_res[DB_PIPELINE_MAX];
+    uint64_t pl_prepare[DB_PIPELINE_MAX]; /* the statement each call prepared (0: none) */
     db_pipeline_cb pl_cb;
-    const char *prepared[DB_MAX_PREPARED]; /* statement names prepared on this connection */
+    void *one_arg;          /* db_query: its callback is cb, its argument this */
+    uint64_t prepared[DB_MAX_PREPARED]; /* hashes of the statement names prepared on this connection */
     int nprepared;
 };
 
@@ -64,6 +69,7 @@ struct db_pool {
 static void conn_connect(db_conn *c);
 static void send_query(db_conn *c, const char *sql, int n, const char *const *params);
 static void on_io(evutil_socket_t fd, short what, void *arg);
+static void forget_prepared(db_conn *c, uint64_t h);
 static void conn_became_ready(db_conn *c);
 static void pipeline_fail(db_conn *c);
 static void conn_lost(db_conn *c, const char *why);
@@ -314,6 +320,32 @@ static void pipeline_done(db_conn *c)
             PQclear(res[i]);
 }
 
+/* 64-bit FNV-1a: names a statement by its text, or keys a name. */
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h ? h : 1;
+}
+
+static bool is_prepared(const db_conn *c, uint64_t h)
+{
+    for (int k = 0; k < c->nprepared; k++)
+        if (c->prepared[k] == h)
+            return true;
+    return false;
+}
+
+static void forget_prepared(db_conn *c, uint64_t h)
+{
+    for (int k = 0; k < c->nprepared; k++)
+        if (c->prepared[k] == h) {
+            c->prepared[k] = c->prepared[--c->nprepared];
+            return;
+        }
+}
+
 /* Each call's results end with a NULL; the sync point ends the pipeline. */
 static void pipeline_read(db_conn *c)
 {
@@ -333,6 +365,8 @@ static void pipeline_read(db_conn *c)
         int slot = c->pl_done < c->pl_slots ? c->pl_map[c->pl_done] : DB_PIPELINE_MAX;
         int call = slot < 0 ? -slot - 1 : slot;
         bool keep = call < c->pl_n && (slot >= 0 || !db_ok(r)); /* a Prepare's result matters only if it failed */
+        if (slot < 0 && call < c->pl_n && !db_ok(r))
+            forget_prepared(c, c->pl_prepare[call]); /* failed or skipped: not there */
         if (keep && c->pl_res[call] && !db_ok(c->pl_res[call]))
             keep = false; /* the first error of a call is the one to report */
         if (keep) {
@@ -553,16 +587,42 @@ void db_acquire(db_pool *p, db_acquire_cb cb, void *arg)
     p->nwaiting++;
 }
 
-void db_query(db_conn *c, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *arg)
+/* db_query's statement came back as a pipeline of one. */
+static void one_done(PGresult *const *res, int n, void *arg)
 {
-    c->cb = cb;
-    c->arg = arg;
+    (void)n;
+    db_conn *c = arg;
+    db_result_cb cb = c->cb;
+    void *a = c->one_arg;
+    c->cb = NULL;
+    c->one_arg = NULL;
+    if (cb)
+        cb(res[0], a);
+}
+
+static void query_named(db_conn *c, const char *name, const char *sql, int nparams, const char *const *params,
+                        db_result_cb cb, void *arg)
+{
     if (c->state != C_READY || c->lost_while_held) {
         c->cb = NULL;
         cb(NULL, arg); /* lost while held: never continue a session on a new connection */
         return;
     }
-    send_query(c, sql, nparams, params);
+    c->cb = cb;
+    c->one_arg = arg;
+    db_call call = { sql, nparams, params, name };
+    db_pipeline(c, &call, 1, one_done, c);
+}
+
+void db_query(db_conn *c, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *arg)
+{
+    query_named(c, NULL, sql, nparams, params, cb, arg);
+}
+
+void db_query_dynamic(db_conn *c, const char *sql, int nparams, const char *const *params, db_result_cb cb,
+                      void *arg)
+{
+    query_named(c, DB_UNNAMED, sql, nparams, params, cb, arg);
 }
 
 void db_pipeline(db_conn *c, const db_call *calls, int n, db_pipeline_cb cb, void *arg)
@@ -584,23 +644,38 @@ void db_pipeline(db_conn *c, const db_call *calls, int n, db_pipeline_cb cb, voi
     c->state = C_QUERY;
     c->pl_slots = 0;
     for (int i = 0; i < n; i++) {
-        int ok;
-        if (calls[i].name) {
-            int k;
-            for (k = 0; k < c->nprepared && c->prepared[k] != calls[i].name; k++)
-                ;
-            if (k == c->nprepared && k < DB_MAX_PREPARED) {
-                if (!PQsendPrepare(c->pg, calls[i].name, calls[i].sql, calls[i].nparams, NULL)) {
-                    conn_lost(c, PQerrorMessage(c->pg));
-                    return;
-                }
-                c->prepared[c->nprepared++] = calls[i].name;
-                c->pl_map[c->pl_slots++] = -(i + 1);
+        /* Every statement is prepared, on first use on this connection, in the
+         * same round trip: named by the caller or after a hash of its text. */
+        char auto_name[20];
+        const char *name = calls[i].name;
+        if (name && !*name) { /* DB_UNNAMED: planned for its parameters on every run */
+            if (!PQsendQueryParams(c->pg, calls[i].sql, calls[i].nparams, NULL, calls[i].params, NULL, NULL, 0)) {
+                conn_lost(c, PQerrorMessage(c->pg));
+                return;
             }
-            ok = PQsendQueryPrepared(c->pg, calls[i].name, calls[i].nparams, calls[i].params, NULL, NULL, 0);
-        } else {
-            ok = PQsendQueryParams(c->pg, calls[i].sql, calls[i].nparams, NULL, calls[i].params, NULL, NULL, 0);
+            c->pl_prepare[i] = 0;
+            c->pl_map[c->pl_slots++] = i;
+            continue;
         }
+        if (!name) {
+            snprintf(auto_name, sizeof auto_name, "q%016llx", (unsigned long long)fnv1a(calls[i].sql));
+            name = auto_name;
+        }
+        uint64_t h = fnv1a(name);
+        bool ready = is_prepared(c, h);
+        c->pl_prepare[i] = 0;
+        if (!ready && c->nprepared < DB_MAX_PREPARED) {
+            if (!PQsendPrepare(c->pg, name, calls[i].sql, calls[i].nparams, NULL)) {
+                conn_lost(c, PQerrorMessage(c->pg));
+                return;
+            }
+            c->prepared[c->nprepared++] = h;
+            c->pl_prepare[i] = h;
+            c->pl_map[c->pl_slots++] = -(i + 1);
+            ready = true;
+        }
+        int ok = ready ? PQsendQueryPrepared(c->pg, name, calls[i].nparams, calls[i].params, NULL, NULL, 0)
+                       : PQsendQueryParams(c->pg, calls[i].sql, calls[i].nparams, NULL, calls[i].params, NULL, NULL, 0);
         if (!ok) {
             conn_lost(c, PQerrorMessage(c->pg));
             return;

@@ -32,8 +32,8 @@
 #define IMPORT_PARALLEL 2             /* rows in flight (connections held) */
 
 static const char SQL_BY_REF[] =
-    "SELECT c.version, consultation_json(c)::text, c.organisation_id, c.status FROM consultations c"
-    " WHERE c.organisation_id = $1 AND c.external_ref = $2";
+    "SELECT c.version, consultation_doc(c, g)::text, c.organisation_id, c.status FROM consultations c"
+    " JOIN organisations g ON g.id = c.organisation_id WHERE c.organisation_id = $1 AND c.external_ref = $2";
 
 typedef struct row_task {
     struct import_job *job;
@@ -586,11 +586,13 @@ static void start_task(row_task *t)
  * ANY", stale statistics after a large import made it scan every row of the
  * organisation, 4-70 ms a batch, measured). */
 static const char SQL_BATCH_LOOKUP[] =
-    "SELECT c.* FROM unnest($2::text[]) r(ref), LATERAL (SELECT c.version, consultation_json(c)::text,"
-    " c.organisation_id, c.status, c.id, c.external_ref FROM consultations c WHERE c.organisation_id = $1"
+    "SELECT c.* FROM unnest($2::text[]) r(ref), LATERAL (SELECT c.version, consultation_doc(c, g)::text,"
+    " c.organisation_id, c.status, c.id, c.external_ref FROM consultations c"
+    " JOIN organisations g ON g.id = c.organisation_id WHERE c.organisation_id = $1"
     " AND c.external_ref = r.ref AND c.external_ref IS NOT NULL LIMIT 1) c"
-    " UNION ALL SELECT c.* FROM unnest($3::uuid[]) i(id), LATERAL (SELECT c.version, consultation_json(c)::text,"
-    " c.organisation_id, c.status, c.id, c.external_ref FROM consultations c WHERE c.id = i.id LIMIT 1) c";
+    " UNION ALL SELECT c.* FROM unnest($3::uuid[]) i(id), LATERAL (SELECT c.version, consultation_doc(c, g)::text,"
+    " c.organisation_id, c.status, c.id, c.external_ref FROM consultations c"
+    " JOIN organisations g ON g.id = c.organisation_id WHERE c.id = i.id LIMIT 1) c";
 
 /* true when an earlier row of the batch names the same consultation: its
  * lookup must wait for that row to be written. */

@@ -92,7 +92,8 @@ const char SQL_OVERLAPS_UPSERT[] =
 
 const char SQL_CONSULTATION_CANCEL[] =
     "WITH c AS (UPDATE consultations AS c SET status = 'cancelled', version = c.version + 1, updated_at = now()"
-    " WHERE c.id = $1 AND c.version = $2 RETURNING c.id, c.version, consultation_json(c)::text AS doc),"
+    " FROM organisations g WHERE c.id = $1 AND c.version = $2 AND g.id = c.organisation_id"
+    " RETURNING c.id, c.version, consultation_doc(c, g)::text AS doc),"
     " r AS (UPDATE overlap_pairs AS o SET status = 'resolved', version = o.version + 1, updated_at = now() FROM c"
     "  WHERE (o.consultation_a = c.id OR o.consultation_b = c.id) AND o.status IN ('open', 'acknowledged')"
     "  RETURNING o.id),"
@@ -116,8 +117,11 @@ const char SQL_RECHECK_APPLY[] =
     "  ON CONFLICT DO NOTHING)"
     " SELECT " CANDIDATES("upd.id", "$5", "$6", "$7") " FROM upd";
 
+/* consultation_doc with its organisation joined (not consultation_json, whose
+ * subquery PostgreSQL cannot inline: it planned that subquery on every call). */
 const char SQL_CONSULTATION_GET[] =
-    "SELECT c.version, consultation_json(c)::text, c.organisation_id, c.status FROM consultations c WHERE c.id = $1";
+    "SELECT c.version, consultation_doc(c, g)::text, c.organisation_id, c.status FROM consultations c"
+    " JOIN organisations g ON g.id = c.organisation_id WHERE c.id = $1";
 
 const char SQL_CONSULTATION_BY_REF[] =
     "SELECT id FROM consultations WHERE organisation_id = $1 AND external_ref = $2";

@@ -136,7 +136,8 @@ PY
       printf "   per request: CPU daemon %.3f ms, PostgreSQL %.3f ms; WAL %.1f kB, %.1f full-page images\n",
         d / hz / n * 1000, p / hz / n * 1000, (b[1] - a[1]) / n / 1024, (b[2] - a[2]) / n }' "$tmp/wrk.out"
   done
-  echo "   daemon resident memory: $(( $(awk '/VmRSS/ {print $2}' /proc/$dpid/status) / 1024 )) MiB;" \
+  echo "   daemon resident memory: $(( $(awk '/VmRSS/ {print $2}' /proc/$dpid/status) / 1024 )) MiB," \
+    "peak $(( $(awk '/VmHWM/ {print $2}' /proc/$dpid/status) / 1024 )) MiB;" \
     "overlaps recorded: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM overlap_pairs');" \
     "fatigue checks still queued: $(psql -X -tA "$CONSULTD_DATABASE_URL" -c 'SELECT count(*) FROM fatigue_pending')"
   [ -n "${PROFILE:-}" ] && psql -X "$CONSULTD_DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT calls, round(total_exec_time::numeric,0) AS exec_ms, round(total_plan_time::numeric,0) AS plan_ms, round((total_exec_time/nullif(calls,0))::numeric,3) AS ms_per_call, round((total_plan_time/nullif(plans,0))::numeric,3) AS plan_per, left(regexp_replace(query, '\\s+', ' ', 'g'), 70) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8"

@@ -1,0 +1,144 @@
+#!/bin/sh
+# The read and write paths against their yardsticks, in one run:
+#
+#   BENCH_KEEP=DIR tests/bench/speed.sh [SECONDS]     default: DIR /tmp/speed-bench, 15 s
+#
+# 1. GET /v1/consultations/{id} of random ids (wrk, 2 threads, 32 connections)
+#    against pgbench -M prepared -c32 -j2 selecting the same rows by primary
+#    key, for the same time: requests/s, their ratio, and the CPU each spends
+#    per request (daemon, PostgreSQL).
+# 2. POST /v1/consultations with the overlap check at 1,000,000 stored (all but
+#    10,000 of them history: BENCH_PLANNED=10000) and at 10,000 stored
+#    (tests/bench/run.sh): requests/s, p99, CPU per request, the ratio of the
+#    two rates, and the daemon's peak resident memory under that load.
+#
+# The registers are built by tests/bench/run.sh in DIR the first time (minutes
+# for a million) and reused after. Run it alone on the machine:
+#   flock /tmp/consultd-bench.lock tests/bench/speed.sh
+# The machine's load average is printed with the figures: other work on the
+# same cores moves requests/s; CPU per request moves much less.
+# Knobs (environment): IDS (how many stored rows the reads pick from, 100:
+# pgbench takes one script per row, at most 128), PG_MODE=fast (run.sh).
+set -eu
+cd "$(dirname "$0")/../.."
+secs=${1:-15}
+keep=${BENCH_KEEP:-/tmp/speed-bench}
+nids=${IDS:-100}
+. tests/bench/lib.sh
+command -v pgbench >/dev/null || { echo "speed: pgbench not found (apt-get install postgresql-contrib)" >&2; exit 1; }
+out=$(mktemp -d /tmp/consultd-speed.XXXXXX)
+# A daemon that starts more than overlap.text_weights_refresh_s (5 minutes)
+# after the last count recounts the words of every stored consultation: at a
+# million, seconds of the daemon's CPU inside the measurement, or not,
+# depending on when the previous run was. Counted once a day here.
+export CONSULTD_OVERLAP_TEXT_WEIGHTS_REFRESH_S=${CONSULTD_OVERLAP_TEXT_WEIGHTS_REFRESH_S:-86400}
+echo "== load: $(uptime | sed 's/.*load average/load average/')"
+
+# ---- POST at two sizes (run.sh builds or reuses the registers) ----
+# At a million, 990,000 of them history (BENCH_PLANNED=10000): each post meets
+# the same neighbours as at 10,000, so the ratio of the two is the size alone.
+{ BENCH_KEEP=$keep tests/bench/run.sh 10000 "$secs"
+  BENCH_KEEP=$keep BENCH_PLANNED=10000 tests/bench/run.sh 1000000 "$secs"; } | tee "$out/post.txt" |
+  grep -E '^==|requests/s|latency|per request|resident|non-2xx'
+echo "== load: $(uptime | sed 's/.*load average/load average/')"
+
+# ---- GET against pgbench ----
+port=$(free_port)
+url=$(scripts/pg.sh start "$keep/pg" "$port" ${PG_MODE:-})
+dpid=""
+cleanup() {
+  [ -z "$dpid" ] || kill "$dpid" 2>/dev/null || true
+  [ -z "$dpid" ] || wait "$dpid" 2>/dev/null || true
+  scripts/pg.sh stop "$keep/pg" || true
+  rm -rf "$out"
+}
+trap cleanup EXIT INT TERM
+mdb=bench_1000000_planned10000
+db="${url%/*}/$mdb"
+export CONSULTD_DATABASE_URL="$db"
+pgconn="host=$keep/pg port=$port dbname=$mdb user=consultd"
+token=$(daemon/consultd key add --org "$(psql -X -tA "$db" -c 'SELECT id FROM organisations ORDER BY id LIMIT 1')" --role partner)
+psql -X -tA "$db" -c "SELECT id FROM consultations TABLESAMPLE SYSTEM (1) REPEATABLE (7) LIMIT $nids" > "$out/ids.txt"
+i=0
+while read -r id; do
+  i=$((i + 1))
+  echo "SELECT * FROM consultations WHERE id = '$id';" > "$out/pk$i.sql"
+done < "$out/ids.txt"
+{ echo "local ids = {"; sed 's/.*/"&",/' "$out/ids.txt"; echo "}"
+  cat <<EOF
+local token = "$token"
+function init(args) math.randomseed(os.time() + math.random(1000)) end
+request = function()
+  return wrk.format("GET", "/v1/consultations/" .. ids[math.random(#ids)], { ["Authorization"] = "Bearer " .. token })
+end
+done = function(summary, latency, requests)
+  io.write(string.format("requests/s: %.0f\n", summary.requests / (summary.duration / 1e6)))
+  io.write(string.format("latency p50: %.2f ms, p99: %.2f ms\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write(string.format("non-2xx: %d\n", summary.errors.status))
+end
+EOF
+} > "$out/get.lua"
+
+hport=$(free_port)
+CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 \
+  CONSULTD_DATABASE_URL="$pgconn" daemon/consultd serve &
+dpid=$!
+until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do
+  kill -0 "$dpid" 2>/dev/null || { echo "speed: the daemon exited" >&2; exit 1; }
+  sleep 0.1
+done
+pgpid=$(head -n 1 "$keep/pg/data/postmaster.pid")
+hz=$(getconf CLK_TCK)
+# PostgreSQL's CPU time (ticks): the postmaster, its live children, and the
+# backends that have exited (reaped by the postmaster: cutime, cstime).
+pg_ticks() { { awk '{print $16 + $17}' "/proc/$1/stat"; cpu_ticks "$1"; } | awk '{s += $1} END {print s + 0}'; }
+
+wrk -t2 -c32 -d3s -s "$out/get.lua" "http://127.0.0.1:$hport" >/dev/null   # warm-up
+d0=$(cpu_ticks "$dpid"); p0=$(pg_ticks "$pgpid")
+wrk -t2 -c32 -d"${secs}s" --latency -s "$out/get.lua" "http://127.0.0.1:$hport" > "$out/get.txt"
+d1=$(cpu_ticks "$dpid"); p1=$(pg_ticks "$pgpid")
+get_rps=$(sed -n 's/^requests\/s: //p' "$out/get.txt")
+kill "$dpid"; wait "$dpid" 2>/dev/null || true; dpid=""
+
+scripts=""
+for f in "$out"/pk*.sql; do scripts="$scripts -f $f"; done
+# shellcheck disable=SC2086
+pgbench -n -M prepared -c32 -j2 -T3 $scripts "$pgconn" >/dev/null 2>&1   # warm-up
+q0=$(pg_ticks "$pgpid")
+# shellcheck disable=SC2086
+pgbench -n -M prepared -c32 -j2 -T"$secs" $scripts "$pgconn" > "$out/pgbench.txt" 2>&1 ||
+  { cat "$out/pgbench.txt" >&2; exit 1; }
+sleep 1; q1=$(pg_ticks "$pgpid")
+pg_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/pgbench.txt")
+pg_n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgbench.txt")
+
+echo "== GET /v1/consultations/{id} of $nids stored ids at 1,000,000 stored ($mdb), wrk -t2 -c32 -d${secs}s"
+grep -E 'requests/s|latency|non-2xx' "$out/get.txt" | sed 's/^/   /'
+echo "== load: $(uptime | sed 's/.*load average/load average/')"
+
+# ---- the table ----
+post() { # size field: from run.sh's output for that size
+  awk -v s="$1" -v f="$2" '
+    /^== [0-9]+ stored/ { cur = $2 }
+    cur == s && /requests\/s:/ { rps = $2 }
+    cur == s && /latency p50/ { p99 = $6 }
+    cur == s && /per request:/ { d = $5; p = $8 }
+    cur == s && /peak/ { for (i = 1; i <= NF; i++) if ($i == "peak") peak = $(i + 1) }
+    END { if (f == "rps") print rps; if (f == "p99") print p99; if (f == "cpu") print d " / " p; if (f == "peak") print peak }' "$out/post.txt"
+}
+awk -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -v s="$secs" 'BEGIN {print r * s}')" \
+  -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v q=$((q1 - q0)) -v pn="$pg_n" -v hz="$hz" \
+  -v r1="$(post 1000000 rps)" -v r2="$(post 10000 rps)" -v p99="$(post 1000000 p99)" \
+  -v c1="$(post 1000000 cpu)" -v c2="$(post 10000 cpu)" -v peak="$(post 1000000 peak)" -v peak2="$(post 10000 peak)" 'BEGIN {
+  printf "\n%-52s %-34s %s\n", "path", "measured", "target"
+  printf "%-52s %-34s %s\n", "GET one vs pgbench -M prepared, same rows by key",
+    sprintf("%.0f/s vs %.0f/s: %.2f", g, t, g / t), ">= 0.6"
+  printf "%-52s daemon %.3f ms, PostgreSQL %.3f ms (pgbench: PostgreSQL %.3f ms)\n", "   CPU per GET:",
+    d / hz / n * 1000, p / hz / n * 1000, q / hz / pn * 1000
+  printf "%-52s %-34s %s\n", "POST with the overlap check at 1M stored (990k history)", sprintf("%.0f/s, p99 %s ms", r1, p99),
+    ">= 3000/s, p99 < 20 ms"
+  printf "%-52s daemon / PostgreSQL ms: %s at 1M, %s at 10k\n", "   CPU per POST:", c1, c2
+  printf "%-52s %-34s %s\n", "the same at 1M vs at 10k stored", sprintf("%.2f", r1 / r2), ">= 0.9"
+  printf "%-52s %-34s %s\n", "daemon peak RSS under that load", sprintf("%s MiB (10k: %s MiB)", peak, peak2), "< 64 MiB"
+}'
+echo "== load: $(uptime | sed 's/.*load average/load average/')"
