@@ -83,14 +83,6 @@ static wstate *wstate_new(request *rq)
     return st;
 }
 
-static json_t *strlist_json(const strlist *l)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < l->n; i++)
-        json_array_append_new(a, json_string(l->items[i]));
-    return a;
-}
-
 /* Answers a write whose check could not be prepared: 422 naming "areas" when
  * their scope is wider than the engine checks (rc OVERLAP_SCOPE_TOO_WIDE),
  * else 503 (out of memory). */
@@ -120,13 +112,7 @@ static int prepare_check(request *rq, wstate *st)
             json_array_append_new(st->warnings, json_string(msg));
         }
     }
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:s}", "id", st->id, "organisation",
-                            st->owner, "title", st->c.title, "summary", st->c.summary, "areas",
-                            strlist_json(&st->c.areas), "scope", scope_json, "topics", strlist_json(&st->c.topics), "communities",
-                            strlist_json(&st->c.communities), "start", st->c.start, "end", st->c.end,
-                            "engagement_level", st->c.engagement_level);
-    int rc = doc ? overlap_side_init(&st->side, doc) : -1;
-    json_decref(doc);
+    int rc = overlap_side_of(&st->side, st->id, st->owner, &st->c, scope_json);
     if (rc < 0 || overlap_plan_build(&st->plan, &st->side, rq->srv->cfg->overlap_window_days) < 0)
         return -2;
     snprintf(st->generation, sizeof st->generation, "%lld", reg ? reg->generation : 0LL);

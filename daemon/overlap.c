@@ -21,6 +21,34 @@ static bool has_string(const json_t *arr, const char *s)
     return false;
 }
 
+/* The IAP2 level's index (0 inform .. 4 empower); consult when unknown. */
+static int engagement_index(const char *level)
+{
+    for (int i = 0; level && i < 5; i++)
+        if (strcmp(level, levels[i]) == 0)
+            return i;
+    return 1;
+}
+
+/* The words of the title, and of title and summary when there is a summary. */
+static int side_words(overlap_side *s, const char *summary)
+{
+    if (textsim_words_of(s->title, &s->words) < 0)
+        return -1;
+    if (!summary || !summary[0])
+        return 0;
+    textsim_words sw;
+    int rc = textsim_words_of(summary, &sw);
+    if (rc == 0)
+        rc = textsim_words_union(&s->words, &sw, &s->text_words);
+    textsim_words_free(&sw);
+    if (rc < 0) {
+        textsim_words_free(&s->words);
+        return -1;
+    }
+    return 0;
+}
+
 int overlap_side_init(overlap_side *s, json_t *doc)
 {
     memset(s, 0, sizeof *s);
@@ -33,35 +61,59 @@ int overlap_side_init(overlap_side *s, json_t *doc)
     s->scope = json_object_get(doc, "scope");
     s->topics = json_object_get(doc, "topics");
     s->communities = json_object_get(doc, "communities");
-    const char *lvl = json_string_value(json_object_get(doc, "engagement_level"));
     if (!s->id || !s->org || !s->title || !start || !end || !json_is_array(s->areas) ||
         !json_is_array(s->scope) || !json_is_array(s->topics) || !json_is_array(s->communities) ||
-        !date_parse(start, &s->start) || !date_parse(end, &s->end))
+        !date_parse(start, &s->start) || !date_parse(end, &s->end) ||
+        side_words(s, json_string_value(json_object_get(doc, "summary"))) < 0) {
+        memset(s, 0, sizeof *s); /* nothing held: clearing it is harmless */
         return -1;
-    s->engagement = 1;
-    for (int i = 0; lvl && i < 5; i++)
-        if (strcmp(lvl, levels[i]) == 0)
-            s->engagement = i;
-    const char *summary = json_string_value(json_object_get(doc, "summary"));
-    if (textsim_words_of(s->title, &s->words) < 0)
-        return -1;
-    if (summary && summary[0]) {
-        textsim_words sw;
-        int rc = textsim_words_of(summary, &sw);
-        if (rc == 0)
-            rc = textsim_words_union(&s->words, &sw, &s->text_words);
-        textsim_words_free(&sw);
-        if (rc < 0) {
-            textsim_words_free(&s->words);
-            return -1;
-        }
     }
+    s->engagement = engagement_index(json_string_value(json_object_get(doc, "engagement_level")));
+    /* the side's arrays are its own references, whichever way it was made */
+    json_incref(s->areas);
+    json_incref(s->scope);
+    json_incref(s->topics);
+    json_incref(s->communities);
     s->doc = json_incref(doc);
+    return 0;
+}
+
+static json_t *strlist_array(const strlist *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < l->n; i++)
+        if (json_array_append_new(a, json_string(l->items[i])) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+int overlap_side_of(overlap_side *s, const char *id, const char *org, const consultation *c, json_t *scope)
+{
+    memset(s, 0, sizeof *s);
+    s->id = id;
+    s->org = org;
+    s->title = c->title;
+    s->scope = scope;
+    s->areas = strlist_array(&c->areas);
+    s->topics = strlist_array(&c->topics);
+    s->communities = strlist_array(&c->communities);
+    s->engagement = engagement_index(c->engagement_level);
+    if (!s->scope || !s->areas || !s->topics || !s->communities || !date_parse(c->start, &s->start) ||
+        !date_parse(c->end, &s->end) || side_words(s, c->summary) < 0) {
+        overlap_side_clear(s);
+        return -1;
+    }
     return 0;
 }
 
 void overlap_side_clear(overlap_side *s)
 {
+    json_decref(s->areas);
+    json_decref(s->scope);
+    json_decref(s->topics);
+    json_decref(s->communities);
     json_decref(s->doc);
     textsim_words_free(&s->words);
     textsim_words_free(&s->text_words);

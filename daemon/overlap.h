@@ -34,7 +34,7 @@
  * communities, start, end (YYYY-MM-DD), engagement_level, and optionally
  * summary. The side keeps a reference to the object; the strings live in it. */
 typedef struct overlap_side {
-    json_t *doc;
+    json_t *doc;                  /* the stored document it was read from (overlap_side_init), or NULL */
     const char *id, *org, *title;
     json_t *areas, *scope, *topics, *communities;
     long start, end;              /* days since 1970-01-01 */
@@ -43,9 +43,22 @@ typedef struct overlap_side {
     textsim_words text_words;     /* of the title and summary; empty without a summary */
 } overlap_side;
 
-/* Returns 0, or -1 when the object lacks a field, has a bad date, or memory
- * runs out. A side that was initialised must be cleared. */
+/* The side of a stored consultation, read from its document (the shape of
+ * SQL overlap_side_json): keeps a reference to doc, whose strings it
+ * borrows. Returns 0, or -1 when the object lacks a field, has a bad date,
+ * or memory runs out (s then holds nothing). A side that was initialised
+ * must be cleared. */
 int overlap_side_init(overlap_side *s, json_t *doc);
+
+struct consultation;
+/* The side of a consultation being written, straight from its validated
+ * struct (consultation_parse): id and org (UUIDs) and c's strings are
+ * borrowed and must outlive s; scope (a JSON array of GSS codes: the areas
+ * and their reach, overlap_plan_scope) is taken over, also on failure.
+ * Returns 0, or -1 when a date is bad or memory runs out. */
+int overlap_side_of(overlap_side *s, const char *id, const char *org, const struct consultation *c, json_t *scope);
+
+/* Frees what a side holds (either way it was made). */
 void overlap_side_clear(overlap_side *s);
 
 /* The text similarity of two consultations, 0..1 (textsim.h, with weights,

@@ -186,6 +186,60 @@ static void score_and_explanation(void **state)
     overlap_side_clear(&b);
 }
 
+/* A side made from the validated struct of a write is the side its stored
+ * document makes: the same fields, words, level and evaluation. */
+static void side_of_a_write_equals_side_of_its_document(void **state)
+{
+    (void)state;
+    char *areas[] = { "E09000007" }, *topics[] = { "adult-social-care" }, *communities[] = { "carers" };
+    consultation c = { 0 };
+    c.title = "Adult social care charging policy";
+    c.summary = "Charges for care at home";
+    c.areas = (strlist){ areas, 1 };
+    c.topics = (strlist){ topics, 1 };
+    c.communities = (strlist){ communities, 1 };
+    snprintf(c.start, sizeof c.start, "2027-03-01");
+    snprintf(c.end, sizeof c.end, "2027-04-15");
+    c.engagement_level = "involve";
+    overlap_side w, d, other;
+    assert_int_equal(overlap_side_of(&w, "a", "camden", &c, json_pack("[s, s]", "E09000007", "E12000007")), 0);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:[s], s:[s, s], s:[s], s:[s], s:s, s:s, s:s}", "id", "a",
+                            "organisation", "camden", "title", c.title, "summary", c.summary, "areas", "E09000007",
+                            "scope", "E09000007", "E12000007", "topics", "adult-social-care", "communities", "carers",
+                            "start", "2027-03-01", "end", "2027-04-15", "engagement_level", "involve");
+    assert_int_equal(overlap_side_init(&d, doc), 0);
+    json_decref(doc);
+    assert_string_equal(w.id, d.id);
+    assert_string_equal(w.org, d.org);
+    assert_int_equal(w.start, d.start);
+    assert_int_equal(w.end, d.end);
+    assert_int_equal(w.engagement, 2);
+    assert_int_equal(w.engagement, d.engagement);
+    assert_true(json_equal(w.areas, d.areas) && json_equal(w.scope, d.scope));
+    assert_true(json_equal(w.topics, d.topics) && json_equal(w.communities, d.communities));
+    assert_int_equal(w.words.n, d.words.n);
+    assert_true(w.text_words.n > w.words.n);
+    assert_int_equal(w.text_words.n, d.text_words.n);
+    side(&other, "b", "nhs", "Hospital discharge and carers", "E09000007", "adult-social-care", "carers",
+         "2027-02-01", "2027-03-21", "consult");
+    overlap_result rw, rd;
+    overlap_evaluate(&w, &other, v, reg, NULL, 28, &rw);
+    overlap_evaluate(&d, &other, v, reg, NULL, 28, &rd);
+    assert_true(rw.overlaps);
+    assert_true(rw.score == rd.score);
+    assert_string_equal(rw.explanation, rd.explanation);
+    overlap_result_clear(&rw);
+    overlap_result_clear(&rd);
+    /* a bad date is refused, and the scope is released with the rest */
+    snprintf(c.end, sizeof c.end, "2027-02-30");
+    overlap_side bad;
+    assert_int_equal(overlap_side_of(&bad, "a", "camden", &c, json_pack("[s]", "E09000007")), -1);
+    overlap_side_clear(&bad);
+    overlap_side_clear(&w);
+    overlap_side_clear(&d);
+    overlap_side_clear(&other);
+}
+
 static void hierarchy_general_public_text_and_nothing(void **state)
 {
     (void)state;
@@ -401,6 +455,7 @@ int main(void)
         cmocka_unit_test(keys_find_containment_both_ways_never_siblings),
         cmocka_unit_test(keys_respect_the_window),
         cmocka_unit_test(score_and_explanation),
+        cmocka_unit_test(side_of_a_write_equals_side_of_its_document),
         cmocka_unit_test(hierarchy_general_public_text_and_nothing),
         cmocka_unit_test(text_similarity),
         cmocka_unit_test(inference),
