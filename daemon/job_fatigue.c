@@ -380,7 +380,10 @@ static void on_next(PGresult *const *res, int n, void *arg)
     read_rows(w);
 }
 
-/* [BEGIN, claim the oldest queued checks with their consultations] in one round trip. */
+/* [BEGIN, claim the oldest queued checks with their consultations] in one round trip.
+ * The claim is planned on each run: without parameters a prepared one would
+ * keep the plan made when the register was empty (a hash join over every
+ * consultation), 9 ms a claim at 20,000 stored. */
 static void next_consultation(fatigue_watch *w)
 {
     static const db_call calls[] = {
@@ -389,7 +392,7 @@ static void next_consultation(fatigue_watch *w)
           "  LIMIT " DB_STR(FATIGUE_WATCH_CLAIM) " FOR UPDATE SKIP LOCKED)"
           " SELECT q.id, c.id, overlap_side_json(c)::text, c.status"
           " FROM q JOIN consultations c ON c.id = q.consultation_id ORDER BY q.id",
-          0, NULL, "fatigue_claim" },
+          0, NULL, DB_UNNAMED },
     };
     db_pipeline(w->conn, calls, 2, on_next, w);
 }
