@@ -20,3 +20,20 @@ const char SQL_CATALOG_AREAS[] =
     " FROM areas a";
 
 const char SQL_CATALOG_ALIASES[] = "SELECT alias, code FROM area_aliases";
+
+const char SQL_CATALOG_AREA[] =
+    "SELECT a.code, a.name, a.level,"
+    " coalesce((SELECT json_agg(json_build_object('code', p.code, 'name', p.name, 'level', p.level)"
+    "           ORDER BY p.code) FROM area_parents ap JOIN areas p ON p.code = ap.parent"
+    "           WHERE ap.code = a.code), '[]')::text,"
+    " (SELECT count(*) FROM area_parents c WHERE c.parent = a.code),"
+    " coalesce((SELECT json_agg(x.ancestor ORDER BY x.ancestor) FROM area_ancestors x"
+    "           WHERE x.code = a.code), '[]')::text,"
+    " a.name_cy,"
+    " coalesce((SELECT json_agg(s.successor ORDER BY s.successor) FROM area_successions s"
+    "           WHERE s.code = a.code), '[]')::text,"
+    " coalesce((SELECT json_agg(s.code ORDER BY s.code) FROM area_successions s"
+    "           WHERE s.successor = a.code), '[]')::text,"
+    " coalesce((SELECT json_agg(o.alias ORDER BY o.alias) FROM area_aliases o"
+    "           WHERE o.code = a.code), '[]')::text"
+    " FROM areas a WHERE a.code = $1";

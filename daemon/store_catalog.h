@@ -1,6 +1,7 @@
 /* store_catalog.h - SQL for what the daemon keeps in memory (catalog.h):
- * the schema version, the vocabularies and the area register. None takes
- * parameters. */
+ * the schema version, the vocabularies and the area register; and one
+ * area's record as GET /v1/areas/{code} shows it (api_meta.c). Only
+ * SQL_CATALOG_AREA takes a parameter. */
 #ifndef CONSULTD_STORE_CATALOG_H
 #define CONSULTD_STORE_CATALOG_H
 
@@ -18,5 +19,10 @@ extern const char SQL_CATALOG_AREA_GENERATION[];
 extern const char SQL_CATALOG_AREAS[];
 /* Returns (alias, code), every alias. */
 extern const char SQL_CATALOG_ALIASES[];
+/* $1 an area code. Returns (code, name, level, parents as a JSON array of
+ * {code, name, level}, children count, ancestors, name_cy (or null),
+ * successors, predecessors, old codes (aliases); each list a JSON array of
+ * codes sorted by code unless said otherwise), or no row. */
+extern const char SQL_CATALOG_AREA[];
 
 #endif
