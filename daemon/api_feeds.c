@@ -15,6 +15,7 @@
 #include "http_reply.h"
 #include "list_query.h"
 #include "server.h"
+#include "store_feeds.h"
 
 typedef struct cstate {
     char id[UUID_STR_LEN];
@@ -79,10 +80,7 @@ void api_feed_create(request *rq)
     char hash_hex[2 * FEED_TOKEN_HASH_LEN + 3];
     feed_token_hash_hex(hash, hash_hex);
     const char *p[] = { st->id, rq->org_id, label, ftext, hash_hex };
-    db_query(rq->conn,
-             "INSERT INTO calendar_feeds AS f (id, organisation_id, label, filters, token_hash)"
-             " VALUES ($1, $2, $3, $4::jsonb, $5::bytea) RETURNING calendar_feed_json(f)::text",
-             5, p, on_created, rq);
+    db_query(rq->conn, SQL_FEED_INSERT, 5, p, on_created, rq);
     free(ftext);
 }
 
@@ -141,10 +139,7 @@ void api_feed_list(request *rq)
     st->limit = limit;
     snprintf(st->limit_text, sizeof st->limit_text, "%d", limit + 1);
     const char *p[] = { rq->org_id, cursor, st->limit_text };
-    db_query(rq->conn,
-             "SELECT f.id, calendar_feed_json(f)::text FROM calendar_feeds f WHERE f.organisation_id = $1"
-             " AND f.revoked_at IS NULL AND ($2::uuid IS NULL OR f.id > $2::uuid) ORDER BY f.id LIMIT $3::integer",
-             3, p, on_list, rq);
+    db_query(rq->conn, SQL_FEED_LIST, 3, p, on_list, rq);
 }
 
 /* ---- DELETE: revoke ------------------------------------------------------------- */
@@ -168,8 +163,5 @@ void api_feed_delete(request *rq)
         return;
     }
     const char *p[] = { rq->path_param, rq->org_id };
-    db_query(rq->conn,
-             "UPDATE calendar_feeds SET revoked_at = now() WHERE id = $1 AND organisation_id = $2"
-             " AND revoked_at IS NULL RETURNING id",
-             2, p, on_revoked, rq);
+    db_query(rq->conn, SQL_FEED_REVOKE, 2, p, on_revoked, rq);
 }

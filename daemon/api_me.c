@@ -4,6 +4,7 @@
 #include "auth.h"
 #include "http_reply.h"
 #include "server.h"
+#include "store_keys.h"
 
 static void on_org(PGresult *res, void *arg)
 {
@@ -22,5 +23,5 @@ static void on_org(PGresult *res, void *arg)
 void api_me(request *rq)
 {
     const char *p[] = { rq->org_id };
-    db_query(rq->conn, "SELECT id, name, kind FROM organisations WHERE id = $1", 1, p, on_org, rq);
+    db_query(rq->conn, SQL_KEY_ORGANISATION, 1, p, on_org, rq);
 }

@@ -14,6 +14,7 @@
 #include "http_reply.h"
 #include "ons_csv.h"
 #include "server.h"
+#include "store_catalog.h"
 
 void api_healthz(request *rq)
 {
@@ -178,21 +179,5 @@ void api_area(request *rq)
         return;
     }
     const char *p[] = { rq->path_param };
-    db_query(rq->conn,
-             "SELECT a.code, a.name, a.level,"
-             " coalesce((SELECT json_agg(json_build_object('code', p.code, 'name', p.name, 'level', p.level)"
-             "           ORDER BY p.code) FROM area_parents ap JOIN areas p ON p.code = ap.parent"
-             "           WHERE ap.code = a.code), '[]')::text,"
-             " (SELECT count(*) FROM area_parents c WHERE c.parent = a.code),"
-             " coalesce((SELECT json_agg(x.ancestor ORDER BY x.ancestor) FROM area_ancestors x"
-             "           WHERE x.code = a.code), '[]')::text,"
-             " a.name_cy,"
-             " coalesce((SELECT json_agg(s.successor ORDER BY s.successor) FROM area_successions s"
-             "           WHERE s.code = a.code), '[]')::text,"
-             " coalesce((SELECT json_agg(s.code ORDER BY s.code) FROM area_successions s"
-             "           WHERE s.successor = a.code), '[]')::text,"
-             " coalesce((SELECT json_agg(o.alias ORDER BY o.alias) FROM area_aliases o"
-             "           WHERE o.code = a.code), '[]')::text"
-             " FROM areas a WHERE a.code = $1",
-             1, p, on_area, rq);
+    db_query(rq->conn, SQL_CATALOG_AREA, 1, p, on_area, rq);
 }

@@ -13,11 +13,9 @@
 #include "http_reply.h"
 #include "list_query.h"
 #include "server.h"
+#include "store_subscriptions.h"
 #include "subscription.h"
 #include "webhook_sign.h"
-
-#define SUB_VISIBLE "SELECT s.id FROM subscriptions s WHERE s.id = $1 AND s.status <> 'deleted'" \
-                    " AND ($2::uuid IS NULL OR s.organisation_id = $2::uuid)"
 
 /* The caller's scope: NULL (all) for admins, else their organisation. */
 static const char *scope(const request *rq)
@@ -112,15 +110,7 @@ void api_subscription_create(request *rq)
                         in.schedule.delivery == DIGEST_WEEKLY ? digest_day_name(in.schedule.weekday) : NULL,
                         digest ? opened : NULL, digest ? closes : NULL };
     if (ok)
-        db_query(rq->conn,
-#define TEXTS(n) "ARRAY(SELECT json_array_elements_text($" #n "::json))"
-                 "INSERT INTO subscriptions AS s (id, organisation_id, url, email, format, events, areas,"
-                 " area_ancestors, topics, match_topics, communities, match_communities, min_level, secret,"
-                 " delivery, digest_time, digest_day, digest_last_end, digest_next_at)"
-                 " VALUES ($1, $2, $3, $4, $5, " TEXTS(6) ", " TEXTS(7) ", " TEXTS(8) ", " TEXTS(9) ", "
-                 TEXTS(10) ", " TEXTS(11) ", " TEXTS(12) ", $13, $14, $15, $16, $17,"
-                 " to_timestamp($18::float8), to_timestamp($19::float8)) RETURNING subscription_json(s)::text",
-                 19, p, on_created, rq);
+        db_query(rq->conn, SQL_SUBSCRIPTION_INSERT, 19, p, on_created, rq);
     for (int i = 0; i < 7; i++)
         free(arr[i]);
     subscription_input_free(&in);
@@ -154,8 +144,7 @@ void api_subscription_get(request *rq)
         return;
     }
     const char *p[] = { rq->path_param, scope(rq) };
-    db_query(rq->conn, "SELECT subscription_json(s)::text FROM subscriptions s WHERE s.id IN (" SUB_VISIBLE ")", 2,
-             p, on_get, rq);
+    db_query(rq->conn, SQL_SUBSCRIPTION_GET, 2, p, on_get, rq);
 }
 
 static void on_deleted(PGresult *res, void *arg)
@@ -177,13 +166,7 @@ void api_subscription_delete(request *rq)
         return;
     }
     const char *p[] = { rq->path_param, scope(rq) };
-    db_query(rq->conn,
-             "WITH s AS (UPDATE subscriptions SET status = 'deleted', updated_at = now()"
-             "  WHERE id IN (" SUB_VISIBLE ") RETURNING id),"
-             " c AS (UPDATE deliveries d SET status = 'cancelled' FROM s"
-             "  WHERE d.subscription_id = s.id AND d.status = 'pending')"
-             " SELECT id FROM s",
-             2, p, on_deleted, rq);
+    db_query(rq->conn, SQL_SUBSCRIPTION_DELETE, 2, p, on_deleted, rq);
 }
 
 /* ---- GET deliveries ------------------------------------------------------------------ */
@@ -224,17 +207,7 @@ static void on_visible(PGresult *res, void *arg)
         return;
     }
     const char *p[] = { rq->path_param, st->before[0] ? st->before : NULL, st->limit };
-    db_query(rq->conn,
-             "SELECT a.id, json_build_object('id', a.id, 'delivery_id', a.delivery_id, 'event_id', d.event_id,"
-             " 'event_type', e.type, 'attempt', a.attempt, 'attempted_at', rfc3339(a.attempted_at),"
-             " 'duration_ms', a.duration_ms, 'status_code', a.status_code, 'error', a.error,"
-             " 'outcome', a.outcome, 'next_attempt_at', rfc3339(a.next_attempt_at),"
-             " 'delivery_status', d.status)::text"
-             " FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id"
-             " JOIN alert_events e ON e.id = d.event_id"
-             " WHERE a.subscription_id = $1 AND ($2::bigint IS NULL OR a.id < $2::bigint)"
-             " ORDER BY a.id DESC LIMIT $3::int + 1",
-             3, p, on_attempts, rq);
+    db_query(rq->conn, SQL_SUBSCRIPTION_ATTEMPTS, 3, p, on_attempts, rq);
 }
 
 void api_subscription_deliveries(request *rq)
@@ -279,7 +252,7 @@ void api_subscription_deliveries(request *rq)
     json_decref(errors);
     snprintf(st->limit, sizeof st->limit, "%d", st->n);
     const char *p[] = { rq->path_param, scope(rq) };
-    db_query(rq->conn, SUB_VISIBLE, 2, p, on_visible, rq);
+    db_query(rq->conn, SQL_SUBSCRIPTION_VISIBLE, 2, p, on_visible, rq);
 }
 
 /* ---- POST test: a ping ------------------------------------------------------------------ */
@@ -310,13 +283,5 @@ void api_subscription_test(request *rq)
         return;
     }
     const char *p[] = { rq->path_param, scope(rq) };
-    db_query(rq->conn,
-             "WITH s AS (SELECT id, status, coalesce(disabled_reason, '') AS reason FROM subscriptions"
-             "  WHERE id IN (" SUB_VISIBLE ")),"
-             " e AS (INSERT INTO alert_events (type, subscription_id, data)"
-             "  SELECT 'ping', s.id, json_build_object('subscription_id', s.id,"
-             "   'message', 'A test alert: this subscription receives alerts.') FROM s WHERE s.status = 'active'"
-             "  RETURNING id)"
-             " SELECT coalesce((SELECT id::text FROM e), ''), s.status, s.reason FROM s",
-             2, p, on_ping, rq);
+    db_query(rq->conn, SQL_SUBSCRIPTION_PING, 2, p, on_ping, rq);
 }

@@ -10,6 +10,7 @@
 #include "ratelimit.h"
 #include "router.h"
 #include "server.h"
+#include "store_keys.h"
 #include "token.h"
 
 typedef struct auth_state {
@@ -175,8 +176,7 @@ static void on_conn(db_conn *conn, void *arg)
     }
     rq->conn = conn;
     const char *p[] = { rq->key_id };
-    db_query(conn, "SELECT secret_hash, role, organisation_id FROM api_keys WHERE id = $1 AND revoked_at IS NULL",
-             1, p, on_key, rq);
+    db_query(conn, SQL_KEY_GET, 1, p, on_key, rq);
 }
 
 void auth_begin(request *rq, void (*next)(request *rq))

@@ -8,17 +8,7 @@
 
 #include "log.h"
 #include "embedded.h"
-
-/* Every area with its direct parents, ancestors and reach (area_reach). */
-static const char SQL_CATALOG_AREAS[] =
-    "SELECT a.code, a.name, a.name_cy, a.level,"
-    " coalesce((SELECT json_agg(p.parent) FROM area_parents p WHERE p.code = a.code), '[]')::text,"
-    " coalesce((SELECT json_agg(x.ancestor) FROM area_ancestors x WHERE x.code = a.code), '[]')::text,"
-    " coalesce((SELECT array_to_json(r.reach) FROM area_reach r WHERE r.code = a.code), '[]')::text,"
-    " coalesce((SELECT json_agg(s.successor ORDER BY s.successor) FROM area_successions s"
-    "  WHERE s.code = a.code), '[]')::text"
-    " FROM areas a";
-static const char SQL_CATALOG_ALIASES[] = "SELECT alias, code FROM area_aliases";
+#include "store_catalog.h"
 
 vocab *catalog_vocab_from_result(const PGresult *res)
 {
@@ -173,7 +163,7 @@ static void on_area_generation(PGresult *res, void *arg)
 
 static void check_areas(load *l)
 {
-    db_query(l->conn, "SELECT generation FROM area_register_state", 0, NULL, on_area_generation, l);
+    db_query(l->conn, SQL_CATALOG_AREA_GENERATION, 0, NULL, on_area_generation, l);
 }
 
 static void on_vocab(PGresult *res, void *arg)
@@ -213,9 +203,7 @@ static void on_version(PGresult *res, void *arg)
         check_areas(l);
         return;
     }
-    db_query(l->conn,
-             "SELECT vocabulary, code, label, parent, array_to_json(synonyms)::text FROM vocab_terms "
-             "ORDER BY vocabulary, position", 0, NULL, on_vocab, l);
+    db_query(l->conn, SQL_CATALOG_VOCAB, 0, NULL, on_vocab, l);
 }
 
 static void on_conn(db_conn *conn, void *arg)
@@ -227,7 +215,7 @@ static void on_conn(db_conn *conn, void *arg)
     }
     l->conn = conn;
     /* Before the first migration the table is missing: the error reads as version 0. */
-    db_query(conn, "SELECT max(version) FROM schema_migrations", 0, NULL, on_version, l);
+    db_query(conn, SQL_CATALOG_SCHEMA_VERSION, 0, NULL, on_version, l);
 }
 
 int catalog_schema_latest(void)

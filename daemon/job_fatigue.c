@@ -11,6 +11,7 @@
 #include "fatigue.h"
 #include "log.h"
 #include "overlap.h"
+#include "store_fatigue.h"
 
 #define WATCH_MAX_MONTHS 24
 
@@ -114,21 +115,7 @@ static void record(fatigue_watch *w)
     }
     const char *p[] = { buckets, ids };
     const db_call calls[] = {
-        { "WITH b AS (SELECT DISTINCT ON (area, community, month) * FROM json_to_recordset($1::json)"
-          "  AS b(area text, community text, month text, count integer, max_asks integer, window_days integer,"
-          "  consultation uuid, n integer) ORDER BY area, community, month, n),"
-          " n AS (INSERT INTO fatigue_alerted (area, community, month)"
-          "  SELECT area, community, (month || '-01')::date FROM b ON CONFLICT DO NOTHING"
-          "  RETURNING area, community, to_char(month, 'YYYY-MM') AS month),"
-          " e AS (INSERT INTO alert_events (type, data, area, community)"
-          "  SELECT 'fatigue.exceeded', json_build_object('area', b.area,"
-          "   'area_name', (SELECT name FROM areas WHERE code = b.area), 'community', b.community,"
-          "   'month', b.month, 'count', b.count, 'max_asks', b.max_asks, 'window_days', b.window_days,"
-          "   'consultation', b.consultation), b.area, b.community"
-          "  FROM b JOIN n USING (area, community, month) RETURNING 1),"
-          " d AS (DELETE FROM fatigue_pending WHERE id IN (SELECT json_array_elements_text($2::json)::bigint))"
-          " SELECT count(*) FROM e",
-          2, p, "fatigue_record" },
+        { SQL_FATIGUE_RECORD, 2, p, "fatigue_record" },
         { "COMMIT", 0, NULL, NULL },
     };
     db_pipeline(w->conn, calls, 2, on_recorded, w);
@@ -327,15 +314,7 @@ static void read_rows(fatigue_watch *w)
     overlap_iso_date(to, to_s);
     const char *p[] = { keys_lit, from_s, to_s, filter };
     const db_call call = {
-        /* what counting needs: no title, no topics */
-        "SELECT json_build_object('id', c.id, 'organisation', c.organisation_id, 'title', '', 'areas', c.areas,"
-        " 'scope', c.area_scope, 'topics', '[]'::json, 'communities', c.communities, 'start', c.fieldwork_start,"
-        " 'end', c.fieldwork_end)::text FROM consultations c"
-        " WHERE c.id = ANY(ARRAY(SELECT DISTINCT consultation_id FROM consultation_keys WHERE key = ANY($1::bigint[])))"
-        " AND c.status <> 'cancelled' AND c.fieldwork_end >= $2::date AND c.fieldwork_start <= $3::date"
-        " AND ($4::text[] IS NULL OR c.communities && $4::text[]) LIMIT " DB_STR(FATIGUE_WATCH_MAX_ROWS),
-        4, p, "fatigue_rows"
-        /* ids first, then each row by its key: joined, the planner merges whole indexes at a million rows */
+        SQL_FATIGUE_ROWS, 4, p, "fatigue_rows"
     };
     db_pipeline(w->conn, &call, 1, on_rows, w);
     free(keys_lit);
@@ -388,11 +367,7 @@ static void next_consultation(fatigue_watch *w)
 {
     static const db_call calls[] = {
         { "BEGIN", 0, NULL, NULL },
-        { "WITH q AS (SELECT id, consultation_id FROM fatigue_pending ORDER BY id"
-          "  LIMIT " DB_STR(FATIGUE_WATCH_CLAIM) " FOR UPDATE SKIP LOCKED)"
-          " SELECT q.id, c.id, overlap_side_json(c)::text, c.status"
-          " FROM q JOIN consultations c ON c.id = q.consultation_id ORDER BY q.id",
-          0, NULL, DB_UNNAMED },
+        { SQL_FATIGUE_CLAIM, 0, NULL, DB_UNNAMED },
     };
     db_pipeline(w->conn, calls, 2, on_next, w);
 }

@@ -4,12 +4,9 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "store_idempotency.h"
 
 static void run(evutil_socket_t fd, short what, void *arg);
-
-static const char purge_sql[] =
-    "DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(SELECT ctid FROM idempotency_keys"
-    " WHERE created_at < now() - interval '24 hours' LIMIT " DB_STR(HOUSEKEEPING_BATCH) "))";
 
 struct sweep {
     server *srv;
@@ -49,7 +46,7 @@ static void on_deleted(PGresult *res, void *arg)
         done(s);
         return;
     }
-    db_query(s->conn, purge_sql, 0, NULL, on_deleted, s);
+    db_query(s->conn, SQL_IDEMPOTENCY_PURGE, 0, NULL, on_deleted, s);
 }
 
 static void on_conn(db_conn *conn, void *arg)
@@ -62,7 +59,7 @@ static void on_conn(db_conn *conn, void *arg)
         return;
     }
     s->conn = conn;
-    db_query(conn, purge_sql, 0, NULL, on_deleted, s);
+    db_query(conn, SQL_IDEMPOTENCY_PURGE, 0, NULL, on_deleted, s);
 }
 
 static void run(evutil_socket_t fd, short what, void *arg)

@@ -283,7 +283,7 @@ static void on_depth_conn(db_conn *conn, void *arg)
     }
     ctx[0] = w;
     ctx[1] = conn;
-    db_query(conn, "SELECT count(*) FROM recheck_pending", 0, NULL, on_depth, ctx);
+    db_query(conn, SQL_RECHECK_DEPTH, 0, NULL, on_depth, ctx);
 }
 
 static void on_poll(evutil_socket_t fd, short what, void *arg)

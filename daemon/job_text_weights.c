@@ -7,6 +7,7 @@
 
 #include "ids.h"
 #include "log.h"
+#include "store_text_weights.h"
 #include "textsim.h"
 
 #define WEIGHTS_DB_MAX_WAITING 4
@@ -98,9 +99,9 @@ static void on_loaded(PGresult *const *res, int n, void *arg)
 static void load(text_weights_worker *w)
 {
     static const db_call calls[] = {
-        { "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL },
-        { "SELECT generation, documents FROM text_weights", 0, NULL, NULL },
-        { "SELECT word, df FROM text_word_df", 0, NULL, NULL },
+        { SQL_TEXT_WEIGHTS_SNAPSHOT, 0, NULL, NULL },
+        { SQL_TEXT_WEIGHTS_GET, 0, NULL, NULL },
+        { SQL_TEXT_WEIGHTS_WORDS, 0, NULL, NULL },
         { "COMMIT", 0, NULL, NULL },
     };
     db_pipeline(w->conn, calls, 4, on_loaded, w);
@@ -179,13 +180,9 @@ static void write_counts(text_weights_worker *w)
     const char *p[] = { words, dfs };
     const char *q[] = { documents, nwords };
     const db_call calls[] = {
-        { "DELETE FROM text_word_df", 0, NULL, NULL },
-        { "INSERT INTO text_word_df (word, df) SELECT * FROM unnest($1::text[], $2::integer[])", 2, p, NULL },
-        { "INSERT INTO text_weights (generation, documents, words) VALUES (1, $1, $2)"
-          " ON CONFLICT (singleton) DO UPDATE SET generation = text_weights.generation + 1,"
-          " documents = excluded.documents, words = excluded.words, computed_at = now()"
-          " RETURNING generation",
-          2, q, NULL },
+        { SQL_TEXT_WEIGHTS_CLEAR_WORDS, 0, NULL, NULL },
+        { SQL_TEXT_WEIGHTS_ADD_WORDS, 2, p, NULL },
+        { SQL_TEXT_WEIGHTS_PUT, 2, q, NULL },
         { "COMMIT", 0, NULL, NULL },
     };
     db_pipeline(w->conn, calls, 4, on_written, w);
@@ -238,10 +235,7 @@ static void on_batch(PGresult *res, void *arg)
 static void read_batch(text_weights_worker *w)
 {
     const char *p[] = { w->last_id[0] ? w->last_id : NULL };
-    db_query(w->conn,
-             "SELECT id, title, summary FROM consultations WHERE ($1::uuid IS NULL OR id > $1::uuid)"
-             " ORDER BY id LIMIT " DB_STR(TEXT_WEIGHTS_BATCH),
-             1, p, on_batch, w);
+    db_query(w->conn, SQL_TEXT_WEIGHTS_BATCH, 1, p, on_batch, w);
 }
 
 static void on_locked(PGresult *const *res, int n, void *arg)
@@ -270,11 +264,9 @@ static void recompute(text_weights_worker *w)
     const char *q[] = { w->refresh };
     const db_call calls[] = {
         { "BEGIN", 0, NULL, NULL },
-        { "SELECT pg_try_advisory_xact_lock($1::bigint)", 1, p, NULL },
+        { SQL_TEXT_WEIGHTS_TRY_LOCK, 1, p, NULL },
         /* a statement of its own, so its snapshot follows the lock */
-        { "SELECT NOT EXISTS (SELECT 1 FROM text_weights"
-          " WHERE computed_at > now() - make_interval(secs => $1::integer))",
-          1, q, NULL },
+        { SQL_TEXT_WEIGHTS_DUE, 1, q, NULL },
     };
     db_pipeline(w->conn, calls, 3, on_locked, w);
 }
@@ -311,9 +303,7 @@ static void on_conn(db_conn *conn, void *arg)
     w->conn = conn;
     snprintf(w->refresh, sizeof w->refresh, "%d", w->srv->cfg->overlap_text_weights_refresh_s);
     const char *p[] = { w->refresh };
-    db_query(conn,
-             "SELECT generation, computed_at <= now() - make_interval(secs => $1::integer) FROM text_weights", 1, p,
-             on_checked, w);
+    db_query(conn, SQL_TEXT_WEIGHTS_CHECK, 1, p, on_checked, w);
 }
 
 static void run(evutil_socket_t fd, short what, void *arg)

@@ -165,3 +165,5 @@ void consultation_params_free(consultation_params *p)
         free(p->owned[i]);
     memset(p, 0, sizeof *p);
 }
+
+const char SQL_RECHECK_DEPTH[] = "SELECT count(*) FROM recheck_pending";

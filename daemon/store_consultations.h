@@ -59,4 +59,7 @@ extern const char SQL_CONSULTATION_CANCEL[];
 extern const char SQL_CONSULTATION_GET[];      /* $1 id: version, doc, organisation_id, status */
 extern const char SQL_CONSULTATION_BY_REF[];   /* $1 organisation, $2 external_ref: id */
 
+/* No parameters. Returns (rows in the re-check queue), for its gauge. */
+extern const char SQL_RECHECK_DEPTH[];
+
 #endif
