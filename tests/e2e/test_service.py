@@ -30,7 +30,10 @@ def health_ready_metrics(env):
     # every sample line parses as Prometheus text format
     for line in text.splitlines():
         if line and not line.startswith("#"):
-            check(re.match(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+Inf-]+$', line), "bad line: " + line)
+            # labels: name="value" pairs, where a value may hold braces (a route's {id})
+            check(re.match(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
+                           r'(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? -?[0-9.e+Inf-]+$', line),
+                  "bad line: " + line)
     check(re.search(r'consultd_http_requests_total\{method="GET",route="/healthz",status="200"\} [1-9]', text),
           "healthz counted")
 
