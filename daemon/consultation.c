@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "area_input.h"
+#include "civil_date.h"
 #include "field_errors.h"
 #include "ons_csv.h"
 
@@ -73,13 +74,7 @@ bool date_parse(const char *s, long *days)
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > mdays[m - 1] + (m == 2 && leap))
         return false;
-    /* days from civil (Howard Hinnant's algorithm) */
-    long yy = m <= 2 ? y - 1 : y;
-    long era = yy / 400;
-    long yoe = yy - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    *days = era * 146097 + doe - 719468;
+    *days = civil_days((int)y, (int)m, (int)d);
     return true;
 }
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "civil_date.h"
+
 static const char *const day_names[] = { "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                                          "sunday" };
 
@@ -54,30 +56,6 @@ const char *digest_day_name(int weekday)
     return weekday >= 0 && weekday < 7 ? day_names[weekday] : "monday";
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil, public domain). */
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long z, int *y, int *m, int *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
 
 /* 0 monday .. 6 sunday (1970-01-01 was a Thursday). */
 static int weekday_of(long days)
@@ -94,7 +72,7 @@ static long floor_div(long long a, long b)
 /* The day (since the epoch) of the last Sunday of month m in year y. */
 static long last_sunday(int y, int m)
 {
-    long last = days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) - 1;
+    long last = civil_days(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) - 1;
     return last - (weekday_of(last) + 1) % 7;
 }
 
@@ -109,7 +87,7 @@ int london_offset(time_t t)
 
 time_t london_to_utc(int y, int m, int d, int minute)
 {
-    long long local = (long long)days_from_civil(y, m, d) * 86400 + (long long)minute * 60;
+    long long local = (long long)civil_days(y, m, d) * 86400 + (long long)minute * 60;
     time_t bst = (time_t)(local - 3600);
     if (london_offset(bst) == 3600)
         return bst;  /* summer time, or the first of a repeated hour */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "civil_date.h"
 #include "overlap.h"
 
 /* ---- a bounded string ------------------------------------------------------ */
@@ -239,8 +240,8 @@ static void put_when(sbuf *b, const explain_input *in)
         return;
     }
     int y1, m1, d1, y2, m2, d2;
-    overlap_civil(from, &y1, &m1, &d1);
-    overlap_civil(to, &y2, &m2, &d2);
+    civil_from_days(from, &y1, &m1, &d1);
+    civil_from_days(to, &y2, &m2, &d2);
     if (from == to) {
         put(b, "on ");
         put_date(b, from);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "civil_date.h"
+
 static const char *parent_of(const vocab *v, const char *code)
 {
     const vocab_term *t = v ? vocab_by_code(v, VOCAB_COMMUNITIES, code) : NULL;
@@ -57,12 +59,7 @@ static bool reaches(const overlap_side *r, const fatigue_query *q)
 /* Days since 1970-01-01 of the first day of month m (overlap_month numbering). */
 static long month_start(int m)
 {
-    long y = m / 12, mo = m % 12 + 1;
-    long yy = mo <= 2 ? y - 1 : y;
-    long era = yy / 400;
-    long yoe = yy - era * 400;
-    long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return civil_days(m / 12, m % 12 + 1, 1);
 }
 
 static void count_for(const overlap_side *rows, size_t n, const fatigue_query *q, const vocab *v,

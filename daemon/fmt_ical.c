@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil_date.h"
 #include "consultation.h"
 
 #define FOLD_OCTETS 75
@@ -80,32 +81,16 @@ void ical_escape_text(outbuf *out, const char *text)
     }
 }
 
-/* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm), the
- * inverse of date_parse. */
-static void civil(long z, long *y, int *m, int *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 bool ical_date_plus(const char *s, long days, char out[9])
 {
     long z;
     if (!s || !date_parse(s, &z))
         return false;
-    long y;
-    int m, d;
-    civil(z + days, &y, &m, &d);
+    int y, m, d;
+    civil_from_days(z + days, &y, &m, &d);
     if (y < 0 || y > 9999)
         return false;
-    snprintf(out, 9, "%04ld%02d%02d", y, m, d);
+    snprintf(out, 9, "%04d%02d%02d", y, m, d);
     return true;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil_date.h"
 #include "consultation.h"
 #include "explain.h"
 
@@ -288,33 +289,20 @@ static double shared_areas(const overlap_side *a, const overlap_side *b, const a
     return best;
 }
 
-void overlap_civil(long days, int *y, int *m, int *d)
-{
-    long z = days + 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static const char *const month_names[] = { "January", "February", "March", "April", "May", "June", "July",
                                            "August", "September", "October", "November", "December" };
 
 int overlap_month(long days)
 {
     int y, m, d;
-    overlap_civil(days, &y, &m, &d);
+    civil_from_days(days, &y, &m, &d);
     return y * 12 + m - 1;
 }
 
 void overlap_iso_date(long days, char out[11])
 {
     int y, m, d;
-    overlap_civil(days, &y, &m, &d);
+    civil_from_days(days, &y, &m, &d);
     unsigned yy = y < 0 ? 0u : y > 9999 ? 9999u : (unsigned)y, mm = (unsigned)m % 100u, dd = (unsigned)d % 100u;
     out[0] = (char)('0' + yy / 1000);
     out[1] = (char)('0' + yy / 100 % 10);
@@ -332,7 +320,7 @@ void overlap_iso_date(long days, char out[11])
 void overlap_format_date(long days, char *out, size_t len)
 {
     int y, m, d;
-    overlap_civil(days, &y, &m, &d);
+    civil_from_days(days, &y, &m, &d);
     snprintf(out, len, "%d %s %d", d, month_names[m - 1], y);
 }
 

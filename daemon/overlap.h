@@ -110,8 +110,6 @@ int64_t *overlap_locks(const overlap_side *s, int window_days, bool **exclusive,
 
 /* Month number (year * 12 + month - 1) of a day count. */
 int overlap_month(long days);
-/* The civil date of a day count (proleptic Gregorian): year, month 1..12, day 1..31. */
-void overlap_civil(long days, int *y, int *m, int *d);
 /* "2027-03-01" */
 void overlap_iso_date(long days, char out[11]);
 /* "1 March 2027" */
