@@ -207,13 +207,8 @@ static void finish_write(request *rq)
         db_query(rq->conn, st->dry_run ? "ROLLBACK" : "COMMIT", 0, NULL, on_committed, rq);
         return;
     }
-    static const char save[] =
-        "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status, location, body)"
-        " VALUES ($1, $2, $3::bytea, $4, $5, $6) ON CONFLICT (organisation_id, key) DO UPDATE"
-        " SET request_hash = excluded.request_hash, status = excluded.status, location = excluded.location,"
-        " body = excluded.body, created_at = now()";
     const char *p[] = { rq->org_id, st->idem_key, st->req_hash, "201", st->location, st->response };
-    db_call calls[] = { { save, 6, p, NULL }, { "COMMIT", 0, NULL, NULL } };
+    db_call calls[] = { { SQL_IDEMPOTENCY_SAVE, 6, p, NULL }, { "COMMIT", 0, NULL, NULL } };
     db_pipeline(rq->conn, calls, 2, on_saved_and_committed, rq);
 }
 
@@ -422,9 +417,8 @@ static void start_write(request *rq)
     const char *p[] = { rq->org_id, st->idem_key };
     db_call calls[] = {
         { "BEGIN", 0, NULL, NULL },
-        { "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 7406))", 2, p, NULL },
-        { "SELECT request_hash::text, status, location, body FROM idempotency_keys"
-          " WHERE organisation_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'", 2, p, NULL },
+        { SQL_IDEMPOTENCY_LOCK, 2, p, NULL },
+        { SQL_IDEMPOTENCY_LOOKUP, 2, p, NULL },
     };
     db_pipeline(rq->conn, calls, 3, on_idem_round, rq);
 }

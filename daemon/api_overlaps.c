@@ -14,19 +14,10 @@
 #include "overlap_plan.h"
 #include "ons_csv.h"
 #include "server.h"
+#include "store_overlaps.h"
 
 #define NOTE_MAX 2000
 #define OVERRIDE_MAX 2000
-#define FATIGUE_MAX_ROWS 20000
-
-/* An overlap seen from consultation me (overlap_json_for in the schema), built
- * from the other side joined in by OVERLAPS_OF_ME: inlined, where
- * overlap_json_for's subquery was planned on every call. */
-#define OVERLAP_FOR_ME "overlap_doc_for(o, consultation_summary_doc(x, xg))"
-#define OVERLAPS_OF_ME(me) \
-    " FROM overlap_pairs o JOIN consultations x ON x.id = CASE WHEN o.consultation_a = " me \
-    " THEN o.consultation_b ELSE o.consultation_a END JOIN organisations xg ON xg.id = x.organisation_id" \
-    " WHERE (o.consultation_a = " me " OR o.consultation_b = " me ")"
 
 static void overlap_not_found(request *rq)
 {
@@ -68,9 +59,7 @@ void api_consultation_overlaps(request *rq)
     }
     const char *p[] = { rq->path_param };
     db_query(rq->conn,
-             "SELECT (SELECT count(*) FROM consultations WHERE id = $1),"
-             " coalesce((SELECT json_agg(" OVERLAP_FOR_ME " ORDER BY o.score DESC, o.id)" OVERLAPS_OF_ME("$1")
-             "), '[]')::text",
+             SQL_OVERLAPS_OF_CONSULTATION,
              1, p, on_consultation_overlaps, rq);
 }
 
@@ -95,11 +84,7 @@ void api_overlap_get(request *rq)
     }
     const char *p[] = { rq->path_param };
     db_query(rq->conn,
-             "SELECT o.version, (overlap_json(o)::jsonb || jsonb_build_object('sides', jsonb_build_array("
-             "consultation_summary_doc(ca, ga), consultation_summary_doc(cb, gb))))::text"
-             " FROM overlap_pairs o JOIN consultations ca ON ca.id = o.consultation_a"
-             " JOIN organisations ga ON ga.id = ca.organisation_id JOIN consultations cb ON cb.id = o.consultation_b"
-             " JOIN organisations gb ON gb.id = cb.organisation_id WHERE o.id = $1", 1, p, on_overlap,
+             SQL_OVERLAP_GET, 1, p, on_overlap,
              rq);
 }
 
@@ -154,13 +139,7 @@ static void on_overlap_loaded(PGresult *res, void *arg)
     const char *p[] = { rq->path_param, st->status, st->set_note ? "true" : "false", st->note, st->version,
                         PQgetvalue(res, 0, 3) };
     db_query(rq->conn,
-             "WITH u AS (UPDATE overlap_pairs o SET status = coalesce($2, o.status),"
-             " note = CASE WHEN $3::boolean THEN $4 ELSE o.note END,"
-             " version = o.version + 1, updated_at = now()"
-             " WHERE o.id = $1 AND o.version = $5 RETURNING o.version, overlap_json(o)::text AS doc, o.id),"
-             " ev AS (INSERT INTO alert_events (type, overlap_id) SELECT 'overlap.updated', u.id FROM u"
-             "  WHERE $2::text IS NOT NULL AND $2 <> $6 RETURNING 1)"
-             " SELECT version, doc, EXISTS (SELECT 1 FROM ev) FROM u",
+             SQL_OVERLAP_PATCH,
              6, p, on_overlap_patched, rq);
 }
 
@@ -218,9 +197,7 @@ void api_overlap_patch(request *rq)
     json_decref(errors);
     const char *p[] = { rq->path_param };
     db_query(rq->conn,
-             "SELECT o.version, a.organisation_id, b.organisation_id, o.status FROM overlap_pairs o"
-             " JOIN consultations a ON a.id = o.consultation_a JOIN consultations b ON b.id = o.consultation_b"
-             " WHERE o.id = $1",
+             SQL_OVERLAP_LOAD,
              1, p, on_overlap_loaded, rq);
 }
 
@@ -339,10 +316,7 @@ static void on_preflight_fatigue(PGresult *res, void *arg)
     json_decref(exceeded);
     const char *p[] = { rq->path_param, st->override_reason };
     db_query(rq->conn,
-             "UPDATE consultations c SET status = 'in_field', outreach_at = now(), outreach_override_reason = $2,"
-             " version = c.version + 1, updated_at = now() WHERE c.id = $1 AND c.status = 'planned'"
-             " RETURNING c.version, (SELECT consultation_doc(c, g) FROM organisations g"
-             " WHERE g.id = c.organisation_id)::text",
+             SQL_OUTREACH_MARK,
              2, p, on_outreach_done, rq);
 }
 
@@ -403,9 +377,7 @@ static void on_preflight_loaded(PGresult *res, void *arg)
     }
     const char *p[] = { st->areas_lit, st->scope_lit, st->from, st->to };
     db_query(rq->conn,
-             "SELECT overlap_side_json(c)::text FROM consultations c WHERE c.status <> 'cancelled'"
-             " AND (c.area_scope && $1::text[] OR c.areas && $2::text[])"
-             " AND c.fieldwork_end >= $3::date AND c.fieldwork_start <= $4::date LIMIT " DB_STR(FATIGUE_MAX_ROWS),
+             SQL_PREFLIGHT_FATIGUE_ROWS,
              4, p, on_preflight_fatigue, rq);
 }
 
@@ -447,10 +419,7 @@ static void preflight_begin(request *rq, bool outreach)
     }
     const char *p[] = { rq->path_param };
     db_query(rq->conn,
-             "SELECT overlap_side_json(c)::text,"
-             " coalesce((SELECT json_agg(" OVERLAP_FOR_ME " ORDER BY o.score DESC, o.id)" OVERLAPS_OF_ME("c.id")
-             " AND o.status = 'open'), '[]')::text,"
-             " c.status FROM consultations c WHERE c.id = $1",
+             SQL_PREFLIGHT_LOAD,
              1, p, on_preflight_loaded, rq);
 }
 
@@ -561,8 +530,6 @@ void api_fatigue(request *rq)
     }
     const char *p[] = { code, st->scope_lit, st->from, st->to };
     db_query(rq->conn,
-             "SELECT overlap_side_json(c)::text FROM consultations c WHERE c.status <> 'cancelled'"
-             " AND (c.area_scope @> ARRAY[$1::text] OR c.areas && $2::text[])"
-             " AND c.fieldwork_end >= $3::date AND c.fieldwork_start <= $4::date LIMIT " DB_STR(FATIGUE_MAX_ROWS),
+             SQL_FATIGUE_AREA_ROWS,
              4, p, on_fatigue_rows, rq);
 }

@@ -28,6 +28,7 @@
 #include "fmt_opendata.h"
 #include "http_reply.h"
 #include "server.h"
+#include "store_feeds.h"
 
 /* 200 with body and its ETag (given, or the body's hash when NULL), or 304
  * when the client holds it already. */
@@ -384,8 +385,7 @@ static void on_feed_conn(db_conn *conn, void *arg)
     char hex[2 * FEED_TOKEN_HASH_LEN + 3];
     feed_token_hash_hex(st->hash, hex);
     const char *p[] = { hex };
-    db_query(conn, "SELECT label, filters::text FROM calendar_feeds WHERE token_hash = $1::bytea"
-                   " AND revoked_at IS NULL", 1, p, on_feed, rq);
+    db_query(conn, SQL_FEED_BY_TOKEN, 1, p, on_feed, rq);
 }
 
 void api_feed_calendar(request *rq)

@@ -25,15 +25,12 @@
 #include "log.h"
 #include "server.h"
 #include "store_consultations.h"
+#include "store_imports.h"
 
 #define IMPORT_BATCH 64               /* rows read ahead */
 #define IMPORT_SLICE 4096             /* bytes parsed at a time */
 #define IMPORT_CHECK_SLICE (1 << 20)  /* bytes checked for UTF-8 per turn of the loop */
 #define IMPORT_PARALLEL 2             /* rows in flight (connections held) */
-
-static const char SQL_BY_REF[] =
-    "SELECT c.version, consultation_doc(c, g)::text, c.organisation_id, c.status FROM consultations c"
-    " JOIN organisations g ON g.id = c.organisation_id WHERE c.organisation_id = $1 AND c.external_ref = $2";
 
 typedef struct row_task {
     struct import_job *job;
@@ -170,7 +167,7 @@ static void on_flush_conn(db_conn *conn, void *arg)
     /* A transaction with an xid commits synchronously: its WAL flush covers
      * every commit written before it, the rows' included. */
     static const db_call calls[] = {
-        { "BEGIN", 0, NULL, NULL }, { "SELECT txid_current()", 0, NULL, NULL }, { "COMMIT", 0, NULL, NULL } };
+        { "BEGIN", 0, NULL, NULL }, { SQL_IMPORT_FLUSH, 0, NULL, NULL }, { "COMMIT", 0, NULL, NULL } };
     db_pipeline(conn, calls, 3, on_flushed, j);
 }
 
@@ -547,7 +544,7 @@ static void on_task_conn(db_conn *conn, void *arg)
     const char *by_id[] = { t->r.id };
     const char *by_ref[] = { j->who.org_id, t->r.external_ref };
     db_call call = t->r.id[0] ? (db_call){ SQL_CONSULTATION_GET, 1, by_id, "import_by_id" }
-                              : (db_call){ SQL_BY_REF, 2, by_ref, "import_by_ref" };
+                              : (db_call){ SQL_IMPORT_BY_REF, 2, by_ref, "import_by_ref" };
     db_pipeline(conn, &call, 1, on_lookup_round, t);
 }
 
@@ -580,19 +577,6 @@ static void start_task(row_task *t)
 }
 
 /* ---- the batch's lookup: every row's stored consultation in one query ------------------ */
-
-/* One unique-index probe per row, whatever the statistics say (LIMIT 1
- * keeps each probe a subquery of its own: as a join, or as "external_ref =
- * ANY", stale statistics after a large import made it scan every row of the
- * organisation, 4-70 ms a batch, measured). */
-static const char SQL_BATCH_LOOKUP[] =
-    "SELECT c.* FROM unnest($2::text[]) r(ref), LATERAL (SELECT c.version, consultation_doc(c, g)::text,"
-    " c.organisation_id, c.status, c.id, c.external_ref FROM consultations c"
-    " JOIN organisations g ON g.id = c.organisation_id WHERE c.organisation_id = $1"
-    " AND c.external_ref = r.ref AND c.external_ref IS NOT NULL LIMIT 1) c"
-    " UNION ALL SELECT c.* FROM unnest($3::uuid[]) i(id), LATERAL (SELECT c.version, consultation_doc(c, g)::text,"
-    " c.organisation_id, c.status, c.id, c.external_ref FROM consultations c"
-    " JOIN organisations g ON g.id = c.organisation_id WHERE c.id = i.id LIMIT 1) c";
 
 /* true when an earlier row of the batch names the same consultation: its
  * lookup must wait for that row to be written. */
@@ -689,7 +673,7 @@ static void on_lookup_conn(db_conn *conn, void *arg)
      * small (an organisation's first import) reads the table row by row for
      * each of the batch's references once it has grown (70 ms a batch at
      * 20,000 stored, against 2 ms planned afresh). */
-    db_call call = { SQL_BATCH_LOOKUP, 3, (const char *[]){ j->who.org_id, j->lookup_lit[0], j->lookup_lit[1] },
+    db_call call = { SQL_IMPORT_BATCH_LOOKUP, 3, (const char *[]){ j->who.org_id, j->lookup_lit[0], j->lookup_lit[1] },
                      DB_UNNAMED };
     db_pipeline(conn, &call, 1, on_batch_lookup_round, j);
 }

@@ -12,3 +12,7 @@ const char SQL_FEED_LIST[] =
 const char SQL_FEED_REVOKE[] =
     "UPDATE calendar_feeds SET revoked_at = now() WHERE id = $1 AND organisation_id = $2"
     " AND revoked_at IS NULL RETURNING id";
+
+const char SQL_FEED_BY_TOKEN[] =
+    "SELECT label, filters::text FROM calendar_feeds WHERE token_hash = $1::bytea"
+    " AND revoked_at IS NULL";

@@ -1,5 +1,6 @@
 /* store_feeds.h - SQL for /v1/feeds, an organisation's calendar feeds
- * (api_feeds.c). The calendar's own query is built by feed_query.h. */
+ * (api_feeds.c), and the calendar's token lookup (api_public.c). The
+ * calendar's own query is built by feed_query.h. */
 #ifndef CONSULTD_STORE_FEEDS_H
 #define CONSULTD_STORE_FEEDS_H
 
@@ -13,5 +14,9 @@ extern const char SQL_FEED_LIST[];
 /* $1 id, $2 organisation: revokes the feed when it is the organisation's and
  * not revoked yet. Returns (id), or no row. */
 extern const char SQL_FEED_REVOKE[];
+/* $1 the token's hash (bytea hex, "\x..."). Returns (label, filters as JSON
+ * object text) of the feed not revoked with that token, or no row. Run by
+ * the calendar itself (api_public.c). */
+extern const char SQL_FEED_BY_TOKEN[];
 
 #endif
