@@ -92,6 +92,9 @@ void api_metrics(request *rq)
                     "# HELP consultd_db_errors_total Lost database connections and timed-out queries.\n"
                     "# TYPE consultd_db_errors_total counter\n"
                     "consultd_db_errors_total %lu\n"
+                    "# HELP consultd_db_plan_refreshes_total Pool connections that prepared their statements again.\n"
+                    "# TYPE consultd_db_plan_refreshes_total counter\n"
+                    "consultd_db_plan_refreshes_total %lu\n"
                     "# HELP consultd_up Whether the daemon is ready (database up, schema current).\n"
                     "# TYPE consultd_up gauge\n"
                     "consultd_up %d\n"
@@ -113,7 +116,7 @@ void api_metrics(request *rq)
                     "# HELP consultd_overlaps_detected_total Overlaps recorded by this instance's writes.\n"
                     "# TYPE consultd_overlaps_detected_total counter\n"
                     "consultd_overlaps_detected_total %lu\n",
-                    st.size, st.connected, st.busy, st.waiting, st.errors, server_ready(srv) ? 1 : 0,
+                    st.size, st.connected, st.busy, st.waiting, st.errors, st.plan_refreshes, server_ready(srv) ? 1 : 0,
                     resident_bytes(), open_fds(), max_fds(), srv->metrics.accept_errors, srv->metrics.rate_limited,
                     srv->overlaps_detected);
     reply_header(rq, "Cache-Control", "no-cache");

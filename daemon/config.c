@@ -33,6 +33,7 @@ static const key_def keys[] = {
     { "database", "statement_timeout_ms", T_INT, O(database_statement_timeout_ms), "5000", 100, 600000, NULL, false },
     { "database", "max_waiting", T_INT, O(database_max_waiting), "1024", 1, 100000, NULL, false },
     { "database", "connect_timeout_s", T_INT, O(database_connect_timeout_s), "5", 1, 60, NULL, false },
+    { "database", "plan_refresh_runs", T_INT, O(database_plan_refresh_runs), "1000", 1, 100000000, NULL, false },
     { "server", "listen", T_STR, O(server_listen), "127.0.0.1:8080", 0, 0, NULL, false },
     { "server", "max_body_bytes", T_INT, O(server_max_body_bytes), "1048576", 1024, 16777216, NULL, true },
     { "server", "max_import_bytes", T_INT, O(server_max_import_bytes), "16777216", 1024, 268435456, NULL, false },

@@ -17,6 +17,7 @@ typedef struct config {
     char *database_url;
     int database_pool_size;
     int database_statement_timeout_ms;
+    int database_plan_refresh_runs;   /* runs of a connection's prepared statements before they are prepared again */
     int database_max_waiting;
     int database_connect_timeout_s;
     char *server_listen;

@@ -25,6 +25,8 @@ struct db_conn {
     conn_state state;
     bool held;              /* handed to a caller and not yet released */
     bool rolling_back;      /* an internal ROLLBACK before returning to the pool */
+    bool deallocating;      /* an internal DEALLOCATE ALL before returning to the pool */
+    int runs;               /* prepared statements run since they were last prepared */
     bool lost_while_held;   /* the holder's session is gone: its queries fail */
     bool listening;         /* an internal LISTEN is running (listener pools) */
     int backoff_ms;
@@ -60,6 +62,8 @@ struct db_pool {
     waiter *head, *tail;
     int nwaiting;
     unsigned long errors;
+    unsigned long plan_refreshes;   /* DEALLOCATE ALLs after plan_refresh_runs runs */
+    int plan_refresh_runs;
     bool was_up;            /* for logging transitions only */
     char *listen_sql;       /* a listener: LISTEN after each connect (db_listener_new) */
     db_notify_cb notify_cb;
@@ -158,6 +162,8 @@ static void conn_lost(db_conn *c, const char *why)
     }
     c->state = C_DOWN;
     c->nprepared = 0;
+    c->runs = 0;
+    c->deallocating = false;
     if (c->held)
         c->lost_while_held = true;
     if (was == C_READY || was == C_QUERY)
@@ -273,6 +279,19 @@ static void query_done(db_conn *c)
     c->state = C_READY;
     if (c->rolling_back) {
         c->rolling_back = false;
+        PQclear(res);
+        conn_became_ready(c);
+        return;
+    }
+    if (c->deallocating) {
+        /* the statements are prepared again, against the tables as they are now,
+         * on their next use; should DEALLOCATE fail, they are simply kept */
+        c->deallocating = false;
+        if (db_ok(res)) {
+            c->nprepared = 0;
+            c->pool->plan_refreshes++;
+        }
+        c->runs = 0;
         PQclear(res);
         conn_became_ready(c);
         return;
@@ -478,6 +497,7 @@ static db_pool *db_pool_new_idle(struct event_base *base, const char *url, int s
     p->base = base;
     p->url = strdup(url);
     p->size = size;
+    p->plan_refresh_runs = DB_PLAN_REFRESH_RUNS;
     p->max_waiting = max_waiting;
     p->statement_timeout_ms = statement_timeout_ms;
     p->connect_timeout_s = connect_timeout_s;
@@ -674,6 +694,7 @@ void db_pipeline(db_conn *c, const db_call *calls, int n, db_pipeline_cb cb, voi
             c->pl_map[c->pl_slots++] = -(i + 1);
             ready = true;
         }
+        c->runs += ready;
         int ok = ready ? PQsendQueryPrepared(c->pg, name, calls[i].nparams, calls[i].params, NULL, NULL, 0)
                        : PQsendQueryParams(c->pg, calls[i].sql, calls[i].nparams, NULL, calls[i].params, NULL, NULL, 0);
         if (!ok) {
@@ -723,7 +744,17 @@ void db_release(db_conn *c)
         send_query(c, "ROLLBACK", 0, NULL);
         return;
     }
+    if (c->runs >= c->pool->plan_refresh_runs) {
+        c->deallocating = true;
+        send_query(c, "DEALLOCATE ALL", 0, NULL);
+        return;
+    }
     conn_became_ready(c);
+}
+
+void db_pool_set_plan_refresh(db_pool *p, int runs)
+{
+    p->plan_refresh_runs = runs > 0 ? runs : DB_PLAN_REFRESH_RUNS;
 }
 
 bool db_pool_up(const db_pool *p)
@@ -744,6 +775,7 @@ void db_pool_get_stats(const db_pool *p, db_pool_stats *out)
     }
     out->waiting = p->nwaiting;
     out->errors = p->errors;
+    out->plan_refreshes = p->plan_refreshes;
 }
 
 const char *db_sqlstate(const PGresult *res)

@@ -139,6 +139,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     merged.database_statement_timeout_ms = srv->cfg->database_statement_timeout_ms;
     merged.database_max_waiting = srv->cfg->database_max_waiting;
     merged.database_connect_timeout_s = srv->cfg->database_connect_timeout_s;
+    merged.database_plan_refresh_runs = srv->cfg->database_plan_refresh_runs;
     merged.server_max_import_bytes = srv->cfg->server_max_import_bytes;
     merged.server_max_header_bytes = srv->cfg->server_max_header_bytes;
     merged.server_timeout_s = srv->cfg->server_timeout_s;
@@ -289,6 +290,8 @@ int server_run(config *cfg)
         log_error("cannot initialise libcurl");
         goto out;
     }
+    if (srv.db)
+        db_pool_set_plan_refresh(srv.db, cfg->database_plan_refresh_runs);
     if (!srv.db || setup_http(&srv) < 0)
         goto out;
     srv.alerts = dispatcher_new(&srv);

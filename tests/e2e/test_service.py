@@ -133,6 +133,30 @@ def sigterm_lets_in_flight_requests_finish(env):
 
 
 @test
+def prepared_statements_are_prepared_again_after_their_runs(env):
+    # plans follow the tables: after plan_refresh_runs runs a connection forgets its
+    # prepared statements when released and prepares them again on their next use
+    d = env.daemon(extra_env={"CONSULTD_DATABASE_PLAN_REFRESH_RUNS": "5"})
+    _, token = env.new_org("Replanning Council")
+    body = {"title": "Library hours", "topics": ["libraries"], "communities": ["carers"],
+            "areas": ["E05000128"], "fieldwork": {"start": "2051-03-01", "end": "2051-03-31"}}
+    made = d.request("POST", "/v1/consultations", body, token=token)
+    eq(made.status, 201)
+    for _ in range(40):
+        eq(d.request("GET", "/v1/consultations/" + made.json["id"], token=token).status, 200)
+    metric = re.search(r"^consultd_db_plan_refreshes_total (\d+)$", d.request("GET", "/metrics").body.decode(), re.M)
+    check(metric and int(metric.group(1)) >= 1, "connections prepared their statements again")
+    # and every statement still runs after it: a write, a read, an update
+    again = d.request("POST", "/v1/consultations", dict(body, title="Library opening"), token=token)
+    eq(again.status, 201)
+    eq(d.request("GET", "/v1/consultations/" + again.json["id"], token=token).json["title"], "Library opening")
+    eq(d.request("PATCH", "/v1/consultations/" + again.json["id"], {"title": "Library times"}, token=token,
+                 headers={"If-Match": '"1"'}).status, 200)
+    d.stop()
+    check("connection lost" not in d.logs(), "no connection was lost on the way")
+
+
+@test
 def access_log_is_json_without_secrets(env):
     d = env.daemon()
     _, token = env.new_org("Log Council")
