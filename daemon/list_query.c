@@ -143,7 +143,7 @@ void list_cursor_encode(const char *id, char *out, size_t len)
 
 /* The area and every area containing it, as a text[] literal (codes are
  * GSS codes: nothing to quote), or NULL when out of memory. The register
- * (NULL: the code alone) says what contains it; an unknown code is itself. */
+ * (not NULL) says what contains it; a code it does not hold is itself alone. */
 static char *area_and_ancestors_literal(const area_register *areas, const char *code)
 {
     const area_info *a = areas_find(areas, code);
@@ -291,8 +291,8 @@ static const char *const overlap_statuses[] = { "open", "acknowledged", "coordin
 static const char *const overlap_levels[] = { "low", "medium", "high", NULL };
 
 /* An overlap with both consultations summarised (title, organisation, fieldwork, status) as "sides", in
- * the order of "consultations": what a list of overlaps shows without a request per row. */
-/* Each side by a subquery of this statement (planned once with it, the
+ * the order of "consultations": what a list of overlaps shows without a request per row.
+ * Each side by a subquery of this statement (planned once with it, the
  * summary inlined), not by consultation_summary(id), whose own subquery the
  * SQL-function executor ran apart for every row. Not joined either: this
  * text is planned on every request, and a five-way join took twice as long
@@ -309,7 +309,7 @@ static const char *const overlap_levels[] = { "low", "medium", "high", NULL };
 int overlap_query_build(const struct evkeyvalq *query, const vocab *v, const area_register *areas, list_query *q,
                         json_t *errors)
 {
-    (void)v;     /* overlap filters name no vocabulary terms */
+    (void)v; /* overlap filters name no vocabulary terms */
     memset(q, 0, sizeof *q);
     q->limit = LIST_DEFAULT_LIMIT;
     sqlbuf b = { 0 };
