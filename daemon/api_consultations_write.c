@@ -29,6 +29,7 @@
 #include "router.h"
 #include "server.h"
 #include "store_consultations.h"
+#include "store_idempotency.h"
 
 #define IDEMPOTENCY_KEY_MAX 200
 

@@ -62,16 +62,4 @@ extern const char SQL_CONSULTATION_BY_REF[];   /* $1 organisation, $2 external_r
 /* No parameters. Returns (rows in the re-check queue), for its gauge. */
 extern const char SQL_RECHECK_DEPTH[];
 
-/* The Idempotency-Key answers of consultation writes (expired by
- * store_idempotency.h). In each, $1 organisation, $2 the key. */
-/* Takes the transaction's advisory lock on (organisation, key), so that two
- * requests with one key run one after the other. Returns (true when taken). */
-extern const char SQL_IDEMPOTENCY_LOCK[];
-/* Returns (request hash as bytea text, status, location, body) of the answer
- * stored in the last 24 hours, or no row. */
-extern const char SQL_IDEMPOTENCY_LOOKUP[];
-/* $3 request hash (bytea hex, "\x..."), $4 status, $5 location, $6 body:
- * stores the answer, replacing an older one for the key. No rows. */
-extern const char SQL_IDEMPOTENCY_SAVE[];
-
 #endif
