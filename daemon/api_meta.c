@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include "api.h"
+#include "body_cache.h"
 #include "catalog.h"
 #include "job_dispatch.h"
 #include "job_recheck.h"
@@ -115,10 +116,24 @@ void api_metrics(request *rq)
                     "consultd_rate_limited_requests_total %lu\n"
                     "# HELP consultd_overlaps_detected_total Overlaps recorded by this instance's writes.\n"
                     "# TYPE consultd_overlaps_detected_total counter\n"
-                    "consultd_overlaps_detected_total %lu\n",
+                    "consultd_overlaps_detected_total %lu\n"
+                    "# HELP consultd_calendar_events_rendered_total Calendar events rendered from their rows"
+                    " (the others were put together from kept ones).\n"
+                    "# TYPE consultd_calendar_events_rendered_total counter\n"
+                    "consultd_calendar_events_rendered_total %lu\n"
+                    "# HELP consultd_calendar_cache_entries Rendered calendars and calendar events kept.\n"
+                    "# TYPE consultd_calendar_cache_entries gauge\n"
+                    "consultd_calendar_cache_entries{cache=\"calendars\"} %zu\n"
+                    "consultd_calendar_cache_entries{cache=\"events\"} %zu\n"
+                    "# HELP consultd_calendar_cache_bytes Bytes of rendered calendars and calendar events kept.\n"
+                    "# TYPE consultd_calendar_cache_bytes gauge\n"
+                    "consultd_calendar_cache_bytes{cache=\"calendars\"} %zu\n"
+                    "consultd_calendar_cache_bytes{cache=\"events\"} %zu\n",
                     st.size, st.connected, st.busy, st.waiting, st.errors, st.plan_refreshes, server_ready(srv) ? 1 : 0,
                     resident_bytes(), open_fds(), max_fds(), srv->metrics.accept_errors, srv->metrics.rate_limited,
-                    srv->overlaps_detected);
+                    srv->overlaps_detected, srv->metrics.calendar_events_rendered,
+                    body_cache_entries(srv->calendars), body_cache_entries(srv->calendar_events),
+                    body_cache_bytes(srv->calendars), body_cache_bytes(srv->calendar_events));
     reply_header(rq, "Cache-Control", "no-cache");
     reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", buf ? buf : "", len);
     free(buf);

@@ -7,11 +7,13 @@
  * filters select, of any visibility, to whoever holds its secret address.
  * Neither ever carries a contact e-mail address. Every answer carries an
  * ETag and honours If-None-Match with 304: a hash of the body, or for a
- * calendar a hash of what its body is made from (on_fingerprint), so that
- * the common 304 costs one aggregate query instead of a render; and since
- * that ETag names the bytes, the rendered calendars recently sent are kept
- * by it (server.calendars, CALENDAR_CACHE_BYTES), so a full answer that
- * repeats one costs the same query and no rows. */
+ * calendar a hash of what its body is made from (calendar_keys.h).
+ *
+ * A calendar is read in two steps: the keys of its events (on_keys), from
+ * which its ETag follows, so the common 304 reads no rows; then, unless the
+ * whole calendar was sent recently (server.calendars, by ETag), the rows of
+ * only the events not rendered before (server.calendar_events, by event
+ * key), and the calendar is put together from kept and new events. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include "api.h"
 #include "api_common.h"
 #include "body_cache.h"
+#include "calendar_keys.h"
 #include "embedded.h"
 #include "etag.h"
 #include "feed_query.h"
@@ -27,6 +30,7 @@
 #include "fmt_ical.h"
 #include "fmt_opendata.h"
 #include "http_reply.h"
+#include "log.h"
 #include "server.h"
 #include "store_feeds.h"
 
@@ -54,6 +58,12 @@ static void reply_tagged(request *rq, const char *ctype, const char *cache, cons
 
 /* body_cache flags of a kept calendar */
 #define CALENDAR_TRUNCATED 1u
+/* Reads of a calendar's keys (a row edited between its key and its row
+ * being read starts the calendar again), at most; and reads of rows for
+ * one reading of the keys (a kept event may be dropped from the cache by
+ * other answers while the rows are read), at most. */
+#define CALENDAR_ATTEMPTS 3
+#define CALENDAR_FETCHES 4
 
 typedef struct pstate {
     feed_select sel;
@@ -62,9 +72,18 @@ typedef struct pstate {
     char *name;          /* the calendar's name */
     const char *cache;   /* Cache-Control */
     list_query q;
-    list_query fq;       /* a calendar's fingerprint (FEED_SELECT_FINGERPRINT) */
-    char etag[ETAG_LEN]; /* a calendar's, from its fingerprint; "" otherwise */
     unsigned char hash[FEED_TOKEN_HASH_LEN];
+    /* a calendar being put together */
+    char etag[ETAG_LEN];
+    char console[600];   /* the events' URL prefix */
+    int attempts;        /* reads of the keys */
+    int fetches;         /* reads of rows since the keys were read */
+    size_t shown;        /* events in the calendar */
+    bool truncated;      /* more rows than shown */
+    char (*keys)[CALENDAR_EVENT_KEY_LEN]; /* each event's key, in calendar order (owned) */
+    body_cache *fresh;   /* the events rendered for this answer (owned) */
+    size_t *wanted;      /* the events whose rows are being read (indexes into keys; owned) */
+    size_t nwanted;
 } pstate;
 
 static void pstate_free(void *p)
@@ -73,7 +92,9 @@ static void pstate_free(void *p)
     json_decref(st->filters);
     free(st->name);
     list_query_free(&st->q);
-    list_query_free(&st->fq);
+    free(st->keys);
+    free(st->wanted);
+    body_cache_free(st->fresh);
     free(st);
 }
 
@@ -92,23 +113,48 @@ static pstate *pstate_new(request *rq, feed_select sel)
     return st;
 }
 
-static void reply_calendar(request *rq, PGresult *res)
+static void reply_calendar_body(request *rq, const char *body, size_t len, bool truncated)
 {
     pstate *st = rq->state;
-    int rows = PQntuples(res);
-    size_t n = (size_t)(rows > st->q.limit ? st->q.limit : rows);
-    ical_event *ev = calloc(n ? n : 1, sizeof *ev);
-    if (!ev) {
-        reply_unavailable(rq);
+    if (truncated)
+        reply_header(rq, "X-Consultd-Truncated", "true");
+    reply_tagged(rq, "text/calendar; charset=utf-8", st->cache, st->etag, body, len);
+}
+
+static void read_keys(request *rq);
+
+/* An event's bytes, rendered for this answer or kept from before; NULL when
+ * neither. Borrowed until the next body_cache_put on either cache. */
+static const char *event_bytes(request *rq, const char *key, size_t *len)
+{
+    pstate *st = rq->state;
+    const char *b = body_cache_get(st->fresh, key, len, NULL);
+    return b ? b : body_cache_get(rq->srv->calendar_events, key, len, NULL);
+}
+
+/* Puts the calendar together and answers it, when every event's bytes are
+ * at hand; otherwise reads the rows of those that are not. */
+static void assemble(request *rq);
+
+/* The rows of the events not at hand, rendered and kept for this answer
+ * under their own keys (their columns as read now). A row edited since its
+ * key was read has another key, and one gone has none: the calendar starts
+ * again from its keys. */
+static void on_events(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    pstate *st = rq->state;
+    if (reply_if_db_error(rq, res))
         return;
-    }
+    size_t n = (size_t)PQntuples(res);
+    ical_event *ev = calloc(n ? n : 1, sizeof *ev);
+    size_t *at = calloc(n ? n : 1, sizeof *at), *ends = calloc(n ? n : 1, sizeof *ends);
     /* LOCATION: the areas' names from the register in memory (codes it does
      * not know as they are), NUL-separated in one buffer, pointed to after. */
-    outbuf names = { 0 };
-    size_t *at = calloc(n ? n : 1, sizeof *at);
+    outbuf names = { 0 }, out = { 0 };
     for (size_t i = 0; at && i < n; i++) {
         at[i] = names.len;
-        const char *p = PQgetvalue(res, (int)i, 6);
+        const char *p = PQgetvalue(res, (int)i, 7);
         while (*p) {
             const char *comma = strchr(p, ',');
             size_t len = comma ? (size_t)(comma - p) : strlen(p);
@@ -125,40 +171,173 @@ static void reply_calendar(request *rq, PGresult *res)
         }
         outbuf_add(&names, "", 1);
     }
-    if (!at || names.failed) {
-        free(at);
-        free(ev);
-        outbuf_free(&names);
+    int rc = -1;
+    if (ev && at && ends && !names.failed) {
+        for (size_t i = 0; i < n; i++) {
+            int r = (int)i;
+            ev[i] = (ical_event){ PQgetvalue(res, r, 0), atol(PQgetvalue(res, r, 1)), PQgetvalue(res, r, 4),
+                                  PQgetvalue(res, r, 5), PQgetvalue(res, r, 6), PQgetvalue(res, r, 3),
+                                  names.s + at[i], PQgetvalue(res, r, 8), PQgetvalue(res, r, 9),
+                                  PQgetvalue(res, r, 10), PQgetvalue(res, r, 11), PQgetvalue(res, r, 12) };
+        }
+        ical_calendar cal = { st->name, st->console, NULL };
+        rc = ical_render_events(&out, &cal, ev, n, ends);
+        rq->srv->metrics.calendar_events_rendered += n;
+    }
+    calendar_context ctx = { rq->srv->areas ? rq->srv->areas->generation : 0, st->console };
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int r = (int)i;
+        calendar_event_ref ref = { PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
+                                   PQgetvalue(res, r, 3) };
+        char key[CALENDAR_EVENT_KEY_LEN];
+        calendar_event_key(&ref, &ctx, key);
+        size_t from = i ? ends[i - 1] : 0;
+        if (body_cache_put(st->fresh, key, out.s + from, ends[i] - from, 0) < 0)
+            rc = -1;
+    }
+    free(ev);
+    free(at);
+    free(ends);
+    outbuf_free(&names);
+    outbuf_free(&out);
+    if (rc < 0) {
         reply_unavailable(rq);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        int r = (int)i;
-        ev[i] = (ical_event){ PQgetvalue(res, r, 0), atol(PQgetvalue(res, r, 1)), PQgetvalue(res, r, 2),
-                              PQgetvalue(res, r, 3), PQgetvalue(res, r, 4), PQgetvalue(res, r, 5),
-                              names.s + at[i], PQgetvalue(res, r, 7), PQgetvalue(res, r, 8),
-                              PQgetvalue(res, r, 9), PQgetvalue(res, r, 10), PQgetvalue(res, r, 11) };
+    for (size_t w = 0; w < st->nwanted; w++) {
+        if (!body_cache_get(st->fresh, st->keys[st->wanted[w]], NULL, NULL)) {
+            read_keys(rq); /* edited meanwhile: read the calendar again */
+            return;
+        }
     }
-    free(at);
-    char base[512], console[600];
-    config_public_url(rq->srv->cfg, base, sizeof base);
-    snprintf(console, sizeof console, "%s/console", base);
-    ical_calendar cal = { st->name, console, "-//consultd//consultd " CONSULTD_VERSION "//EN" };
+    assemble(rq);
+}
+
+static void assemble(request *rq)
+{
+    pstate *st = rq->state;
+    /* the ids of the events not at hand, as a uuid[] literal */
+    outbuf missing = { 0 };
+    st->nwanted = 0;
+    for (size_t i = 0; i < st->shown; i++) {
+        if (event_bytes(rq, st->keys[i], NULL))
+            continue;
+        st->wanted[st->nwanted++] = i;
+        outbuf_add(&missing, missing.len ? "," : "{", 1);
+        outbuf_add(&missing, st->keys[i], strcspn(st->keys[i], ":"));
+    }
+    if (st->nwanted) {
+        outbuf_add(&missing, "}", 1);
+        if (++st->fetches > CALENDAR_FETCHES) {
+            log_warn("calendar: its events were dropped from the cache under %d reads in a row; answered 503",
+                     CALENDAR_FETCHES);
+            outbuf_free(&missing);
+            reply_unavailable(rq);
+            return;
+        }
+        if (missing.failed || (!st->fresh && !(st->fresh = body_cache_new(st->shown, (size_t)-1)))) {
+            outbuf_free(&missing);
+            reply_unavailable(rq);
+            return;
+        }
+        const char *p[] = { missing.s };
+        db_query(rq->conn, SQL_CALENDAR_EVENTS, 1, p, on_events, rq);
+        outbuf_free(&missing);
+        return;
+    }
+    outbuf_free(&missing);
     outbuf out = { 0 };
-    int rc = ical_render(&out, &cal, ev, n);
-    free(ev);
-    outbuf_free(&names);
-    if (rc < 0) {
+    ical_calendar cal = { st->name, st->console, "-//consultd//consultd " CONSULTD_VERSION "//EN" };
+    ical_render_head(&out, &cal);
+    for (size_t i = 0; i < st->shown; i++) {
+        size_t len = 0;
+        const char *b = event_bytes(rq, st->keys[i], &len);
+        outbuf_add(&out, b, len);
+    }
+    ical_render_tail(&out);
+    if (out.failed) {
         outbuf_free(&out);
         reply_unavailable(rq);
         return;
     }
-    if (rows > (int)n)
-        reply_header(rq, "X-Consultd-Truncated", "true");
-    /* kept for the next request with this ETag; a failure only means the next one renders again */
-    (void)body_cache_put(rq->srv->calendars, st->etag, out.s, out.len, rows > (int)n ? CALENDAR_TRUNCATED : 0);
-    reply_tagged(rq, "text/calendar; charset=utf-8", st->cache, st->etag, out.s, out.len);
+    /* Kept for later answers: the calendar by its ETag, the events rendered
+     * for it by their keys (only now, so that keeping them cannot drop an
+     * event this calendar still needed). A failure only means a later answer
+     * renders again. */
+    (void)body_cache_put(rq->srv->calendars, st->etag, out.s, out.len, st->truncated ? CALENDAR_TRUNCATED : 0);
+    for (size_t i = 0; st->fresh && i < st->shown; i++) {
+        size_t len;
+        const char *b = body_cache_get(st->fresh, st->keys[i], &len, NULL);
+        if (b)
+            (void)body_cache_put(rq->srv->calendar_events, st->keys[i], b, len, 0);
+    }
+    reply_calendar_body(rq, out.s, out.len, st->truncated);
     outbuf_free(&out);
+}
+
+/* The keys of the calendar's events, in order: its ETag, then 304, the
+ * whole calendar kept, or the calendar put together (assemble). */
+static void on_keys(PGresult *res, void *arg)
+{
+    request *rq = arg;
+    pstate *st = rq->state;
+    if (reply_if_db_error(rq, res))
+        return;
+    int rows = PQntuples(res);
+    st->shown = (size_t)(rows > st->q.limit ? st->q.limit : rows);
+    st->truncated = rows > st->q.limit;
+    calendar_event_ref *refs = calloc(st->shown ? st->shown : 1, sizeof *refs);
+    free(st->keys);
+    free(st->wanted);
+    body_cache_free(st->fresh); /* from an earlier reading of the keys */
+    st->fresh = NULL;
+    st->fetches = 0;
+    st->keys = calloc(st->shown ? st->shown : 1, sizeof *st->keys);
+    st->wanted = calloc(st->shown ? st->shown : 1, sizeof *st->wanted);
+    if (!refs || !st->keys || !st->wanted) {
+        free(refs);
+        reply_unavailable(rq);
+        return;
+    }
+    calendar_context ctx = { rq->srv->areas ? rq->srv->areas->generation : 0, st->console };
+    for (size_t i = 0; i < st->shown; i++) {
+        int r = (int)i;
+        refs[i] = (calendar_event_ref){ PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
+                                        PQgetvalue(res, r, 3) };
+        calendar_event_key(&refs[i], &ctx, st->keys[i]);
+    }
+    int rc = calendar_etag(refs, st->shown, st->truncated, &st->q, st->name, &ctx, st->etag);
+    free(refs);
+    if (rc < 0) {
+        reply_unavailable(rq);
+        return;
+    }
+    const char *inm = evhttp_find_header(evhttp_request_get_input_headers(rq->req), "If-None-Match");
+    if (etag_none_match_hit(inm, st->etag)) {
+        reply_header(rq, "ETag", st->etag);
+        reply_header(rq, "Cache-Control", st->cache);
+        reply_text(rq, 304, "text/calendar; charset=utf-8", "", 0);
+        return;
+    }
+    size_t len;
+    unsigned flags;
+    const char *kept = body_cache_get(rq->srv->calendars, st->etag, &len, &flags);
+    if (kept) {
+        reply_calendar_body(rq, kept, len, flags & CALENDAR_TRUNCATED);
+        return;
+    }
+    assemble(rq);
+}
+
+static void read_keys(request *rq)
+{
+    pstate *st = rq->state;
+    if (++st->attempts > CALENDAR_ATTEMPTS) {
+        log_warn("calendar: its rows changed under %d reads in a row; answered 503", CALENDAR_ATTEMPTS);
+        reply_unavailable(rq);
+        return;
+    }
+    db_query_dynamic(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_keys, rq);
 }
 
 static void reply_json_rows(request *rq, PGresult *res)
@@ -216,68 +395,10 @@ static void on_rows(PGresult *res, void *arg)
     pstate *st = rq->state;
     if (reply_if_db_error(rq, res))
         return;
-    if (st->sel == FEED_SELECT_CALENDAR)
-        reply_calendar(rq, res);
-    else if (st->sel == FEED_SELECT_JSON)
+    if (st->sel == FEED_SELECT_JSON)
         reply_json_rows(rq, res);
     else
         reply_csv_rows(rq, res);
-}
-
-/* A calendar's ETag is a hash of everything its bytes are made from: the
- * fingerprint of its rows (feed_query.h), the statement and its parameters
- * (the filters, with vocabulary expansions), the name, the console address,
- * this version's renderer and the area register's generation (the area
- * names). So a client holding the current calendar is answered 304 without
- * the rows being read or rendered. */
-static void on_fingerprint(PGresult *res, void *arg)
-{
-    request *rq = arg;
-    pstate *st = rq->state;
-    if (reply_if_db_error(rq, res))
-        return;
-    char base[512];
-    config_public_url(rq->srv->cfg, base, sizeof base);
-    outbuf key = { 0 };
-    for (int c = 0; c < PQnfields(res) && PQntuples(res) == 1; c++) {
-        outbuf_adds(&key, PQgetvalue(res, 0, c));
-        outbuf_add(&key, "\n", 1);
-    }
-    outbuf_adds(&key, st->q.sql);
-    for (int i = 0; i < st->q.nparams; i++) {
-        outbuf_add(&key, "\n", 1);
-        outbuf_adds(&key, st->q.params[i] ? st->q.params[i] : "");
-    }
-    char gen[32];
-    snprintf(gen, sizeof gen, "\n%lld\n", rq->srv->areas ? rq->srv->areas->generation : 0LL);
-    outbuf_adds(&key, gen);
-    outbuf_adds(&key, st->name ? st->name : "");
-    outbuf_adds(&key, "\n" CONSULTD_VERSION "\n");
-    outbuf_adds(&key, base);
-    if (key.failed) {
-        outbuf_free(&key);
-        reply_unavailable(rq);
-        return;
-    }
-    etag_of(key.s, key.len, st->etag);
-    outbuf_free(&key);
-    const char *inm = evhttp_find_header(evhttp_request_get_input_headers(rq->req), "If-None-Match");
-    if (etag_none_match_hit(inm, st->etag)) {
-        reply_header(rq, "ETag", st->etag);
-        reply_header(rq, "Cache-Control", st->cache);
-        reply_text(rq, 304, "text/calendar; charset=utf-8", "", 0);
-        return;
-    }
-    size_t len;
-    unsigned flags;
-    const char *kept = body_cache_get(rq->srv->calendars, st->etag, &len, &flags);
-    if (kept) {
-        if (flags & CALENDAR_TRUNCATED)
-            reply_header(rq, "X-Consultd-Truncated", "true");
-        reply_tagged(rq, "text/calendar; charset=utf-8", st->cache, st->etag, kept, len);
-        return;
-    }
-    db_query_dynamic(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_rows, rq);
 }
 
 static void run_query(request *rq)
@@ -291,11 +412,10 @@ static void run_query(request *rq)
         db_query_dynamic(rq->conn, st->q.sql, st->q.nparams, st->q.params, on_rows, rq);
         return;
     }
-    if (feed_query_build(st->filters, rq->srv->vocab, FEED_SELECT_FINGERPRINT, st->public_only, &st->fq) < 0) {
-        reply_unavailable(rq);
-        return;
-    }
-    db_query_dynamic(rq->conn, st->fq.sql, st->fq.nparams, st->fq.params, on_fingerprint, rq);
+    char base[512];
+    config_public_url(rq->srv->cfg, base, sizeof base);
+    snprintf(st->console, sizeof st->console, "%s/console", base);
+    read_keys(rq);
 }
 
 static void on_conn(db_conn *conn, void *arg)

@@ -1,62 +1,117 @@
-/* body_cache.c - rendered bodies kept by their ETag (see body_cache.h). */
+/* body_cache.c - rendered bodies kept by key (see body_cache.h). */
 #include "body_cache.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* One kept body: key and body in one allocation after the header. */
 typedef struct entry {
-    char key[BODY_CACHE_KEY_MAX];
-    char *body;                   /* owned; NULL: the slot is free */
+    struct entry *chain;         /* the next in its bucket */
+    struct entry *newer, *older; /* the recency list */
+    uint64_t hash;
     size_t len;
     unsigned flags;
-    uint64_t used;                /* the tick of its last put or hit */
+    char *body;                  /* points into this allocation, after key */
+    char key[];
 } entry;
 
 struct body_cache {
-    entry e[BODY_CACHE_ENTRIES];
-    size_t bytes, max_bytes;
-    uint64_t tick;
+    entry **buckets;
+    size_t nbuckets;             /* a power of two */
+    entry *newest, *oldest;
+    size_t entries, max_entries, bytes, max_bytes;
 };
 
-body_cache *body_cache_new(size_t max_bytes)
+static uint64_t key_hash(const char *key)
 {
-    body_cache *c = calloc(1, sizeof *c);
-    if (c)
-        c->max_bytes = max_bytes;
-    return c;
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a 64 */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
 }
 
-static void drop(body_cache *c, entry *e)
+body_cache *body_cache_new(size_t max_entries, size_t max_bytes)
 {
-    c->bytes -= e->len;
-    free(e->body);
-    memset(e, 0, sizeof *e);
+    body_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->max_entries = max_entries ? max_entries : 1;
+    c->max_bytes = max_bytes;
+    c->nbuckets = 16;
+    while (c->nbuckets < c->max_entries && c->nbuckets < ((size_t)1 << 20))
+        c->nbuckets <<= 1;
+    c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
+    if (!c->buckets) {
+        free(c);
+        return NULL;
+    }
+    return c;
 }
 
 void body_cache_free(body_cache *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < BODY_CACHE_ENTRIES; i++)
-        free(c->e[i].body);
+    for (entry *e = c->newest, *next; e; e = next) {
+        next = e->older;
+        free(e);
+    }
+    free(c->buckets);
     free(c);
 }
 
-static entry *find(body_cache *c, const char *key)
+static entry **slot_of(body_cache *c, const char *key, uint64_t h)
 {
-    for (size_t i = 0; i < BODY_CACHE_ENTRIES; i++)
-        if (c->e[i].body && strcmp(c->e[i].key, key) == 0)
-            return &c->e[i];
-    return NULL;
+    entry **s = &c->buckets[h & (c->nbuckets - 1)];
+    while (*s && ((*s)->hash != h || strcmp((*s)->key, key) != 0))
+        s = &(*s)->chain;
+    return s;
+}
+
+static void unlink_recency(body_cache *c, entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        c->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        c->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void push_newest(body_cache *c, entry *e)
+{
+    e->older = c->newest;
+    e->newer = NULL;
+    if (c->newest)
+        c->newest->newer = e;
+    c->newest = e;
+    if (!c->oldest)
+        c->oldest = e;
+}
+
+/* Removes e (found at *s in its bucket) and frees it. */
+static void drop(body_cache *c, entry **s, entry *e)
+{
+    *s = e->chain;
+    unlink_recency(c, e);
+    c->bytes -= e->len;
+    c->entries--;
+    free(e);
 }
 
 const char *body_cache_get(body_cache *c, const char *key, size_t *len, unsigned *flags)
 {
-    entry *e = c && key ? find(c, key) : NULL;
+    if (!c || !key)
+        return NULL;
+    entry *e = *slot_of(c, key, key_hash(key));
     if (!e)
         return NULL;
-    e->used = ++c->tick;
+    unlink_recency(c, e);
+    push_newest(c, e);
     if (len)
         *len = e->len;
     if (flags)
@@ -64,47 +119,43 @@ const char *body_cache_get(body_cache *c, const char *key, size_t *len, unsigned
     return e->body;
 }
 
-/* The least recently used entry, or NULL when none is held. */
-static entry *oldest(body_cache *c)
-{
-    entry *o = NULL;
-    for (size_t i = 0; i < BODY_CACHE_ENTRIES; i++)
-        if (c->e[i].body && (!o || c->e[i].used < o->used))
-            o = &c->e[i];
-    return o;
-}
-
 int body_cache_put(body_cache *c, const char *key, const char *body, size_t len, unsigned flags)
 {
-    if (!c || !key || strlen(key) >= BODY_CACHE_KEY_MAX || len > c->max_bytes || !len)
+    if (!c || !key || !len || len > c->max_bytes)
         return 1;
-    entry *e = find(c, key);
-    if (e)
-        drop(c, e);
-    for (;;) {
-        entry *free_slot = NULL;
-        for (size_t i = 0; i < BODY_CACHE_ENTRIES && !free_slot; i++)
-            if (!c->e[i].body)
-                free_slot = &c->e[i];
-        if (free_slot && c->bytes + len <= c->max_bytes) {
-            e = free_slot;
-            break;
-        }
-        drop(c, oldest(c)); /* something is held: either no slot is free or the bytes are over */
+    size_t klen = strlen(key);
+    if (klen >= BODY_CACHE_KEY_MAX)
+        return 1;
+    uint64_t h = key_hash(key);
+    entry **s = slot_of(c, key, h);
+    if (*s)
+        drop(c, s, *s);
+    while (c->oldest && (c->entries >= c->max_entries || c->bytes + len > c->max_bytes)) {
+        entry *o = c->oldest;
+        drop(c, slot_of(c, o->key, o->hash), o);
     }
-    e->body = malloc(len);
-    if (!e->body)
+    entry *e = malloc(sizeof *e + klen + 1 + len);
+    if (!e)
         return -1;
+    *e = (entry){ .hash = h, .len = len, .flags = flags };
+    memcpy(e->key, key, klen + 1);
+    e->body = e->key + klen + 1;
     memcpy(e->body, body, len);
-    strcpy(e->key, key);
-    e->len = len;
-    e->flags = flags;
-    e->used = ++c->tick;
+    s = &c->buckets[h & (c->nbuckets - 1)];
+    e->chain = *s;
+    *s = e;
+    push_newest(c, e);
     c->bytes += len;
+    c->entries++;
     return 0;
 }
 
 size_t body_cache_bytes(const body_cache *c)
 {
     return c ? c->bytes : 0;
+}
+
+size_t body_cache_entries(const body_cache *c)
+{
+    return c ? c->entries : 0;
 }

@@ -303,14 +303,7 @@ static json_t *expand_terms(const json_t *terms, const vocab *v, vocab_kind kind
 
 #define SQL_MAX 4096
 
-static const char select_calendar[] =
-    "SELECT c.id, c.version, c.status, c.title, c.summary, g.name, array_to_string(c.areas, ','),"
-    " array_to_string(c.topics, E'\\x1f'), c.fieldwork_start::text, c.fieldwork_end::text,"
-    " rfc3339(c.created_at), rfc3339(c.updated_at)";
-static const char select_fingerprint[] =
-    "SELECT count(*), coalesce(sum(hashtextextended(c.id::text || ':' || c.version || ':' || c.status || ':'"
-    " || c.updated_at::text, 0)), 0)::text, md5(coalesce(string_agg(DISTINCT g.id::text || g.name, ','), '')),"
-    " (current_date - " DB_STR(CALENDAR_PAST_DAYS) ")::text";
+static const char select_calendar[] = "SELECT c.id, c.version, c.updated_at, g.name";
 static const char select_json[] = "SELECT c.id, public_consultation_doc(c, g)::text";
 static const char select_csv[] =
     "SELECT c.id, g.id, g.name, c.title, c.summary, array_to_string(c.topics, ';'),"
@@ -325,11 +318,10 @@ int feed_query_build(const json_t *filters, const vocab *v, feed_select sel, boo
     size_t o = 0;
 #define PUT(...) o += (size_t)snprintf(sql + (o < SQL_MAX ? o : 0), o < SQL_MAX ? SQL_MAX - o : 0, __VA_ARGS__)
     PUT("%s FROM consultations c JOIN organisations g ON g.id = c.organisation_id WHERE true",
-        sel == FEED_SELECT_CALENDAR ? select_calendar : sel == FEED_SELECT_JSON ? select_json
-        : sel == FEED_SELECT_CSV ? select_csv : select_fingerprint);
+        sel == FEED_SELECT_CALENDAR ? select_calendar : sel == FEED_SELECT_JSON ? select_json : select_csv);
     if (public_only)
         PUT(" AND c.visibility = 'public'");
-    if (sel == FEED_SELECT_CALENDAR || sel == FEED_SELECT_FINGERPRINT)
+    if (sel == FEED_SELECT_CALENDAR)
         PUT(" AND c.fieldwork_end >= current_date - " DB_STR(CALENDAR_PAST_DAYS)
             " AND c.fieldwork_start <= current_date + " DB_STR(CALENDAR_AHEAD_DAYS));
 
@@ -389,10 +381,8 @@ int feed_query_build(const json_t *filters, const vocab *v, feed_select sel, boo
             goto oom;
         PUT(" AND to_tsvector('english', c.title || ' ' || c.summary) @@ websearch_to_tsquery('english', $%d)", n);
     }
-    q->limit = sel == FEED_SELECT_CALENDAR || sel == FEED_SELECT_FINGERPRINT ? CALENDAR_MAX_EVENTS
-                                                                           : OPEN_DATA_MAX_ROWS;
-    if (sel != FEED_SELECT_FINGERPRINT)
-        PUT(" ORDER BY c.fieldwork_start, c.id LIMIT %d", q->limit + 1);
+    q->limit = sel == FEED_SELECT_CALENDAR ? CALENDAR_MAX_EVENTS : OPEN_DATA_MAX_ROWS;
+    PUT(" ORDER BY c.fieldwork_start, c.id LIMIT %d", q->limit + 1);
 #undef PUT
     if (o >= SQL_MAX)
         goto oom;

@@ -51,18 +51,14 @@ int feed_body_parse(const json_t *body, const vocab *v, const area_register *are
 int public_filters_from_query(const struct evkeyvalq *query, const vocab *v, json_t **out, json_t *errors);
 
 typedef enum {
-    FEED_SELECT_CALENDAR, /* id, version, status, title, summary, organisation name, area codes
-                             (','-joined), topics ('\x1f'-joined), start, end, created, updated;
-                             fieldwork within the calendar window, by start */
-    FEED_SELECT_JSON,     /* id, public_consultation_doc JSON */
-    FEED_SELECT_CSV,      /* id, organisation id, organisation, title, summary, topics, communities,
-                             areas, fieldwork_start, fieldwork_end, methods, engagement_level,
-                             expected_participants, status, version, created_at, updated_at
-                             (lists ';'-joined) */
-    FEED_SELECT_FINGERPRINT, /* one row: count, a checksum over each row's id, version, status and
-                                updated_at, a hash of the organisations' names, and the calendar
-                                window's first day: what a calendar's bytes depend on in the
-                                database, at a fraction of the cost of reading the rows */
+    FEED_SELECT_CALENDAR,     /* the keys of a calendar's events (calendar_keys.h): id, version,
+                                 updated_at and organisation name, as text; fieldwork within the
+                                 calendar window, by start (the rows: SQL_CALENDAR_EVENTS) */
+    FEED_SELECT_JSON,         /* id, public_consultation_doc JSON */
+    FEED_SELECT_CSV,          /* id, organisation id, organisation, title, summary, topics, communities,
+                                 areas, fieldwork_start, fieldwork_end, methods, engagement_level,
+                                 expected_participants, status, version, created_at, updated_at
+                                 (lists ';'-joined) */
 } feed_select;
 
 /* Builds the statement for filters (normalised, as above) into out: at most

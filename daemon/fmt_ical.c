@@ -200,10 +200,9 @@ static int render_event(outbuf *out, outbuf *scratch, outbuf *escaped, const ica
     return 0;
 }
 
-int ical_render(outbuf *out, const ical_calendar *cal, const ical_event *events, size_t n)
+void ical_render_head(outbuf *out, const ical_calendar *cal)
 {
-    outbuf scratch = { 0 }, escaped = { 0 };
-    int rc = 0;
+    outbuf escaped = { 0 };
     ical_line(out, "BEGIN", "VCALENDAR");
     ical_line(out, "VERSION", "2.0");
     ical_line(out, "PRODID", cal->prodid && *cal->prodid ? cal->prodid : "-//consultd//consultd//EN");
@@ -215,10 +214,32 @@ int ical_render(outbuf *out, const ical_calendar *cal, const ical_event *events,
     }
     ical_line(out, "REFRESH-INTERVAL;VALUE=DURATION", "PT1H"); /* RFC 7986 section 5.7 */
     ical_line(out, "X-PUBLISHED-TTL", "PT1H");
-    for (size_t i = 0; i < n && rc == 0; i++)
+    outbuf_free(&escaped);
+}
+
+int ical_render_events(outbuf *out, const ical_calendar *cal, const ical_event *events, size_t n, size_t *ends)
+{
+    outbuf scratch = { 0 }, escaped = { 0 };
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         rc = render_event(out, &scratch, &escaped, cal, &events[i]);
-    ical_line(out, "END", "VCALENDAR");
+        if (ends)
+            ends[i] = out->len;
+    }
     outbuf_free(&scratch);
     outbuf_free(&escaped);
+    return rc < 0 || out->failed ? -1 : 0;
+}
+
+void ical_render_tail(outbuf *out)
+{
+    ical_line(out, "END", "VCALENDAR");
+}
+
+int ical_render(outbuf *out, const ical_calendar *cal, const ical_event *events, size_t n)
+{
+    ical_render_head(out, cal);
+    int rc = ical_render_events(out, cal, events, n, NULL);
+    ical_render_tail(out);
     return rc < 0 || out->failed ? -1 : 0;
 }

@@ -55,7 +55,22 @@ typedef struct ical_calendar {
     const char *prodid;        /* PRODID */
 } ical_calendar;
 
-/* Appends the calendar with events to out. Returns 0, or -1 when an event's
+/* A calendar in three parts, so that events rendered once can be kept and
+ * put together again (body_cache.h): the head (BEGIN:VCALENDAR and the
+ * calendar's properties), the events, the tail (END:VCALENDAR). An event's
+ * bytes depend on the event and cal->console_url only, never on the
+ * calendar's name or on the other events.
+ *
+ * ical_render_events appends the events in order; ends (NULL, or n entries)
+ * receives out->len after each event, so event i is the bytes from
+ * ends[i - 1] (or the length before the call) to ends[i]. Returns 0, or -1
+ * when an event's dates are not YYYY-MM-DD (the events before it are
+ * written) or out of memory (out->failed). */
+void ical_render_head(outbuf *out, const ical_calendar *cal);
+int ical_render_events(outbuf *out, const ical_calendar *cal, const ical_event *events, size_t n, size_t *ends);
+void ical_render_tail(outbuf *out);
+
+/* Appends the calendar with events to out: head, events, tail. Returns 0, or -1 when an event's
  * dates are not YYYY-MM-DD or out of memory (out->failed). An empty events
  * list still makes a valid VCALENDAR. */
 int ical_render(outbuf *out, const ical_calendar *cal, const ical_event *events, size_t n);

@@ -29,6 +29,7 @@ typedef struct metrics {
     size_t nhists, caphists;
     unsigned long accept_errors;   /* accept() failures (EMFILE and the like) */
     unsigned long rate_limited;    /* requests refused 429 */
+    unsigned long calendar_events_rendered; /* calendar events rendered (not put together from kept ones) */
 } metrics;
 
 /* Counts one answered request: method (copied, at most 7 characters),

@@ -281,8 +281,9 @@ int server_run(config *cfg)
     }
     srv.auth_cache = calloc(1, sizeof *srv.auth_cache);
     srv.ratelimit = ratelimit_new(RATELIMIT_MAX_KEYS);
-    srv.calendars = body_cache_new(CALENDAR_CACHE_BYTES);
-    if (!srv.auth_cache || !srv.ratelimit || !srv.calendars)
+    srv.calendars = body_cache_new(CALENDAR_CACHE_ENTRIES, CALENDAR_CACHE_BYTES);
+    srv.calendar_events = body_cache_new(EVENT_CACHE_ENTRIES, EVENT_CACHE_BYTES);
+    if (!srv.auth_cache || !srv.ratelimit || !srv.calendars || !srv.calendar_events)
         goto out;
     srv.db = db_pool_new(srv.base, cfg->database_url, cfg->database_pool_size, cfg->database_max_waiting,
                          cfg->database_statement_timeout_ms, cfg->database_connect_timeout_s);
@@ -369,6 +370,7 @@ out:
     free(srv.auth_cache);
     ratelimit_free(srv.ratelimit);
     body_cache_free(srv.calendars);
+    body_cache_free(srv.calendar_events);
     metrics_free(&srv.metrics);
     event_base_free(srv.base);
     curl_global_cleanup();

@@ -33,6 +33,7 @@ struct server {
     dispatcher *alerts;            /* the alert dispatcher (owned) */
     struct sweep *sweep;           /* the housekeeping pass under way, if any (owned) */
     struct body_cache *calendars;  /* rendered calendars by ETag (owned); see body_cache.h */
+    struct body_cache *calendar_events; /* rendered calendar events by event key (owned) */
     struct textsim_weights *text_weights; /* word weights of text similarity (owned); NULL until loaded */
     struct text_weights_worker *text_weights_worker; /* keeps text_weights current (owned) */
     int schema_version;           /* applied migrations seen, 0 until checked */

@@ -16,3 +16,9 @@ const char SQL_FEED_REVOKE[] =
 const char SQL_FEED_BY_TOKEN[] =
     "SELECT label, filters::text FROM calendar_feeds WHERE token_hash = $1::bytea"
     " AND revoked_at IS NULL";
+
+const char SQL_CALENDAR_EVENTS[] =
+    "SELECT c.id, c.version, c.updated_at, g.name, c.status, c.title, c.summary, array_to_string(c.areas, ','),"
+    " array_to_string(c.topics, E'\\x1f'), c.fieldwork_start::text, c.fieldwork_end::text, rfc3339(c.created_at),"
+    " rfc3339(c.updated_at) FROM consultations c JOIN organisations g ON g.id = c.organisation_id"
+    " WHERE c.id = ANY($1::uuid[])";

@@ -18,5 +18,12 @@ extern const char SQL_FEED_REVOKE[];
  * object text) of the feed not revoked with that token, or no row. Run by
  * the calendar itself (api_public.c). */
 extern const char SQL_FEED_BY_TOKEN[];
+/* $1 consultation ids (a uuid[] literal). Returns, for those that exist, in
+ * no particular order: their keys as FEED_SELECT_CALENDAR selects them (id,
+ * version, updated_at, organisation name), then status, title, summary, area
+ * codes (','-joined), topics ('\x1f'-joined), fieldwork start and end
+ * (YYYY-MM-DD), created_at and updated_at (RFC 3339, UTC): what fmt_ical.h
+ * renders. The calendar's events not rendered before (api_public.c). */
+extern const char SQL_CALENDAR_EVENTS[];
 
 #endif

@@ -2,11 +2,15 @@
 # Calendar feed benchmark: GET /feeds/<token>.ics and /public/consultations.ics
 # of 5,000 consultations (every one in the calendar window, Welsh text so lines
 # fold around multi-byte characters), one client, sequential requests:
-# latency percentiles of the full answer (after the first, repeated bytes
-# come from the daemon's cache of rendered calendars), of the 304 answer to
-# If-None-Match (the path a subscribed calendar takes most hours), and of
-# the first answer of 30 new feeds with the same filters (a render each:
-# a feed's name is in its bytes, so none repeats another's).
+#   - the very first answer, with nothing rendered before (every event
+#     rendered from its row);
+#   - the full answer repeated (the bytes kept by ETag), and the 304 answer
+#     to If-None-Match (the path a subscribed calendar takes most hours);
+#   - the first answer of 30 new feeds with the same filters (a feed's name
+#     is in its bytes, so none repeats another's: each is put together from
+#     the events kept);
+#   - the answer after each of 30 edits of one consultation in the feed (one
+#     event rendered again, the rest kept).
 #
 #   tests/bench/feed.sh [REQUESTS] [EVENTS]     default: 200 requests, 5000 events
 set -eu
@@ -45,9 +49,16 @@ until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do sleep 0.1; d
 feed=$(curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d "{\"label\": \"Bench\", \"filters\": {\"areas\": [\"E09000007\"]}}" "http://127.0.0.1:$hport/v1/feeds" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["url"].split("/feeds/")[1])')
-python3 - "$hport" "$n" "$feed" "$token" <<'PY'
-import http.client, json, sys, time
-port, n, feed, token = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+python3 - "$hport" "$n" "$feed" "$token" "$url" <<'PY'
+import http.client, json, subprocess, sys, time
+port, n, feed, token, url = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+t = time.perf_counter()
+c.request("GET", "/feeds/" + feed)
+body = c.getresponse().read()
+print("%-40s  1 x first answer, %7d bytes: %6.1f ms"
+      % ("/feeds/<token> (every event rendered)", len(body), (time.perf_counter() - t) * 1000))
 
 def run(path, headers=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -81,8 +92,22 @@ for i in range(30):
     times.append((time.perf_counter() - t) * 1000)
 times.sort()
 print("%-40s 30 x first answer, %7d bytes: p50 %6.1f ms  p95 %6.1f ms  max %6.1f ms"
-      % ("/feeds/<new token> (a render each)", len(body), times[15], times[28], times[-1]))
+      % ("/feeds/<new token> (kept events)", len(body), times[15], times[28], times[-1]))
+
+times = []
+for i in range(30):
+    subprocess.run(["psql", "-X", "-q", url, "-c",
+                    "UPDATE consultations SET title = title || '.', version = version + 1, updated_at = now()"
+                    " WHERE id = (SELECT id FROM consultations ORDER BY id LIMIT 1)"], check=True)
+    t = time.perf_counter()
+    c.request("GET", "/feeds/" + feed)
+    body = c.getresponse().read()
+    times.append((time.perf_counter() - t) * 1000)
+times.sort()
+print("%-40s 30 x after an edit,  %7d bytes: p50 %6.1f ms  p95 %6.1f ms  max %6.1f ms"
+      % ("/feeds/<token> (one event rendered)", len(body), times[15], times[28], times[-1]))
 PY
+curl -s "http://127.0.0.1:$hport/metrics" | grep -E '^consultd_calendar' || true
 grep -c BEGIN:VEVENT <<EOF2 || true
 $(curl -s "http://127.0.0.1:$hport/feeds/$feed")
 EOF2

@@ -264,6 +264,74 @@ def feed_calendar_is_rfc5545_and_follows_its_filters(env):
     check("Calendar Council (renamed)" in parse_ical(renamed.body)["events"][0]["DESCRIPTION"])
 
 
+def calendar_metric(d, name):
+    m = re.search(r"^%s (\d+)$" % re.escape(name), d.request("GET", "/metrics").body.decode(), re.M)
+    check(m, "%s in /metrics" % name)
+    return int(m.group(1))
+
+
+def vevents(raw):
+    """The calendar's VEVENT blocks as bytes, in order."""
+    return re.findall(rb"BEGIN:VEVENT\r\n.*?END:VEVENT\r\n", raw, re.S)
+
+
+@test
+def calendar_events_are_rendered_once_and_put_together_the_same(env):
+    d = public_daemon(env)
+    org, token = env.new_org("Kept Events Council")
+    made = [create(d, token, areas=[BELSIZE], topics=["parks"], title="Kept event %d, with; escapes" % i,
+                   fieldwork={"start": days(5 + i), "end": days(9 + i)}) for i in range(5)]
+    rendered = lambda: calendar_metric(d, "consultd_calendar_events_rendered_total")
+    first = feed(d, token, label="Kept A", organisation=org)
+    before = rendered()
+    a = d.request("GET", path_of(first["url"]))
+    eq(a.status, 200)
+    eq(rendered() - before, 5, "every event rendered from its row the first time")
+    eq(len(vevents(a.body)), 5)
+
+    # another feed over the same rows: a calendar of its own (its name differs),
+    # put together from the events kept, byte for byte the same events
+    second = feed(d, token, label="Kept B", organisation=org)
+    before = rendered()
+    b = d.request("GET", path_of(second["url"]))
+    eq(b.status, 200)
+    eq(rendered() - before, 0, "no event rendered again")
+    check(b.header("etag") != a.header("etag"), "a calendar of its own")
+    eq(vevents(b.body), vevents(a.body), "the same events")
+    eq(parse_ical(b.body)["calendar"]["X-WR-CALNAME"], "Kept B")
+    check_raw_ical(b.body)
+
+    # one edit: that event alone is rendered again, and moves
+    moved = d.request("PATCH", "/v1/consultations/" + made[2]["id"],
+                      {"fieldwork": {"start": days(40), "end": days(41)}}, token=token, headers={"If-Match": '"1"'})
+    eq(moved.status, 200)
+    before = rendered()
+    c = d.request("GET", path_of(first["url"]), headers={"If-None-Match": a.header("etag")})
+    eq(c.status, 200)
+    eq(rendered() - before, 1, "only the edited event rendered again")
+    ev = events_by_uid(parse_ical(c.body))
+    eq(ev["consultation-%s@consultd" % made[2]["id"]]["DTSTART"], {"date": days(40)})
+    eq(ev["consultation-%s@consultd" % made[2]["id"]]["SEQUENCE"], 2)
+    check(vevents(c.body)[-1].find(made[2]["id"].encode()) > 0, "in calendar order: now the last")
+
+    # a daemon with nothing kept renders the very same bytes
+    fresh = env.daemon({"CONSULTD_SERVER_PUBLIC_URL": PUBLIC_URL})
+    again = fresh.request("GET", path_of(first["url"]))
+    eq(again.status, 200)
+    eq(calendar_metric(fresh, "consultd_calendar_events_rendered_total"), 5, "rendered from the rows")
+    eq(again.body, c.body, "put together or rendered whole, the same bytes")
+    eq(again.header("etag"), c.header("etag"), "and the same ETag")
+    fresh.stop()
+
+    # the organisation renamed: each event names it, so each is rendered again
+    env.psql("UPDATE organisations SET name = 'Kept Events Council (renamed)' WHERE id = '%s'" % org)
+    before = rendered()
+    r = d.request("GET", path_of(second["url"]))
+    eq(rendered() - before, 5)
+    check(all(b"Kept Events Council (renamed)" in e.replace(b"\r\n ", b"") for e in vevents(r.body)),
+          "every event names the new name")
+
+
 @test
 def empty_calendar_is_still_a_calendar(env):
     d = public_daemon(env)

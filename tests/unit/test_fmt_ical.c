@@ -380,6 +380,53 @@ static void bad_dates_are_refused(void **state)
     assert_false(ical_date_plus("31/12/2024", 1, d));
 }
 
+/* The parts put together are the calendar rendered whole, and each event's
+ * bytes, as ends[] marks them, are one VEVENT that does not depend on the
+ * calendar's name or on its neighbours. */
+static void parts_put_together_are_the_whole(void **state)
+{
+    (void)state;
+    ical_event ev[3] = { sample(welsh, "2027-03-01", "2027-03-05"), sample("Two", "2027-04-01", "2027-04-01"),
+                         sample("Three, with; escapes", "2027-05-01", "2027-06-30") };
+    ev[1].id = "0190a1b2-c3d4-7e5f-8a6b-000000000002";
+    outbuf whole;
+    render(ev, 3, &whole);
+
+    ical_calendar cal = { "Camden, Kent; and \"more\"", "https://c.example/console", "-//consultd//test//EN" };
+    outbuf parts = { 0 };
+    size_t ends[3];
+    ical_render_head(&parts, &cal);
+    size_t head = parts.len;
+    assert_int_equal(ical_render_events(&parts, &cal, ev, 3, ends), 0);
+    ical_render_tail(&parts);
+    assert_int_equal(parts.len, whole.len);
+    assert_memory_equal(parts.s, whole.s, whole.len);
+    for (size_t i = 0; i < 3; i++) {
+        size_t from = i ? ends[i - 1] : head;
+        assert_true(ends[i] > from);
+        assert_memory_equal(parts.s + from, "BEGIN:VEVENT\r\n", 14);
+        assert_memory_equal(parts.s + ends[i] - 12, "END:VEVENT\r\n", 12);
+    }
+
+    /* the second event alone, in a calendar of another name: the same bytes */
+    ical_calendar other = { "Another name", "https://c.example/console", NULL };
+    outbuf alone = { 0 };
+    assert_int_equal(ical_render_events(&alone, &other, &ev[1], 1, NULL), 0);
+    assert_int_equal(alone.len, ends[1] - ends[0]);
+    assert_memory_equal(alone.s, parts.s + ends[0], alone.len);
+
+    /* a bad date stops at that event, after the ones before it */
+    ev[1].start = "2027-13-01";
+    outbuf bad = { 0 };
+    size_t bad_ends[3] = { 0 };
+    assert_int_equal(ical_render_events(&bad, &cal, ev, 3, bad_ends), -1);
+    assert_int_equal(bad_ends[0], ends[0] - head);
+    outbuf_free(&bad);
+    outbuf_free(&alone);
+    outbuf_free(&parts);
+    outbuf_free(&whole);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +437,7 @@ int main(void)
         cmocka_unit_test(short_lines_are_not_folded),
         cmocka_unit_test(empty_calendar_is_valid),
         cmocka_unit_test(bad_dates_are_refused),
+        cmocka_unit_test(parts_put_together_are_the_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
