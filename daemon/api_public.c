@@ -404,7 +404,7 @@ static void on_rows(PGresult *res, void *arg)
 static void run_query(request *rq)
 {
     pstate *st = rq->state;
-    if (feed_query_build(st->filters, rq->srv->vocab, st->sel, st->public_only, &st->q) < 0) {
+    if (feed_query_build(st->filters, rq->srv->vocab, rq->srv->areas, st->sel, st->public_only, &st->q) < 0) {
         reply_unavailable(rq);
         return;
     }

@@ -311,7 +311,8 @@ static const char select_csv[] =
     " c.fieldwork_end::text, array_to_string(c.methods, ';'), c.engagement_level, c.expected_participants::text,"
     " c.status, c.version::text, rfc3339(c.created_at), rfc3339(c.updated_at)";
 
-int feed_query_build(const json_t *filters, const vocab *v, feed_select sel, bool public_only, list_query *q)
+int feed_query_build(const json_t *filters, const vocab *v, const area_register *areas, feed_select sel,
+                     bool public_only, list_query *q)
 {
     memset(q, 0, sizeof *q);
     char sql[SQL_MAX];
@@ -325,14 +326,16 @@ int feed_query_build(const json_t *filters, const vocab *v, feed_select sel, boo
         PUT(" AND c.fieldwork_end >= current_date - " DB_STR(CALENDAR_PAST_DAYS)
             " AND c.fieldwork_start <= current_date + " DB_STR(CALENDAR_AHEAD_DAYS));
 
-    const json_t *areas = json_object_get(filters, "areas");
-    if (json_array_size(areas) > 0) {
-        int n = param(q, pg_array(areas));
-        if (n < 0)
+    const json_t *area_codes = json_object_get(filters, "areas");
+    if (json_array_size(area_codes) > 0) {
+        const char *list[FEED_FILTER_MAX];
+        size_t n = 0;
+        for (; n < json_array_size(area_codes) && n < FEED_FILTER_MAX; n++)
+            list[n] = json_string_value(json_array_get(area_codes, n));
+        char cond[LIST_AREA_SQL_MAX];
+        if (list_area_condition(q, areas, list, n, cond, sizeof cond) < 0)
             goto oom;
-        PUT(" AND c.areas && ARRAY(SELECT unnest($%d::text[]) UNION SELECT ancestor FROM area_ancestors"
-            " WHERE code = ANY($%d::text[]) UNION SELECT code FROM area_ancestors WHERE ancestor = ANY($%d::text[]))",
-            n, n, n);
+        PUT(" AND %s", cond);
     }
     for (int k = 0; k < 2; k++) {
         const char *name = k == 0 ? "topics" : "communities";

@@ -6,9 +6,10 @@
  *    "communities": [codes or free tags], "organisation": uuid | null,
  *    "status": [statuses]}
  * plus, from a public query string only, "from", "to" (YYYY-MM-DD) and "q".
- * Within a list any entry matches (areas by containment both ways through
- * the area register, terms with their descendants in the vocabulary, as the
- * list filters of GET /v1/consultations do); different keys must all match.
+ * Within a list any entry matches (areas in, inside or containing one, by
+ * list_area_condition, the definition the list filters of GET
+ * /v1/consultations use; terms with their descendants in the vocabulary);
+ * different keys must all match.
  * Values only ever travel as query parameters, never in the SQL text. */
 #ifndef CONSULTD_FEED_QUERY_H
 #define CONSULTD_FEED_QUERY_H
@@ -61,11 +62,13 @@ typedef enum {
                                  (lists ';'-joined) */
 } feed_select;
 
-/* Builds the statement for filters (normalised, as above) into out: at most
+/* Builds the statement for filters (normalised, as above; areas, when not
+ * NULL, says what contains each area: list_area_condition) into out: at most
  * CALENDAR_MAX_EVENTS + 1 or OPEN_DATA_MAX_ROWS + 1 rows (one more than
  * shown says the answer was cut), only public consultations when
  * public_only. Free out with list_query_free. Returns 0, or -1 when out of
  * memory. */
-int feed_query_build(const json_t *filters, const vocab *v, feed_select sel, bool public_only, list_query *out);
+int feed_query_build(const json_t *filters, const vocab *v, const area_register *areas, feed_select sel,
+                     bool public_only, list_query *out);
 
 #endif

@@ -141,52 +141,58 @@ void list_cursor_encode(const char *id, char *out, size_t len)
     snprintf(out, len, "c1.%s", id);
 }
 
-/* The area and every area containing it, as a text[] literal (codes are
- * GSS codes: nothing to quote), or NULL when out of memory. The register
- * (not NULL) says what contains it; a code it does not hold is itself alone. */
-static char *area_and_ancestors_literal(const area_register *areas, const char *code)
+int list_area_condition(list_query *q, const area_register *areas, const char *const *codes, size_t n,
+                        char *out, size_t size)
 {
-    const area_info *a = areas_find(areas, code);
-    size_t n = a ? a->nancestors : 0;
-    char *lit = malloc((n + 1) * 10 + 3), *p = lit;
-    if (!lit)
-        return NULL;
-    p += sprintf(p, "{%s", code);
-    for (size_t i = 0; i < n; i++)
-        p += sprintf(p, ",%s", a->ancestors[i]);
-    strcpy(p, "}");
-    return lit;
-}
-
-/* An area= filter's parameters: $n the code as a one-element text[]; $m
- * (0 without the register) the code and every area containing it. Returns
- * 0, or -1 when out of memory (nothing added). */
-static int area_params(list_query *q, const area_register *areas, const char *code, int *n, int *m)
-{
-    char *scope = malloc(strlen(code) + 3), *anc = areas ? area_and_ancestors_literal(areas, code) : NULL;
+    if (n == 0 || q->nparams > LIST_MAX_PARAMS - 2)
+        return -1;
+    /* GSS codes: nothing to quote. The register (when given) says what
+     * contains each; a code it does not hold is itself alone. */
+    size_t cap = 3, acap = 3;
+    for (size_t i = 0; i < n; i++) {
+        const area_info *a = areas ? areas_find(areas, codes[i]) : NULL;
+        cap += strlen(codes[i]) + 1;
+        acap += (strlen(codes[i]) + 1) + (a ? a->nancestors * 10 : 0);
+    }
+    char *scope = malloc(cap), *anc = areas ? malloc(acap) : NULL;
     if (!scope || (areas && !anc)) {
         free(scope);
         free(anc);
         return -1;
     }
-    sprintf(scope, "{%s}", code);
-    *n = param(q, scope, scope);
-    *m = anc ? param(q, anc, anc) : 0;
-    return 0;
+    char *p = scope, *r = anc;
+    for (size_t i = 0; i < n; i++) {
+        p += sprintf(p, "%c%s", i ? ',' : '{', codes[i]);
+        if (!anc)
+            continue;
+        r += sprintf(r, "%c%s", i ? ',' : '{', codes[i]);
+        const area_info *a = areas_find(areas, codes[i]);
+        for (size_t k = 0; a && k < a->nancestors; k++)
+            r += sprintf(r, ",%s", a->ancestors[k]);
+    }
+    strcpy(p, "}");
+    if (anc)
+        strcpy(r, "}");
+    int ns = param(q, scope, scope);
+    int len;
+    if (anc)
+        len = snprintf(out, size, "(c.area_scope && $%d::text[] OR c.areas && $%d::text[])", ns,
+                       param(q, anc, anc));
+    else
+        len = snprintf(out, size, "(c.area_scope && $%d::text[] OR c.areas && ARRAY(SELECT unnest($%d::text[])"
+                                  " UNION SELECT ancestor FROM area_ancestors WHERE code = ANY($%d::text[])))",
+                       ns, ns, ns);
+    return len < 0 || (size_t)len >= size ? -1 : 0;
 }
 
-/* The condition "consultation c is in the area, inside it or contains it":
- * the code in c's area_scope (which holds every area containing c's own), or
- * one of c's own areas among the code and its ancestors. Two small arrays
- * the planner can estimate, each with its GIN index; without the register
- * ($m 0) the database lists the ancestors. */
-static void put_area_match(sqlbuf *b, int n, int m)
+/* An area= filter's condition, appended to b; -1 when out of memory. */
+static int put_area_match(list_query *q, sqlbuf *b, const area_register *areas, const char *code)
 {
-    if (m)
-        put(b, "(c.area_scope && $%d::text[] OR c.areas && $%d::text[])", n, m);
-    else
-        put(b, "(c.area_scope && $%d::text[] OR c.areas && ARRAY(SELECT ($%d::text[])[1] UNION SELECT ancestor"
-               " FROM area_ancestors WHERE code = ($%d::text[])[1]))", n, n, n);
+    char cond[LIST_AREA_SQL_MAX];
+    if (list_area_condition(q, areas, &code, 1, cond, sizeof cond) < 0)
+        return -1;
+    put(b, "%s", cond);
+    return 0;
 }
 
 int list_query_build(const struct evkeyvalq *query, const vocab *v, const area_register *areas, list_query *q,
@@ -211,13 +217,9 @@ int list_query_build(const struct evkeyvalq *query, const vocab *v, const area_r
                 errors_add(errors, k, "must be an ONS GSS code like E09000007");
                 continue;
             }
-            int n, m;
-            if (area_params(q, areas, val, &n, &m) < 0) {
-                errors_add(errors, k, "out of memory");
-                continue;
-            }
             put(&b, " AND ");
-            put_area_match(&b, n, m);
+            if (put_area_match(q, &b, areas, val) < 0)
+                errors_add(errors, k, "out of memory");
         } else if (strcmp(k, "topic") == 0 || strcmp(k, "community") == 0) {
             bool topic = k[0] == 't';
             if (!*val || strlen(val) > TERM_TEXT_MAX) {
@@ -335,25 +337,20 @@ int overlap_query_build(const struct evkeyvalq *query, const vocab *v, const are
                 errors_add(errors, k, "must be an ONS GSS code like E09000007");
                 continue;
             }
-            int n, m;
-            if (area_params(q, areas, val, &n, &m) < 0) {
+            char cond[LIST_AREA_SQL_MAX];
+            if (list_area_condition(q, areas, &val, 1, cond, sizeof cond) < 0) {
                 errors_add(errors, k, "out of memory");
                 continue;
             }
             if (areas && areas_within(areas, val, NULL) <= OVERLAP_AREA_SMALL) {
                 /* a small area: its consultations first (a few hundred, by the GIN
                  * indexes), then their overlaps by either side's index */
-                put(&b, " AND (o.consultation_a = ANY(ARRAY(SELECT c.id FROM consultations c WHERE ");
-                put_area_match(&b, n, m);
-                put(&b, ")) OR o.consultation_b = ANY(ARRAY(SELECT c.id FROM consultations c WHERE ");
-                put_area_match(&b, n, m);
-                put(&b, ")))");
+                put(&b, " AND (o.consultation_a = ANY(ARRAY(SELECT c.id FROM consultations c WHERE %s))"
+                        " OR o.consultation_b = ANY(ARRAY(SELECT c.id FROM consultations c WHERE %s)))", cond, cond);
             } else {
                 /* a large one holds too many consultations to look up: the
                  * overlaps are read in order and each tested */
-                put(&b, " AND " EITHER_SIDE);
-                put_area_match(&b, n, m);
-                put(&b, ")");
+                put(&b, " AND " EITHER_SIDE "%s)", cond);
             }
         } else if (strcmp(k, "organisation") == 0) {
             if (!uuid_valid(val)) {

@@ -24,6 +24,23 @@ typedef struct list_query {
     int limit;
 } list_query;
 
+/* The condition "consultation c is in one of the areas codes[0..n), inside
+ * one, or contains one": one definition for every area filter (the lists,
+ * the overlaps, calendar feeds and the public routes). Written into out as
+ * "(c.area_scope && $a::text[] OR c.areas && $b::text[])": $a the codes
+ * (c's area_scope holds c's areas and everything they reach, so a code in it
+ * means c is in or inside that area, or in one that became it); $b the codes
+ * and every area containing one, from the register (NULL: the database lists
+ * the ancestors instead), matched against c's own areas (c contains it). Two
+ * small literal arrays the planner can estimate, each with its GIN index.
+ * codes are GSS codes (nothing to quote). The parameters are added to q (and
+ * owned by it). Returns 0, or -1 when n is 0, q has no room for two more
+ * parameters, out is too small (q may then hold the two parameters: free it
+ * either way), or out of memory. */
+#define LIST_AREA_SQL_MAX 256
+int list_area_condition(list_query *q, const area_register *areas, const char *const *codes, size_t n,
+                        char *out, size_t size);
+
 /* GET /v1/consultations (and its CSV export): filters to SQL. areas, when
  * not NULL, says which areas contain an area= code: the filter is sent as
  * two small literal arrays (the code, matched against area_scope; the code

@@ -1,4 +1,5 @@
 """The area register's life: an import reaches stored consultations (re-check), names, search."""
+import datetime
 import os
 import re
 import signal
@@ -308,4 +309,21 @@ def successions_are_one_place_both_ways(env):
         eq(r.status, 200, "fatigue %s: %r" % (area, r))
         asks = max(b["count"] for b in r.json["items"]) if r.json["items"] else 0
         check(asks >= 4, "fatigue in %s counts the consultations of the whole place (%s)" % (area, asks))
+    # calendars and the public routes filter by area as the lists do: the
+    # place's consultations under either code, whichever code is asked for
+    soon = {"start": (datetime.date.today() + datetime.timedelta(days=10)).isoformat(),
+            "end": (datetime.date.today() + datetime.timedelta(days=20)).isoformat()}
+    mendip = create(d, token, title="Mendip library hours", areas=[MENDIP], fieldwork=soon, visibility="public",
+                    external_ref=None)
+    somerset = create(d, token, title="Somerset libraries", areas=[SOMERSET], fieldwork=soon, visibility="public",
+                      external_ref=None)
+    carlisle = create(d, token, title="Carlisle libraries", areas=[CARLISLE], fieldwork=soon, visibility="public",
+                      external_ref=None)
+    feed = d.request("POST", "/v1/feeds", {"label": "Somerset", "filters": {"areas": [SOMERSET]}}, token=token)
+    eq(feed.status, 201, "%r" % feed)
+    for path in ("/feeds/" + feed.json["url"].split("/feeds/")[1], "/public/consultations.ics?area=" + MENDIP,
+                 "/public/consultations.json?area=" + SOMERSET):
+        got = d.request("GET", path).body.decode()
+        check(mendip["id"] in got and somerset["id"] in got, "%s holds both codes of the place" % path)
+        check(carlisle["id"] not in got, "%s holds nothing elsewhere" % path)
     d.stop()

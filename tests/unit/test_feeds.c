@@ -148,7 +148,7 @@ static void build(const char *qs, feed_select sel, bool public_only, list_query 
     *errors = json_array();
     json_t *f = NULL;
     if (public_filters_from_query(&kv, v, &f, *errors) == 0)
-        assert_int_equal(feed_query_build(f, v, sel, public_only, q), 0);
+        assert_int_equal(feed_query_build(f, v, NULL, sel, public_only, q), 0);
     else
         memset(q, 0, sizeof *q);
     json_decref(f);

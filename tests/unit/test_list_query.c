@@ -75,7 +75,7 @@ static void area_filter_uses_containment_both_ways(void **state)
     json_t *errors;
     assert_int_equal(build("area=E10000014", &q, &errors), 0);
     assert_non_null(strstr(q.sql, "c.area_scope && $1::text[]"));   /* in it or inside it */
-    assert_non_null(strstr(q.sql, "WHERE code = ($1::text[])[1]")); /* or containing it */
+    assert_non_null(strstr(q.sql, "WHERE code = ANY($1::text[])")); /* or containing it */
     assert_string_equal(q.params[0], "{E10000014}");
     list_query_free(&q);
     json_decref(errors);
@@ -110,6 +110,25 @@ static void area_filter_expanded_from_the_register(void **state)
     assert_string_equal(q.params[1], "{E05999999}");
     list_query_free(&q);
     json_decref(errors);
+
+    /* several codes (a feed's areas): each code, and each with what contains it */
+    list_query m = { 0 };
+    m.nparams = 1; /* after a parameter already there */
+    m.params[0] = "x";
+    const char *codes[] = { "E07000138", "E07000139", "E05999999" };
+    char cond[LIST_AREA_SQL_MAX];
+    assert_int_equal(list_area_condition(&m, r, codes, 3, cond, sizeof cond), 0);
+    assert_string_equal(cond, "(c.area_scope && $2::text[] OR c.areas && $3::text[])");
+    assert_string_equal(m.params[1], "{E07000138,E07000139,E05999999}");
+    assert_string_equal(m.params[2],
+                        "{E07000138,E10000019,E12000004,E07000139,E10000019,E12000004,E05999999}");
+    assert_int_equal(list_area_condition(&m, r, codes, 0, cond, sizeof cond), -1); /* nothing to match */
+    assert_int_equal(list_area_condition(&m, r, codes, 1, cond, 20), -1);          /* too small */
+    list_query_free(&m);
+    /* no room for two more parameters */
+    list_query full = { 0 };
+    full.nparams = LIST_MAX_PARAMS - 1;
+    assert_int_equal(list_area_condition(&full, r, codes, 1, cond, sizeof cond), -1);
     areas_free(r);
 }
 
