@@ -84,6 +84,7 @@ typedef struct pstate {
     body_cache *fresh;   /* the events rendered for this answer (owned) */
     size_t *wanted;      /* the events whose rows are being read (indexes into keys; owned) */
     size_t nwanted;
+    bool *rendered;      /* per event: rendered for this answer (owned) */
 } pstate;
 
 static void pstate_free(void *p)
@@ -94,6 +95,7 @@ static void pstate_free(void *p)
     list_query_free(&st->q);
     free(st->keys);
     free(st->wanted);
+    free(st->rendered);
     body_cache_free(st->fresh);
     free(st);
 }
@@ -128,8 +130,8 @@ static void read_keys(request *rq);
 static const char *event_bytes(request *rq, const char *key, size_t *len)
 {
     pstate *st = rq->state;
-    const char *b = body_cache_get(st->fresh, key, len, NULL);
-    return b ? b : body_cache_get(rq->srv->calendar_events, key, len, NULL);
+    const char *b = body_cache_get(rq->srv->calendar_events, key, len, NULL); /* the same key, the same bytes */
+    return b ? b : body_cache_get(st->fresh, key, len, NULL);
 }
 
 /* Puts the calendar together and answers it, when every event's bytes are
@@ -209,6 +211,7 @@ static void on_events(PGresult *res, void *arg)
             read_keys(rq); /* edited meanwhile: read the calendar again */
             return;
         }
+        st->rendered[st->wanted[w]] = true;
     }
     assemble(rq);
 }
@@ -216,17 +219,33 @@ static void on_events(PGresult *res, void *arg)
 static void assemble(request *rq)
 {
     pstate *st = rq->state;
-    /* the ids of the events not at hand, as a uuid[] literal */
+    /* Each event's bytes, where they are at hand (borrowed: no put into
+     * either cache until they are copied out), and the ids of the others as
+     * a uuid[] literal. */
+    const char **part = calloc(st->shown ? st->shown : 1, sizeof *part);
+    size_t *plen = calloc(st->shown ? st->shown : 1, sizeof *plen);
     outbuf missing = { 0 };
+    size_t total = 0;
     st->nwanted = 0;
-    for (size_t i = 0; i < st->shown; i++) {
-        if (event_bytes(rq, st->keys[i], NULL))
+    for (size_t i = 0; part && plen && i < st->shown; i++) {
+        part[i] = event_bytes(rq, st->keys[i], &plen[i]);
+        total += part[i] ? plen[i] : 0;
+        if (part[i])
             continue;
         st->wanted[st->nwanted++] = i;
         outbuf_add(&missing, missing.len ? "," : "{", 1);
         outbuf_add(&missing, st->keys[i], strcspn(st->keys[i], ":"));
     }
+    if (!part || !plen) {
+        free(part);
+        free(plen);
+        outbuf_free(&missing);
+        reply_unavailable(rq);
+        return;
+    }
     if (st->nwanted) {
+        free(part);
+        free(plen);
         outbuf_add(&missing, "}", 1);
         if (++st->fetches > CALENDAR_FETCHES) {
             log_warn("calendar: its events were dropped from the cache under %d reads in a row; answered 503",
@@ -246,17 +265,27 @@ static void assemble(request *rq)
         return;
     }
     outbuf_free(&missing);
-    outbuf out = { 0 };
+    outbuf head = { 0 }, tail = { 0 };
     ical_calendar cal = { st->name, st->console, "-//consultd//consultd " CONSULTD_VERSION "//EN" };
-    ical_render_head(&out, &cal);
-    for (size_t i = 0; i < st->shown; i++) {
-        size_t len = 0;
-        const char *b = event_bytes(rq, st->keys[i], &len);
-        outbuf_add(&out, b, len);
+    ical_render_head(&head, &cal);
+    ical_render_tail(&tail);
+    size_t len = head.len + total + tail.len;
+    char *body = head.failed || tail.failed ? NULL : malloc(len);
+    if (body) {
+        char *p = body;
+        memcpy(p, head.s, head.len);
+        p += head.len;
+        for (size_t i = 0; i < st->shown; i++) {
+            memcpy(p, part[i], plen[i]);
+            p += plen[i];
+        }
+        memcpy(p, tail.s, tail.len);
     }
-    ical_render_tail(&out);
-    if (out.failed) {
-        outbuf_free(&out);
+    free(part);
+    free(plen);
+    outbuf_free(&head);
+    outbuf_free(&tail);
+    if (!body) {
         reply_unavailable(rq);
         return;
     }
@@ -264,15 +293,18 @@ static void assemble(request *rq)
      * for it by their keys (only now, so that keeping them cannot drop an
      * event this calendar still needed). A failure only means a later answer
      * renders again. */
-    (void)body_cache_put(rq->srv->calendars, st->etag, out.s, out.len, st->truncated ? CALENDAR_TRUNCATED : 0);
+    (void)body_cache_put(rq->srv->calendars, st->etag, body, len, st->truncated ? CALENDAR_TRUNCATED : 0);
     for (size_t i = 0; st->fresh && i < st->shown; i++) {
-        size_t len;
-        const char *b = body_cache_get(st->fresh, st->keys[i], &len, NULL);
+        size_t n;
+        const char *b = st->rendered[i] ? body_cache_get(st->fresh, st->keys[i], &n, NULL) : NULL;
         if (b)
-            (void)body_cache_put(rq->srv->calendar_events, st->keys[i], b, len, 0);
+            (void)body_cache_put(rq->srv->calendar_events, st->keys[i], b, n, 0);
     }
-    reply_calendar_body(rq, out.s, out.len, st->truncated);
-    outbuf_free(&out);
+    if (st->truncated)
+        reply_header(rq, "X-Consultd-Truncated", "true");
+    reply_header(rq, "ETag", st->etag);
+    reply_header(rq, "Cache-Control", st->cache);
+    reply_text_owned(rq, 200, "text/calendar; charset=utf-8", body, len); /* If-None-Match missed in on_keys */
 }
 
 /* The keys of the calendar's events, in order: its ETag, then 304, the
@@ -286,29 +318,28 @@ static void on_keys(PGresult *res, void *arg)
     int rows = PQntuples(res);
     st->shown = (size_t)(rows > st->q.limit ? st->q.limit : rows);
     st->truncated = rows > st->q.limit;
-    calendar_event_ref *refs = calloc(st->shown ? st->shown : 1, sizeof *refs);
     free(st->keys);
     free(st->wanted);
+    free(st->rendered);
     body_cache_free(st->fresh); /* from an earlier reading of the keys */
     st->fresh = NULL;
     st->fetches = 0;
     st->keys = calloc(st->shown ? st->shown : 1, sizeof *st->keys);
     st->wanted = calloc(st->shown ? st->shown : 1, sizeof *st->wanted);
-    if (!refs || !st->keys || !st->wanted) {
-        free(refs);
+    st->rendered = calloc(st->shown ? st->shown : 1, sizeof *st->rendered);
+    if (!st->keys || !st->wanted || !st->rendered) {
         reply_unavailable(rq);
         return;
     }
     calendar_context ctx = { rq->srv->areas ? rq->srv->areas->generation : 0, st->console };
     for (size_t i = 0; i < st->shown; i++) {
         int r = (int)i;
-        refs[i] = (calendar_event_ref){ PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
-                                        PQgetvalue(res, r, 3) };
-        calendar_event_key(&refs[i], &ctx, st->keys[i]);
+        calendar_event_ref ref = { PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
+                                   PQgetvalue(res, r, 3) };
+        calendar_event_key(&ref, &ctx, st->keys[i]);
     }
-    int rc = calendar_etag(refs, st->shown, st->truncated, &st->q, st->name, &ctx, st->etag);
-    free(refs);
-    if (rc < 0) {
+    if (calendar_etag((const char (*)[CALENDAR_EVENT_KEY_LEN])st->keys, st->shown, st->truncated, &st->q, st->name,
+                      &ctx, st->etag) < 0) {
         reply_unavailable(rq);
         return;
     }

@@ -14,8 +14,7 @@
  *
  * Bounded twice: at most max_entries entries and max_bytes bytes of bodies
  * in all; the least recently used go first, and a body larger than
- * max_bytes is not kept. A look-up is one hash probe (64-bit FNV-1a of the
- * key, chained buckets). Single-threaded (the event loop's). */
+ * max_bytes is not kept. A look-up is one hash probe (chained buckets). Single-threaded (the event loop's). */
 #ifndef CONSULTD_BODY_CACHE_H
 #define CONSULTD_BODY_CACHE_H
 

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "outbuf.h"
 
@@ -17,21 +18,34 @@ static uint64_t mix(uint64_t h, const char *s)
     return h;
 }
 
+/* Appends at most max bytes of s (NULL: nothing); returns the end. */
+static char *put_str(char *p, const char *s, size_t max)
+{
+    size_t n = s ? strnlen(s, max) : 0;
+    memcpy(p, s ? s : "", n);
+    return p + n;
+}
+
 void calendar_event_key(const calendar_event_ref *e, const calendar_context *ctx,
                         char out[CALENDAR_EVENT_KEY_LEN])
 {
-    char gen[24];
-    snprintf(gen, sizeof gen, "%lld", ctx->generation);
     uint64_t h = 14695981039346656037ULL;
     h = mix(h, e->updated);
     h = mix(h, e->organisation);
-    h = mix(h, gen);
+    for (int i = 0; i < 8; i++) /* the generation, byte by byte */
+        h = (h ^ (unsigned char)((unsigned long long)ctx->generation >> (8 * i))) * 1099511628211ULL;
     h = mix(h, ctx->console_url);
-    snprintf(out, CALENDAR_EVENT_KEY_LEN, "%.36s:%.20s:%016llx", e->id ? e->id : "",
-             e->version ? e->version : "", (unsigned long long)h);
+    char *p = put_str(out, e->id, 36);
+    *p++ = ':';
+    p = put_str(p, e->version, 20);
+    *p++ = ':';
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, h >>= 4)
+        p[i] = hex[h & 15];
+    p[16] = '\0';
 }
 
-int calendar_etag(const calendar_event_ref *events, size_t n, bool truncated, const list_query *q,
+int calendar_etag(const char (*keys)[CALENDAR_EVENT_KEY_LEN], size_t n, bool truncated, const list_query *q,
                   const char *name, const calendar_context *ctx, char out[ETAG_LEN])
 {
     outbuf b = { 0 };
@@ -48,10 +62,8 @@ int calendar_etag(const calendar_event_ref *events, size_t n, bool truncated, co
         outbuf_adds(&b, q->params[i] ? q->params[i] : "");
     }
     for (size_t i = 0; i < n; i++) {
-        char key[CALENDAR_EVENT_KEY_LEN];
-        calendar_event_key(&events[i], ctx, key);
         outbuf_add(&b, "\n", 1);
-        outbuf_adds(&b, key);
+        outbuf_adds(&b, keys[i]);
     }
     if (b.failed) {
         outbuf_free(&b);

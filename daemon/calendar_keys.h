@@ -41,16 +41,18 @@ typedef struct calendar_context {
     const char *console_url; /* the events' URL prefix */
 } calendar_context;
 
-/* Writes the event's key into out (NUL-terminated): the id, the version and
- * a 64-bit FNV-1a hash of the rest and of ctx. NULL strings are read as "". */
+/* Writes the event's key into out (NUL-terminated): the id (at most 36
+ * characters), the version (at most 20) and a 64-bit FNV-1a hash of the
+ * rest and of ctx, in hex. NULL strings are read as "". */
 void calendar_event_key(const calendar_event_ref *e, const calendar_context *ctx,
                         char out[CALENDAR_EVENT_KEY_LEN]);
 
 /* The calendar's strong ETag (etag.h: the first 128 bits of a SHA-256 in
- * hex, quoted) over the n events' keys in order, truncated (more rows than
- * shown), the statement q (its SQL and parameters), name and ctx, and the
- * daemon's version. Returns 0, or -1 when out of memory. */
-int calendar_etag(const calendar_event_ref *events, size_t n, bool truncated, const list_query *q,
+ * hex, quoted) over its n events' keys in order (calendar_event_key, with
+ * the same ctx), truncated (more rows than shown), the statement q (its SQL
+ * and parameters), name and ctx, and the daemon's version. Returns 0, or -1
+ * when out of memory. */
+int calendar_etag(const char (*keys)[CALENDAR_EVENT_KEY_LEN], size_t n, bool truncated, const list_query *q,
                   const char *name, const calendar_context *ctx, char out[ETAG_LEN]);
 
 #endif

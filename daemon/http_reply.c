@@ -84,6 +84,27 @@ void reply_text(request *rq, int status, const char *content_type, const char *b
         evbuffer_free(b);
 }
 
+static void free_body(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)data);
+}
+
+void reply_text_owned(request *rq, int status, const char *content_type, char *body, size_t len)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (!b || evbuffer_add_reference(b, body, len, free_body, NULL) < 0) {
+        free(body);
+        if (b)
+            evbuffer_free(b);
+        reply_unavailable(rq);
+        return;
+    }
+    finish(rq, status, content_type, b);
+    evbuffer_free(b);
+}
+
 void reply_json_text(request *rq, int status, const char *json, size_t len)
 {
     struct evbuffer *b = evbuffer_new();

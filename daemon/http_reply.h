@@ -23,6 +23,10 @@ void reply_json(request *rq, int status, json_t *body);
 void reply_json_text(request *rq, int status, const char *json, size_t len);
 /* Sends len bytes of body (copied; the caller keeps it) as content_type. */
 void reply_text(request *rq, int status, const char *content_type, const char *body, size_t len);
+/* As reply_text, but takes body (malloc'd, len bytes) instead of copying
+ * it: it is freed once sent, or at once when it cannot be sent. For large
+ * bodies (a calendar of thousands of events). */
+void reply_text_owned(request *rq, int status, const char *content_type, char *body, size_t len);
 
 /* RFC 9457: type urn:consultd:problem:<slug>. errors, if given, is an array of
  * {"field", "message"}; extra members (e.g. existing_id) may be added by

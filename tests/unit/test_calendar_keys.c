@@ -27,6 +27,12 @@ static void event_key_follows_its_bytes(void **state)
     assert_int_equal(strlen(k0), 39 + 16);
     key_of(&base_event, &base_ctx, k);
     assert_string_equal(k, k0); /* the same input, the same key */
+    /* an id or version longer than a UUID or a number is cut, not overrun */
+    calendar_event_ref longer = base_event;
+    longer.id = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2bXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
+    longer.version = "123456789012345678901234567890";
+    key_of(&longer, &base_ctx, k);
+    assert_int_equal(strlen(k), 36 + 1 + 20 + 1 + 16);
 
     calendar_event_ref e = base_event;
     e.version = "4";
@@ -72,8 +78,11 @@ static void event_key_follows_its_bytes(void **state)
 static void calendar_etag_follows_its_bytes(void **state)
 {
     (void)state;
-    calendar_event_ref ev[2] = { base_event, base_event };
-    ev[1].id = "0190a1b2-c3d4-7e5f-8a6b-000000000002";
+    calendar_event_ref refs[2] = { base_event, base_event };
+    refs[1].id = "0190a1b2-c3d4-7e5f-8a6b-000000000002";
+    char ev[2][CALENDAR_EVENT_KEY_LEN];
+    key_of(&refs[0], &base_ctx, ev[0]);
+    key_of(&refs[1], &base_ctx, ev[1]);
     char *params[1] = { "{E09000007}" };
     list_query q = { 0 };
     q.sql = "SELECT ...";
@@ -86,7 +95,9 @@ static void calendar_etag_follows_its_bytes(void **state)
     assert_int_equal(calendar_etag(ev, 2, false, &q, "Camden", &base_ctx, t), 0);
     assert_string_equal(t, t0);
 
-    calendar_event_ref swapped[2] = { ev[1], ev[0] };
+    char swapped[2][CALENDAR_EVENT_KEY_LEN];
+    memcpy(swapped[0], ev[1], sizeof ev[1]);
+    memcpy(swapped[1], ev[0], sizeof ev[0]);
     assert_int_equal(calendar_etag(swapped, 2, false, &q, "Camden", &base_ctx, t), 0);
     assert_string_not_equal(t, t0); /* the order is in the bytes */
     assert_int_equal(calendar_etag(ev, 1, false, &q, "Camden", &base_ctx, t), 0);
@@ -99,13 +110,16 @@ static void calendar_etag_follows_its_bytes(void **state)
     assert_int_equal(calendar_etag(ev, 2, false, &q, "Camden", &base_ctx, t), 0);
     assert_string_not_equal(t, t0);
     q.params[0] = params[0];
-    calendar_event_ref edited[2] = { ev[0], ev[1] };
-    edited[1].version = "4";
+    calendar_event_ref e = refs[1];
+    e.version = "4";
+    char edited[2][CALENDAR_EVENT_KEY_LEN];
+    memcpy(edited[0], ev[0], sizeof ev[0]);
+    key_of(&e, &base_ctx, edited[1]);
     assert_int_equal(calendar_etag(edited, 2, false, &q, "Camden", &base_ctx, t), 0);
     assert_string_not_equal(t, t0);
     calendar_context ctx = base_ctx;
     ctx.generation = 8;
-    assert_int_equal(calendar_etag(ev, 2, false, &q, "Camden", &ctx, t), 0);
+    assert_int_equal(calendar_etag(ev, 2, false, &q, "Camden", &ctx, t), 0); /* the same keys, another context */
     assert_string_not_equal(t, t0);
     /* an empty calendar has a tag too */
     assert_int_equal(calendar_etag(NULL, 0, false, &q, "Camden", &base_ctx, t), 0);
