@@ -20,12 +20,14 @@
 typedef struct cstate {
     char id[UUID_STR_LEN];
     char token[FEED_TOKEN_CHARS + 1];
+    json_t *warnings;   /* about the filters' areas (feed_filters_parse), for the 201 answer */
 } cstate;
 
 static void cstate_free(void *p)
 {
     cstate *st = p;
     memset(st->token, 0, sizeof st->token);
+    json_decref(st->warnings);
     free(st);
 }
 
@@ -39,7 +41,8 @@ static void on_created(PGresult *res, void *arg)
     char base[512], url[768];
     config_public_url(rq->srv->cfg, base, sizeof base);
     snprintf(url, sizeof url, "%s/feeds/%s.ics", base, st->token);
-    if (!doc || json_object_set_new(doc, "url", json_string(url)) != 0) {
+    if (!doc || json_object_set_new(doc, "url", json_string(url)) != 0 ||
+        json_object_set(doc, "warnings", st->warnings) != 0) {
         json_decref(doc);
         reply_unavailable(rq);
         return;
@@ -59,13 +62,18 @@ void api_feed_create(request *rq)
     }
     const char *label;
     json_t *filters;
-    json_t *errors = json_array();
-    if (feed_body_parse(rq->body, srv->vocab, srv->areas, &label, &filters, errors) < 0) {
+    json_t *errors = json_array(), *warnings = json_array();
+    if (feed_body_parse(rq->body, srv->vocab, srv->areas, &label, &filters, errors, warnings) < 0) {
+        json_decref(warnings);
         reply_problem(rq, 422, "invalid-feed", "Invalid feed", "One or more fields are invalid.", errors, NULL);
         return;
     }
     json_decref(errors);
     cstate *st = calloc(1, sizeof *st);
+    if (st)
+        st->warnings = warnings;
+    else
+        json_decref(warnings);
     unsigned char hash[FEED_TOKEN_HASH_LEN];
     char *ftext = json_dumps(filters, JSON_COMPACT);
     json_decref(filters);

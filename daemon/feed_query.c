@@ -74,7 +74,7 @@ static void parse_terms(const json_t *list, const vocab *v, vocab_kind kind, con
 }
 
 int feed_filters_parse(const json_t *in, const vocab *v, const area_register *areas, json_t **out,
-                       json_t *errors)
+                       json_t *errors, json_t *warnings)
 {
     *out = NULL;
     size_t before = json_array_size(errors);
@@ -120,8 +120,15 @@ int feed_filters_parse(const json_t *in, const vocab *v, const area_register *ar
                 char name[96];
                 snprintf(name, sizeof name, "%s[%zu]", field, i);
                 area_code code;
-                if (area_input_resolve(areas, json_string_value(e), name, code, errors, NULL))
-                    add_unique(dest, code);
+                if (!area_input_resolve(areas, json_string_value(e), name, code, errors, warnings))
+                    continue;
+                add_unique(dest, code);
+                if (areas && warnings && !areas_find(areas, code)) {
+                    char msg[256];
+                    snprintf(msg, sizeof msg, "%.96s: %.9s is not in the area register: the feed shows what is written"
+                             " against that code", name, code);
+                    json_array_append_new(warnings, json_string(msg));
+                }
             }
         } else if (is_status_key) {
             json_array_foreach(list, i, e) {
@@ -144,7 +151,7 @@ int feed_filters_parse(const json_t *in, const vocab *v, const area_register *ar
 }
 
 int feed_body_parse(const json_t *body, const vocab *v, const area_register *areas, const char **label,
-                    json_t **filters, json_t *errors)
+                    json_t **filters, json_t *errors, json_t *warnings)
 {
     *label = NULL;
     *filters = NULL;
@@ -170,7 +177,7 @@ int feed_body_parse(const json_t *body, const vocab *v, const area_register *are
             *label = s;
     }
     json_t *f = NULL;
-    feed_filters_parse(json_object_get(body, "filters"), v, areas, &f, errors);
+    feed_filters_parse(json_object_get(body, "filters"), v, areas, &f, errors, warnings);
     if (json_array_size(errors) != before) {
         json_decref(f);
         *label = NULL;

@@ -34,16 +34,20 @@
  * write them (area_input.h, against areas; NULL: GSS codes only); topics and
  * communities through v to codes, or are kept as free tags; organisation is a
  * UUID; status a status or a list of them. Errors name "filters.<key>[i]".
- * Returns 0, or -1 with entries appended to errors (*out NULL). */
+ * warnings (NULL: none wanted) receives one string per area resolved from a
+ * name or an old code, retired, or not in the register (kept: the feed
+ * shows what is written against it). Returns 0, or -1 with entries appended
+ * to errors (*out NULL). */
 int feed_filters_parse(const json_t *in, const vocab *v, const area_register *areas, json_t **out,
-                       json_t *errors);
+                       json_t *errors, json_t *warnings);
 
 /* A POST /v1/feeds body: {"label": 1..FEED_LABEL_MAX characters without
  * control characters (required), "filters": as feed_filters_parse}; any
  * other member is an error. On success *label points into body (borrowed)
- * and *filters is new (caller owns). Returns 0, or -1 with errors appended. */
+ * and *filters is new (caller owns). Returns 0, or -1 with errors appended;
+ * warnings as feed_filters_parse. */
 int feed_body_parse(const json_t *body, const vocab *v, const area_register *areas, const char **label,
-                    json_t **filters, json_t *errors);
+                    json_t **filters, json_t *errors, json_t *warnings);
 
 /* The public routes' query string (area, topic, community, organisation,
  * status, from, to, q; each at most once; area already resolved to a GSS code

@@ -114,8 +114,9 @@ def feed_is_created_once_listed_and_revoked(env):
     org, token = env.new_org("Feed Council")
     other_org, other = env.new_org("Other Feed Council", role="coordinator")
     f = feed(d, token, areas=["Camden"], topics=["housing"], status="planned")
-    eq(set(f), {"id", "label", "filters", "url", "created_at"})
+    eq(set(f), {"id", "label", "filters", "url", "created_at", "warnings"})
     eq(f["filters"]["areas"], [CAMDEN], "area names resolve to codes")
+    eq(len(f["warnings"]), 1, "and say so: %r" % f["warnings"])
     eq(f["filters"]["status"], ["planned"])
     m = re.fullmatch(re.escape(PUBLIC_URL) + r"/feeds/([0-9a-f]{64})\.ics", f["url"])
     check(m, "url shape: %s" % f["url"])
@@ -158,6 +159,17 @@ def feed_input_is_validated(env):
             422, "filters.organisation")
     problem(d.request("POST", "/v1/feeds", {"label": "x", "extra": 1}, token=token), 422, "extra")
     problem(d.request("POST", "/v1/feeds", {"label": "x"}), 401)
+    # areas as people write them are resolved and said so; a code the register
+    # does not hold is kept, and warned about
+    r = d.request("POST", "/v1/feeds", {"label": "Warned", "filters": {"areas": ["camden", "E09999999", KENT]}},
+                  token=token)
+    eq(r.status, 201, "%r" % r)
+    eq(r.json["filters"]["areas"], [CAMDEN, "E09999999", KENT])
+    eq(len(r.json["warnings"]), 2, "%r" % r.json["warnings"])
+    check(CAMDEN in r.json["warnings"][0], "the name's code is named: %r" % r.json["warnings"])
+    check("filters.areas[1]: E09999999 is not in the area register" in r.json["warnings"][1], r.json["warnings"])
+    eq(d.request("POST", "/v1/feeds", {"label": "Plain", "filters": {"areas": [CAMDEN]}}, token=token).json["warnings"],
+       [], "nothing to say")
 
 
 @test

@@ -10,6 +10,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/sha.h>
 
+#include "areas.h"
 #include "etag.h"
 #include "feed_query.h"
 #include "feed_token.h"
@@ -86,7 +87,7 @@ static void feed_filters_are_validated_and_normalised(void **state)
     json_t *in = json_pack("{s:[s,s], s:s, s:[s], s:s, s:s}", "areas", "e09000007", "E09000007", "topics",
                            "Social housing", "communities", "Unpaid carers", "status", "planned", "organisation",
                            "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b");
-    assert_int_equal(feed_filters_parse(in, v, NULL, &out, errors), 0);
+    assert_int_equal(feed_filters_parse(in, v, NULL, &out, errors, NULL), 0);
     assert_int_equal(json_array_size(json_object_get(out, "areas")), 1); /* upper-cased, once */
     assert_string_equal(json_string_value(json_array_get(json_object_get(out, "areas"), 0)), "E09000007");
     assert_string_equal(json_string_value(json_array_get(json_object_get(out, "topics"), 0)), "social-housing");
@@ -96,7 +97,7 @@ static void feed_filters_are_validated_and_normalised(void **state)
     json_decref(in);
     in = json_pack("{s:[s], s:s, s:i, s:s, s:[]}", "areas", "not an area", "status", "open", "topics", 3,
                    "organisation", "acme", "colour");
-    assert_int_equal(feed_filters_parse(in, v, NULL, &out, errors), -1);
+    assert_int_equal(feed_filters_parse(in, v, NULL, &out, errors, NULL), -1);
     assert_null(out);
     const char *want[] = { "filters.areas[0]", "filters.status", "filters.topics", "filters.organisation",
                            "filters.colour" };
@@ -112,9 +113,43 @@ static void feed_filters_are_validated_and_normalised(void **state)
     json_decref(errors);
     /* no filters at all is a feed of everything */
     errors = json_array();
-    assert_int_equal(feed_filters_parse(NULL, v, NULL, &out, errors), 0);
+    assert_int_equal(feed_filters_parse(NULL, v, NULL, &out, errors, NULL), 0);
     json_decref(out);
     json_decref(errors);
+}
+
+/* Areas as people write them: a name resolves with a warning, a code the
+ * register does not hold is kept with a warning, a known code warns of
+ * nothing, and a name nobody has is an error. */
+static void feed_areas_are_resolved_and_warned(void **state)
+{
+    (void)state;
+    area_register *r = areas_new();
+    const char *in_region[] = { "E12000007" };
+    assert_int_equal(areas_add(r, "E12000007", "London", "region", NULL, 0), 0);
+    assert_int_equal(areas_add(r, "E09000007", "Camden", "district", in_region, 1), 0);
+    assert_int_equal(areas_finish(r), 0);
+    json_t *in = json_pack("{s:[s,s,s]}", "areas", "E09000007", "camden", "E09999999");
+    json_t *errors = json_array(), *warnings = json_array(), *out = NULL;
+    assert_int_equal(feed_filters_parse(in, v, r, &out, errors, warnings), 0);
+    const json_t *areas = json_object_get(out, "areas");
+    assert_int_equal(json_array_size(areas), 2); /* Camden once, the unknown code kept */
+    assert_string_equal(json_string_value(json_array_get(areas, 1)), "E09999999");
+    assert_int_equal(json_array_size(warnings), 2);
+    assert_non_null(strstr(json_string_value(json_array_get(warnings, 0)), "E09000007"));
+    assert_non_null(strstr(json_string_value(json_array_get(warnings, 1)), "filters.areas[2]: E09999999 is not in"));
+    json_decref(out);
+    json_decref(in);
+    json_decref(warnings);
+    warnings = json_array();
+    in = json_pack("{s:[s]}", "areas", "Nowhere Town");
+    assert_int_equal(feed_filters_parse(in, v, r, &out, errors, warnings), -1);
+    assert_null(out);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "field")), "filters.areas[0]");
+    json_decref(in);
+    json_decref(errors);
+    json_decref(warnings);
+    areas_free(r);
 }
 
 static void feed_body_needs_a_label(void **state)
@@ -123,17 +158,17 @@ static void feed_body_needs_a_label(void **state)
     json_t *errors = json_array(), *filters;
     const char *label;
     json_t *body = json_pack("{s:s}", "label", "");
-    assert_int_equal(feed_body_parse(body, v, NULL, &label, &filters, errors), -1);
+    assert_int_equal(feed_body_parse(body, v, NULL, &label, &filters, errors, NULL), -1);
     json_decref(body);
     body = json_pack("{s:s, s:i}", "label", "Mine", "extra", 1);
-    assert_int_equal(feed_body_parse(body, v, NULL, &label, &filters, errors), -1);
+    assert_int_equal(feed_body_parse(body, v, NULL, &label, &filters, errors, NULL), -1);
     json_decref(body);
     assert_int_equal(json_array_size(errors), 2);
     body = json_pack("{s:s}", "label", "Line\nbreak");
-    assert_int_equal(feed_body_parse(body, v, NULL, &label, &filters, errors), -1);
+    assert_int_equal(feed_body_parse(body, v, NULL, &label, &filters, errors, NULL), -1);
     json_decref(body);
     body = json_pack("{s:s, s:{}}", "label", "Camden plans", "filters");
-    assert_int_equal(feed_body_parse(body, v, NULL, &label, &filters, errors), 0);
+    assert_int_equal(feed_body_parse(body, v, NULL, &label, &filters, errors, NULL), 0);
     assert_string_equal(label, "Camden plans");
     json_decref(filters);
     json_decref(body);
@@ -230,6 +265,7 @@ int main(void)
         cmocka_unit_test(etags_and_if_none_match),
         cmocka_unit_test(feed_filters_are_validated_and_normalised),
         cmocka_unit_test(feed_body_needs_a_label),
+        cmocka_unit_test(feed_areas_are_resolved_and_warned),
         cmocka_unit_test(public_queries_always_keep_the_boundary),
         cmocka_unit_test(terms_expand_and_bad_parameters_are_named),
         cmocka_unit_test(csv_fields_are_quoted_and_defused),
