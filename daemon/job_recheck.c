@@ -29,6 +29,7 @@ struct recheck {
     overlap_plan plan;
     char *rows;
     bool chained;                 /* the last pipeline also began the next claim */
+    bool deferred;                /* the item was deferred, not checked */
     /* the gauge */
     bool depth_busy;
     long depth;
@@ -59,6 +60,7 @@ static void commit_and_claim(recheck *w, db_call *calls, int n)
 
 static void clear_item(recheck *w)
 {
+    w->deferred = false;
     overlap_side_clear(&w->side);
     overlap_plan_clear(&w->plan);
     free(w->rows);
@@ -115,7 +117,8 @@ static void on_done(PGresult *const *res, int n, void *arg)
         if (atol(PQgetvalue(res[0], 0, 2)) > 0)
             dispatcher_events_written(w->srv->alerts);
     }
-    w->checked++;
+    if (!w->deferred)
+        w->checked++;
     if (!w->chained) {
         next(w);
         return;
@@ -180,11 +183,16 @@ static void check(recheck *w, const char *side_json)
     int src = codes ? overlap_plan_scope(srv->areas, codes, n, &scope) : -2;
     free(codes);
     if (src == OVERLAP_SCOPE_TOO_WIDE) {
-        /* Never checked against a truncated scope: the item stays queued and is
-         * claimed again at the next poll (holding up the items behind it) until
-         * the register or the consultation changes; each try logs why. */
+        /* Never checked against a truncated scope: the item stays queued,
+         * deferred behind the rest, and is tried again later (the register or
+         * the consultation may have changed by then). */
         json_decref(doc);
-        finish(w, "a queued consultation's areas now reach more than " DB_STR(OVERLAP_SCOPE_MAX) " areas");
+        log_warn("re-check: consultation %s: its areas now reach more than " DB_STR(OVERLAP_SCOPE_MAX)
+                 " areas; deferred " DB_STR(RECHECK_DEFER_S) " s (the rest of the queue goes on)", w->id);
+        const char *dp[] = { w->id };
+        w->deferred = true;
+        db_call calls[4] = { { SQL_RECHECK_DEFER, 1, dp, "recheck_defer" }, { "COMMIT", 0, NULL, NULL } };
+        commit_and_claim(w, calls, 2);
         return;
     }
     int rc = doc && scope ? json_object_set_new(doc, "scope", scope) : (json_decref(scope), -1);

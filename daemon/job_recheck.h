@@ -22,8 +22,10 @@
  * checked again. It does not bump the consultation's version: the owner
  * changed nothing. A consultation whose areas now reach more than
  * OVERLAP_SCOPE_MAX areas is never checked against a cut scope: it stays
- * queued, each try logs why, and it holds up the rows behind it until the
- * register or the consultation changes. */
+ * queued, deferred RECHECK_DEFER_S seconds behind the rest of the queue
+ * (SQL_RECHECK_DEFER), with a warning naming it, and is tried again then (the
+ * register or the consultation may have changed); it is not counted as
+ * re-checked. */
 #ifndef CONSULTD_JOB_RECHECK_H
 #define CONSULTD_JOB_RECHECK_H
 

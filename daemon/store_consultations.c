@@ -103,10 +103,14 @@ const char SQL_CONSULTATION_CANCEL[] =
 
 const char SQL_RECHECK_CLAIM[] =
     "SELECT c.id, c.version, c.status, overlap_side_json(c)::text FROM recheck_pending q"
-    " JOIN consultations c ON c.id = q.consultation_id WHERE q.generation <= $1::bigint"
+    " JOIN consultations c ON c.id = q.consultation_id WHERE q.generation <= $1::bigint AND q.queued_at <= now()"
     " ORDER BY q.queued_at LIMIT 1 FOR UPDATE OF q SKIP LOCKED";
 
 const char SQL_RECHECK_DEQUEUE[] = "DELETE FROM recheck_pending WHERE consultation_id = $1";
+
+const char SQL_RECHECK_DEFER[] =
+    "UPDATE recheck_pending SET queued_at = now() + interval '" DB_STR(RECHECK_DEFER_S) " seconds'"
+    " WHERE consultation_id = $1";
 
 const char SQL_RECHECK_APPLY[] =
     "WITH upd AS (UPDATE consultations AS c SET area_scope = $3 WHERE c.id = $1 AND c.version = $2"

@@ -45,13 +45,18 @@ extern const char SQL_CONSULTATION_UPDATE_CHECKED[];
 extern const char SQL_OVERLAPS_UPSERT[];
 /* The re-check queue (job_recheck.h). Claim: $1 the register generation this
  * daemon holds; returns (id, version, status, overlap_side_json) of the oldest
- * row queued under it or earlier, locked (SKIP LOCKED), or no row. Dequeue:
- * $1 id. Apply, after SQL_LOCK_BUCKETS: $1 id, $2 the version read at the
+ * row queued under it or earlier and due (not deferred), locked (SKIP
+ * LOCKED), or no row. Dequeue: $1 id. Defer: $1 id; the row is claimed again
+ * after RECHECK_DEFER_S seconds, behind every row due before then (a
+ * consultation whose areas now reach more than the engine checks stays
+ * queued without holding up the rest). Apply, after SQL_LOCK_BUCKETS: $1 id, $2 the version read at the
  * claim, $3 the fresh area scope, $4 its keys, $5 probe keys, $6 and $7 the
  * candidates' window; rewrites scope and keys and returns the candidates as
  * the checked writes do, or no row when the consultation changed meanwhile. */
 extern const char SQL_RECHECK_CLAIM[];
 extern const char SQL_RECHECK_DEQUEUE[];
+#define RECHECK_DEFER_S 3600
+extern const char SQL_RECHECK_DEFER[];
 extern const char SQL_RECHECK_APPLY[];
 /* $1 id, $2 expected version: cancels, resolves its open overlaps, drops its keys.
  * Returns (version, doc). */
