@@ -26,8 +26,8 @@
  *     flight) and counters of work done, through its *_metrics() call.
  *
  * Where a worker does not yet keep a point, its header says so. Today:
- * fatigue_watch runs inside the dispatcher's wake-ups (its NOTIFY and poll)
- * and has no gauge of its own; housekeeping is a timer that deletes expired
+ * fatigue_watch runs inside the dispatcher's wake-ups (its NOTIFY and poll),
+ * its queue's gauges read with the outbox's; housekeeping is a timer that deletes expired
  * rows in batches (no queue to claim, no NOTIFY, no gauge); text_weights
  * claims by advisory lock, polls without NOTIFY, and has no gauge. */
 #ifndef CONSULTD_JOB_H

@@ -44,6 +44,8 @@ struct dispatcher {
     unsigned long results[4];        /* by delivery_outcome */
     long depth;
     double oldest_s;
+    long fatigue_depth;              /* the fatigue queue, read with the outbox's depth */
+    double fatigue_oldest_s;
     struct timespec depth_at;
 };
 
@@ -318,6 +320,8 @@ static void on_claimed(PGresult *const *res, int n, void *arg)
     if (n > 4) {
         d->depth = atol(PQgetvalue(res[3], 0, 0));
         d->oldest_s = atof(PQgetvalue(res[3], 0, 1));
+        d->fatigue_depth = atol(PQgetvalue(res[3], 0, 2));
+        d->fatigue_oldest_s = atof(PQgetvalue(res[3], 0, 3));
     }
     /* a full batch means there may be more */
     if (events >= ALERTS_FANOUT_BATCH || (d->asked > 0 && claimed == d->asked))
@@ -503,4 +507,6 @@ void dispatcher_metrics(const dispatcher *d, char **buf, size_t *len, size_t *ca
                     "# TYPE consultd_deliveries_in_flight gauge\nconsultd_deliveries_in_flight %d\n",
                     dispatcher_busy(d));
     digest_worker_metrics(d ? d->digests : NULL, buf, len, cap);
+    fatigue_watch_metrics(d ? d->fatigue : NULL, d ? d->fatigue_depth : 0, d ? d->fatigue_oldest_s : 0.0, buf, len,
+                          cap);
 }

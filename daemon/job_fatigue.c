@@ -10,6 +10,7 @@
 #include "job_dispatch.h"
 #include "fatigue.h"
 #include "log.h"
+#include "metrics.h"
 #include "overlap.h"
 #include "store_fatigue.h"
 
@@ -31,6 +32,8 @@ struct fatigue_watch {
     watch_item *items;        /* claimed, read */
     size_t nitems;
     json_t *exceeded;         /* buckets the claimed consultations pushed over the limit */
+    unsigned long checked;    /* consultations checked, committed (for /metrics) */
+    unsigned long raised;     /* fatigue.exceeded events written */
 };
 
 static void next_consultation(fatigue_watch *w);
@@ -79,6 +82,8 @@ static void on_recorded(PGresult *const *res, int n, void *arg)
         return;
     long raised = atol(PQgetvalue(res[0], 0, 0));
     size_t checked = json_array_size(w->claimed);
+    w->checked += checked;
+    w->raised += raised > 0 ? (unsigned long)raised : 0;
     if (raised > 0) {
         dispatcher_events_written(w->srv->alerts);
         log_info("alerts: %zu consultations checked for fatigue: %ld (area, community, month) buckets over the limit",
@@ -410,4 +415,19 @@ void fatigue_watch_run(fatigue_watch *w)
 bool fatigue_watch_busy(const fatigue_watch *w)
 {
     return w && w->running;
+}
+
+void fatigue_watch_metrics(const fatigue_watch *w, long depth, double oldest_s, char **buf, size_t *len, size_t *cap)
+{
+    metrics_appendf(buf, len, cap,
+                    "# HELP consultd_fatigue_queue_depth Writes waiting for their fatigue check (as of the last poll).\n"
+                    "# TYPE consultd_fatigue_queue_depth gauge\nconsultd_fatigue_queue_depth %ld\n"
+                    "# HELP consultd_fatigue_queue_oldest_age_seconds Age of the oldest write waiting for its check.\n"
+                    "# TYPE consultd_fatigue_queue_oldest_age_seconds gauge\n"
+                    "consultd_fatigue_queue_oldest_age_seconds %.3f\n"
+                    "# HELP consultd_fatigue_checks_total Consultations checked for fatigue by this instance.\n"
+                    "# TYPE consultd_fatigue_checks_total counter\nconsultd_fatigue_checks_total %lu\n"
+                    "# HELP consultd_fatigue_exceeded_total fatigue.exceeded events written by this instance.\n"
+                    "# TYPE consultd_fatigue_exceeded_total counter\nconsultd_fatigue_exceeded_total %lu\n",
+                    depth, oldest_s, w ? w->checked : 0UL, w ? w->raised : 0UL);
 }

@@ -32,4 +32,12 @@ void fatigue_watch_run(fatigue_watch *w);
 /* true while a run holds a connection. */
 bool fatigue_watch_busy(const fatigue_watch *w);
 
+/* Appends the watch's gauges and counters to *buf (metrics_appendf): the
+ * queue's depth and its oldest row's age in seconds (read by the
+ * dispatcher's depth query, SQL_ALERTS_DEPTH, and passed in), the
+ * consultations this instance checked and the events it raised. w may be
+ * NULL (zeros). */
+void fatigue_watch_metrics(const fatigue_watch *w, long depth, double oldest_s, char **buf, size_t *len,
+                           size_t *cap);
+
 #endif

@@ -80,5 +80,7 @@ const char SQL_ALERTS_DISABLE[] =
     " UPDATE deliveries y SET status = 'cancelled' FROM g WHERE y.subscription_id = g.id AND y.status = 'pending'";
 
 const char SQL_ALERTS_DEPTH[] =
-    "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
+    "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8,"
+    " (SELECT count(*) FROM fatigue_pending),"
+    " (SELECT coalesce(extract(epoch FROM now() - min(queued_at)), 0)::float8 FROM fatigue_pending)"
     " FROM deliveries WHERE status = 'pending'";

@@ -19,7 +19,8 @@ extern const char SQL_ALERTS_RECORD[];
 /* $1 a JSON array {subscription, reason}: disables each and cancels its
  * pending deliveries (run after SQL_ALERTS_RECORD, in its transaction). */
 extern const char SQL_ALERTS_DISABLE[];
-/* (pending deliveries, age in seconds of the oldest) */
+/* (pending deliveries, age in seconds of the oldest, writes waiting for
+ * their fatigue check, age in seconds of the oldest) */
 extern const char SQL_ALERTS_DEPTH[];
 
 #endif

@@ -5,9 +5,10 @@ import signal
 import socket
 import threading
 import subprocess
+import re
 import time
 
-from harness import test, eq, check, problem, free_port
+from harness import test, eq, check, problem, free_port, wait_until
 from alerting import Alerts, Receiver, SmtpReceiver, verify, pair
 from common import body
 
@@ -115,6 +116,14 @@ def fatigue_exceeded_is_raised_once_per_bucket(env):
         check("2036-09" in [e["data"]["month"] for e in late], late)
         eq({e["data"]["consultation"] for e in late}, {far.json["id"]}, "the edited consultation is named")
         eq(other.got, [], "the community filter keeps carers' fatigue from a young-people subscription")
+        # the watch in /metrics: every write checked (seven posts, one edit),
+        # the events it raised, and a queue now empty
+        value = lambda name: float(re.search(r"^%s (\S+)$" % name, d.request("GET", "/metrics").body.decode(),
+                                             re.M).group(1))
+        eq(value("consultd_fatigue_checks_total"), 8.0)
+        eq(value("consultd_fatigue_exceeded_total"), float(len(rx.got)))
+        wait_until(lambda: value("consultd_fatigue_queue_depth") == 0.0, "the queue's gauge to read empty")
+        eq(value("consultd_fatigue_queue_oldest_age_seconds"), 0.0)
     finally:
         rx.close()
         other.close()
