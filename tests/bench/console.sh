@@ -12,8 +12,10 @@
 # call of: the inbox (and its counts per status), an overlap, a consultation
 # (with its overlaps, preflight and fatigue), the form (vocabularies, area
 # completion, a dry run), the calendar (the district and its wards, three
-# months), the heat map (the district and each ward, twelve months), and a
-# county's consultations over a year. Needs wrk (for run.sh).
+# months), the heat map (the district and each ward, twelve months), a
+# county's consultations over a year, and the calendar feeds of the district
+# and of the county (their first answer, every event rendered, is timed
+# once; then the full answer and the 304, ROUNDS times). Needs wrk (for run.sh).
 set -eu
 cd "$(dirname "$0")/../.."
 n=${1:-1000000}
@@ -91,4 +93,26 @@ for page, calls in pages.items():
         worst = max(worst, p95)
         print("%-14s %-64s %8.1f %8.1f" % (page, (spec[0] + " " + spec[1])[:64], statistics.median(times), p95))
 print("slowest call's p95: %.1f ms" % worst)
+
+# Calendar feeds: a new feed's first answer renders every event (timed once);
+# then the full answer (the calendar kept) and the 304.
+for name, area in (("district", DISTRICT), ("county", COUNTY)):
+    c.request("POST", "/v1/feeds", body=json.dumps({"label": "Bench " + name, "filters": {"areas": [area]}}),
+              headers=dict(H, **{"Content-Type": "application/json"}))
+    path = "/feeds/" + json.loads(c.getresponse().read())["url"].split("/feeds/")[1]
+    def get(headers=None):
+        t = time.perf_counter()
+        c.request("GET", path, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        return (time.perf_counter() - t) * 1000, r, data
+    ms, r, data = get()
+    events = data.count(b"BEGIN:VEVENT")
+    print("%-14s %-64s %8.1f %8s" % ("feed", "%s: first answer, %d events%s, %d bytes" % (
+        name, events, " (truncated)" if r.getheader("X-Consultd-Truncated") else "", len(data)), ms, ""))
+    etag = r.getheader("ETag")
+    for label, headers in (("full answer", None), ("304", {"If-None-Match": etag})):
+        times = sorted(get(headers)[0] for _ in range(rounds))
+        p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+        print("%-14s %-64s %8.1f %8.1f" % ("feed", "%s: %s" % (name, label), statistics.median(times), p95))
 PY
