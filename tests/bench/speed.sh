@@ -18,12 +18,18 @@
 # The machine's load average is printed with the figures: other work on the
 # same cores moves requests/s; CPU per request moves much less.
 # Knobs (environment): IDS (how many stored rows the reads pick from, 100:
-# pgbench takes one script per row, at most 128), PG_MODE=fast (run.sh).
+# pgbench takes one script per row, at most 128), PG_MODE=fast (run.sh),
+# ONLY=get (the GET against pgbench alone, on a register built before: the
+# POST rows of the table are then left out), BIN (the daemon the GET runs
+# against, daemon/consultd by default: two builds compared back to back).
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${1:-15}
 keep=${BENCH_KEEP:-/tmp/speed-bench}
 nids=${IDS:-100}
+only=${ONLY:-}
+bin=${BIN:-daemon/consultd}
+case $only in ''|get) ;; *) echo "speed: ONLY is get or unset" >&2; exit 2 ;; esac
 . tests/bench/lib.sh
 command -v pgbench >/dev/null || { echo "speed: pgbench not found (apt-get install postgresql-contrib)" >&2; exit 1; }
 out=$(mktemp -d /tmp/consultd-speed.XXXXXX)
@@ -37,10 +43,15 @@ echo "== load: $(uptime | sed 's/.*load average/load average/')"
 # ---- POST at two sizes (run.sh builds or reuses the registers) ----
 # At a million, 990,000 of them history (BENCH_PLANNED=10000): each post meets
 # the same neighbours as at 10,000, so the ratio of the two is the size alone.
-{ BENCH_KEEP=$keep tests/bench/run.sh 10000 "$secs"
-  BENCH_KEEP=$keep BENCH_PLANNED=10000 tests/bench/run.sh 1000000 "$secs"; } | tee "$out/post.txt" |
-  grep -E '^==|requests/s|latency|per request|resident|non-2xx'
-echo "== load: $(uptime | sed 's/.*load average/load average/')"
+if [ "$only" != get ]; then
+  { BENCH_KEEP=$keep tests/bench/run.sh 10000 "$secs"
+    BENCH_KEEP=$keep BENCH_PLANNED=10000 tests/bench/run.sh 1000000 "$secs"; } | tee "$out/post.txt" |
+    grep -E '^==|requests/s|latency|per request|resident|non-2xx'
+  echo "== load: $(uptime | sed 's/.*load average/load average/')"
+else
+  [ -d "$keep/pg" ] || { echo "speed: ONLY=get needs the register built in $keep (run once without ONLY)" >&2; exit 1; }
+  : > "$out/post.txt"
+fi
 
 # ---- GET against pgbench ----
 port=$(free_port)
@@ -81,7 +92,7 @@ EOF
 
 hport=$(free_port)
 CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 \
-  CONSULTD_DATABASE_URL="$pgconn" daemon/consultd serve &
+  CONSULTD_DATABASE_URL="$pgconn" "$bin" serve &
 dpid=$!
 until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do
   kill -0 "$dpid" 2>/dev/null || { echo "speed: the daemon exited" >&2; exit 1; }
@@ -126,7 +137,7 @@ post() { # size field: from run.sh's output for that size
     cur == s && /peak/ { for (i = 1; i <= NF; i++) if ($i == "peak") peak = $(i + 1) }
     END { if (f == "rps") print rps; if (f == "p99") print p99; if (f == "cpu") print d " / " p; if (f == "peak") print peak }' "$out/post.txt"
 }
-awk -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -v s="$secs" 'BEGIN {print r * s}')" \
+awk -v only="$only" -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -v s="$secs" 'BEGIN {print r * s}')" \
   -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v q=$((q1 - q0)) -v pn="$pg_n" -v hz="$hz" \
   -v r1="$(post 1000000 rps)" -v r2="$(post 10000 rps)" -v p99="$(post 1000000 p99)" \
   -v c1="$(post 1000000 cpu)" -v c2="$(post 10000 cpu)" -v peak="$(post 1000000 peak)" -v peak2="$(post 10000 peak)" 'BEGIN {
@@ -135,6 +146,7 @@ awk -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -v s="$secs" 'BEG
     sprintf("%.0f/s vs %.0f/s: %.2f", g, t, g / t), ">= 0.6"
   printf "%-52s daemon %.3f ms, PostgreSQL %.3f ms (pgbench: PostgreSQL %.3f ms)\n", "   CPU per GET:",
     d / hz / n * 1000, p / hz / n * 1000, q / hz / pn * 1000
+  if (only == "get") exit
   printf "%-52s %-34s %s\n", "POST with the overlap check at 1M stored (990k history)", sprintf("%.0f/s, p99 %s ms", r1, p99),
     ">= 3000/s, p99 < 20 ms"
   printf "%-52s daemon / PostgreSQL ms: %s at 1M, %s at 10k\n", "   CPU per POST:", c1, c2
