@@ -67,6 +67,7 @@ trap cleanup EXIT INT TERM
 mdb=bench_1000000_planned10000
 db="${url%/*}/$mdb"
 export CONSULTD_DATABASE_URL="$db"
+"$bin" migrate >/dev/null   # a register built by an older binary (ONLY=get skips run.sh, which migrates)
 pgconn="host=$keep/pg port=$port dbname=$mdb user=consultd"
 token=$(daemon/consultd key add --org "$(psql -X -tA "$db" -c 'SELECT id FROM organisations ORDER BY id LIMIT 1')" --role partner)
 psql -X -tA "$db" -c "SELECT id FROM consultations TABLESAMPLE SYSTEM (1) REPEATABLE (7) LIMIT $nids" > "$out/ids.txt"
