@@ -89,6 +89,9 @@ void api_metrics(request *rq)
                     "consultd_db_pool_connections{state=\"connected\"} %d\n"
                     "consultd_db_pool_connections{state=\"busy\"} %d\n"
                     "consultd_db_pool_connections{state=\"waiting\"} %d\n"
+                    "# HELP consultd_db_reads_in_flight Single-statement reads sent on pool connections, not yet answered.\n"
+                    "# TYPE consultd_db_reads_in_flight gauge\n"
+                    "consultd_db_reads_in_flight %d\n"
                     "# HELP consultd_db_errors_total Lost database connections and timed-out queries.\n"
                     "# TYPE consultd_db_errors_total counter\n"
                     "consultd_db_errors_total %lu\n"
@@ -116,7 +119,7 @@ void api_metrics(request *rq)
                     "# HELP consultd_overlaps_detected_total Overlaps recorded by this instance's writes.\n"
                     "# TYPE consultd_overlaps_detected_total counter\n"
                     "consultd_overlaps_detected_total %lu\n",
-                    st.size, st.connected, st.busy, st.waiting, st.errors, st.plan_refreshes, server_ready(srv) ? 1 : 0,
+                    st.size, st.connected, st.busy, st.waiting, st.reads, st.errors, st.plan_refreshes, server_ready(srv) ? 1 : 0,
                     resident_bytes(), open_fds(), max_fds(), srv->metrics.accept_errors, srv->metrics.rate_limited,
                     srv->overlaps_detected);
     reply_header(rq, "Cache-Control", "no-cache");

@@ -71,6 +71,13 @@ static const route routes[] = {
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
+/* Routes whose handler answers from single-statement reads (db_read) and so
+ * holds no pool connection: authenticated with auth_begin_read. */
+static bool reads_alone(const route *r)
+{
+    return r->handler == api_consultation_get;
+}
+
 static const char *method_name(enum evhttp_cmd_type t)
 {
     switch (t) {
@@ -283,6 +290,8 @@ void router_dispatch(struct evhttp_request *req, void *arg)
         return;
     if (rq->route->min_role == ROLE_NONE)
         rq->route->handler(rq);
+    else if (reads_alone(rq->route))
+        auth_begin_read(rq, rq->route->handler);
     else
         auth_begin(rq, rq->route->handler);
 }
