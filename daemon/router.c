@@ -75,7 +75,8 @@ static const route routes[] = {
  * holds no pool connection: authenticated with auth_begin_read. */
 static bool reads_alone(const route *r)
 {
-    return r->handler == api_consultation_get;
+    return r->handler == api_consultation_get || r->handler == api_consultation_overlaps ||
+           r->handler == api_overlap_get || r->handler == api_me;
 }
 
 static const char *method_name(enum evhttp_cmd_type t)

@@ -168,3 +168,42 @@ def statement_timeout_ends_each_queued_read_alone(env):
     eq(d.request("GET", "/v1/consultations/" + cid, token=token).status, 200)
     eq(metric(d, "consultd_db_errors_total"), errors, "no connection was dropped")
     d.stop()
+
+
+@test
+def overlap_and_me_reads_run_without_holding_a_connection(env):
+    # one connection: an overlap, a consultation's overlaps and /v1/me all in flight on it at once
+    d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "1"})
+    a_org, a_tok = env.new_org("Reading Council A")
+    _, b_tok = env.new_org("Reading Trust B", kind="nhs")
+    fw = {"start": "2046-03-01", "end": "2046-04-15"}
+    a = d.request("POST", "/v1/consultations", body(title="Care charging", topics=["adult-social-care"],
+                                                    communities=["carers"], fieldwork=fw), token=a_tok)
+    b = d.request("POST", "/v1/consultations", body(title="Carers support", topics=["adult-social-care"],
+                                                    communities=["carers"], fieldwork=fw), token=b_tok)
+    eq((a.status, b.status), (201, 201))
+    eq(len(b.json["overlaps"]), 1)
+    oid = b.json["overlaps"][0]["id"]
+    want_overlap = d.request("GET", "/v1/overlaps/" + oid, token=a_tok)
+    eq(want_overlap.status, 200)
+    want_list = d.request("GET", "/v1/consultations/%s/overlaps" % b.json["id"], token=a_tok)
+    eq(want_list.status, 200)
+    paths = ["/v1/overlaps/" + oid, "/v1/consultations/%s/overlaps" % b.json["id"], "/v1/me",
+             "/v1/overlaps/" + str(uuid.uuid4()), "/v1/consultations/%s/overlaps" % uuid.uuid4(),
+             "/v1/overlaps/nope"] * 2
+    locker = lock_consultations(env, 1.5)
+    threads, out = get_all(d, a_tok, paths)
+    # the malformed ids are answered at once, without a read: ten reads, eight (DB_READ_DEPTH) in
+    # flight on the one connection and two waiting for room on it
+    wait_until(lambda: metric(d, "consultd_db_reads_in_flight") == 8 and
+               'consultd_db_pool_connections{state="waiting"} 2' in d.request("GET", "/metrics").body.decode(),
+               "eight reads in flight on one connection, two waiting")
+    for t in threads:
+        t.join(30)
+    locker.join()
+    eq([r.status for r in out], [200, 200, 200, 404, 404, 404] * 2)
+    eq(out[0].json, want_overlap.json)
+    eq(out[0].header("etag"), want_overlap.header("etag"))
+    eq(out[1].json, want_list.json)
+    eq(out[2].json["organisation"]["id"], a_org)
+    d.stop()
