@@ -139,7 +139,7 @@ static void set_request_id(request *rq)
             return;
         }
     }
-    if (uuid7_new(rq->request_id) < 0)
+    if (uuid7_next(&rq->srv->request_ids, rq->request_id) < 0)
         snprintf(rq->request_id, sizeof rq->request_id, "unknown");
 }
 
