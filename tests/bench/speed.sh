@@ -6,7 +6,9 @@
 # 1. GET /v1/consultations/{id} of random ids (wrk, 2 threads, 32 connections)
 #    against pgbench -M prepared -c32 -j2 selecting the same rows by primary
 #    key, for the same time: requests/s, their ratio, and the CPU each spends
-#    per request (daemon, PostgreSQL).
+#    per request (daemon, PostgreSQL); then pgbench running the GET's own
+#    statement (the document built in SQL), for PostgreSQL's share of a GET
+#    without the daemon in the way.
 # 2. POST /v1/consultations with the overlap check at 1,000,000 stored (all but
 #    10,000 of them history: BENCH_PLANNED=10000) and at 10,000 stored
 #    (tests/bench/run.sh): requests/s, p99, CPU per request, the ratio of the
@@ -75,6 +77,9 @@ i=0
 while read -r id; do
   i=$((i + 1))
   echo "SELECT * FROM consultations WHERE id = '$id';" > "$out/pk$i.sql"
+  # the daemon's own statement (SQL_CONSULTATION_GET): PostgreSQL's share of a GET without the daemon's round trips
+  echo "SELECT c.version, consultation_doc(c, g)::text, c.organisation_id, c.status FROM consultations c" \
+    "JOIN organisations g ON g.id = c.organisation_id WHERE c.id = '$id';" > "$out/doc$i.sql"
 done < "$out/ids.txt"
 { echo "local ids = {"; sed 's/.*/"&",/' "$out/ids.txt"; echo "}"
   cat <<EOF
@@ -124,6 +129,16 @@ sleep 1; q1=$(pg_ticks "$pgpid")
 pg_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/pgbench.txt")
 pg_n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgbench.txt")
 
+docs=""
+for f in "$out"/doc*.sql; do docs="$docs -f $f"; done
+r0=$(pg_ticks "$pgpid")
+# shellcheck disable=SC2086
+pgbench -n -M prepared -c32 -j2 -T"$secs" $docs "$pgconn" > "$out/pgdoc.txt" 2>&1 ||
+  { cat "$out/pgdoc.txt" >&2; exit 1; }
+sleep 1; r1=$(pg_ticks "$pgpid")
+doc_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/pgdoc.txt")
+doc_n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgdoc.txt")
+
 echo "== GET /v1/consultations/{id} of $nids stored ids at 1,000,000 stored ($mdb), wrk -t2 -c32 -d${secs}s"
 grep -E 'requests/s|latency|non-2xx' "$out/get.txt" | sed 's/^/   /'
 echo "== load: $(uptime | sed 's/.*load average/load average/')"
@@ -140,6 +155,7 @@ post() { # size field: from run.sh's output for that size
 }
 awk -v only="$only" -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -v s="$secs" 'BEGIN {print r * s}')" \
   -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v q=$((q1 - q0)) -v pn="$pg_n" -v hz="$hz" \
+  -v dt="$doc_tps" -v dn="$doc_n" -v r=$((r1 - r0)) \
   -v r1="$(post 1000000 rps)" -v r2="$(post 10000 rps)" -v p99="$(post 1000000 p99)" \
   -v c1="$(post 1000000 cpu)" -v c2="$(post 10000 cpu)" -v peak="$(post 1000000 peak)" -v peak2="$(post 10000 peak)" 'BEGIN {
   printf "\n%-52s %-34s %s\n", "path", "measured", "target"
@@ -147,6 +163,8 @@ awk -v only="$only" -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -
     sprintf("%.0f/s vs %.0f/s: %.2f", g, t, g / t), ">= 0.6"
   printf "%-52s daemon %.3f ms, PostgreSQL %.3f ms (pgbench: PostgreSQL %.3f ms)\n", "   CPU per GET:",
     d / hz / n * 1000, p / hz / n * 1000, q / hz / pn * 1000
+  printf "%-52s %.0f/s, PostgreSQL %.3f ms a statement\n", "   pgbench -M prepared running SQL_CONSULTATION_GET:",
+    dt, r / hz / dn * 1000
   if (only == "get") exit
   printf "%-52s %-34s %s\n", "POST with the overlap check at 1M stored (990k history)", sprintf("%.0f/s, p99 %s ms", r1, p99),
     ">= 3000/s, p99 < 20 ms"
