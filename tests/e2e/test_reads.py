@@ -112,10 +112,11 @@ def a_lost_backend_fails_its_queued_reads_with_503_then_service_returns(env):
     locker = lock_consultations(env, 5)
     threads, out = get_all(d, token, ["/v1/consultations/" + cid] * 10)
     wait_until(lambda: metric(d, "consultd_db_reads_in_flight") == 10, "ten reads queued on two connections")
-    # the daemon's backends waiting on the lock are the ones carrying the reads
+    # the daemon's backends waiting on the lock: the pool's two carrying the reads (and any
+    # background job's that happened to read the table meanwhile)
     killed = env.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                       "WHERE application_name = 'consultd' AND wait_event_type = 'Lock'")
-    eq(killed, "2")
+    check(int(killed) >= 2, "the pool's two connections terminated (%s)" % killed)
     for t in threads:
         t.join(30)
     eq([r.status for r in out], [503] * 10, "every read queued on a lost connection is 503")
