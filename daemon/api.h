@@ -1,6 +1,8 @@
 /* api.h - the request handlers, one file per resource (api_*.c). Each is
  * called by the router with the body checked and, for /v1, the caller
- * authenticated (rq->conn held); each ends in exactly one reply. */
+ * authenticated (rq->conn held, except for the handlers router.c lists in
+ * reads_alone: they send their one statement with db_read and find rq->conn
+ * NULL); each ends in exactly one reply. */
 #ifndef CONSULTD_API_H
 #define CONSULTD_API_H
 

@@ -32,7 +32,7 @@ void api_consultation_get(request *rq)
         return;
     }
     const char *p[] = { rq->path_param };
-    db_query(rq->conn, SQL_CONSULTATION_GET, 1, p, on_get, rq);
+    db_read(rq->srv->db, SQL_CONSULTATION_GET, 1, p, on_get, rq); /* holds no connection: see router.c */
 }
 
 /* ---- DELETE: cancel ------------------------------------------------------- */

@@ -23,5 +23,5 @@ static void on_org(PGresult *res, void *arg)
 void api_me(request *rq)
 {
     const char *p[] = { rq->org_id };
-    db_query(rq->conn, SQL_KEY_ORGANISATION, 1, p, on_org, rq);
+    db_read(rq->srv->db, SQL_KEY_ORGANISATION, 1, p, on_org, rq); /* holds no connection: see router.c */
 }

@@ -90,6 +90,9 @@ void api_metrics(request *rq)
                     "consultd_db_pool_connections{state=\"connected\"} %d\n"
                     "consultd_db_pool_connections{state=\"busy\"} %d\n"
                     "consultd_db_pool_connections{state=\"waiting\"} %d\n"
+                    "# HELP consultd_db_reads_in_flight Single-statement reads sent on pool connections, not yet answered.\n"
+                    "# TYPE consultd_db_reads_in_flight gauge\n"
+                    "consultd_db_reads_in_flight %d\n"
                     "# HELP consultd_db_errors_total Lost database connections and timed-out queries.\n"
                     "# TYPE consultd_db_errors_total counter\n"
                     "consultd_db_errors_total %lu\n"
@@ -129,7 +132,7 @@ void api_metrics(request *rq)
                     "# TYPE consultd_calendar_cache_bytes gauge\n"
                     "consultd_calendar_cache_bytes{cache=\"calendars\"} %zu\n"
                     "consultd_calendar_cache_bytes{cache=\"events\"} %zu\n",
-                    st.size, st.connected, st.busy, st.waiting, st.errors, st.plan_refreshes, server_ready(srv) ? 1 : 0,
+                    st.size, st.connected, st.busy, st.waiting, st.reads, st.errors, st.plan_refreshes, server_ready(srv) ? 1 : 0,
                     resident_bytes(), open_fds(), max_fds(), srv->metrics.accept_errors, srv->metrics.rate_limited,
                     srv->overlaps_detected, srv->metrics.calendar_events_rendered,
                     body_cache_entries(srv->calendars), body_cache_entries(srv->calendar_events),

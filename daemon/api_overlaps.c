@@ -58,9 +58,7 @@ void api_consultation_overlaps(request *rq)
         return;
     }
     const char *p[] = { rq->path_param };
-    db_query(rq->conn,
-             SQL_OVERLAPS_OF_CONSULTATION,
-             1, p, on_consultation_overlaps, rq);
+    db_read(rq->srv->db, SQL_OVERLAPS_OF_CONSULTATION, 1, p, on_consultation_overlaps, rq); /* no connection held: see router.c */
 }
 
 /* ---- GET /v1/overlaps and /v1/overlaps/{id} ---------------------------------- */
@@ -83,9 +81,7 @@ void api_overlap_get(request *rq)
         return;
     }
     const char *p[] = { rq->path_param };
-    db_query(rq->conn,
-             SQL_OVERLAP_GET, 1, p, on_overlap,
-             rq);
+    db_read(rq->srv->db, SQL_OVERLAP_GET, 1, p, on_overlap, rq); /* holds no connection: see router.c */
 }
 
 /* ---- PATCH /v1/overlaps/{id} --------------------------------------------------- */

@@ -179,7 +179,18 @@ static void on_conn(db_conn *conn, void *arg)
     db_query(conn, SQL_KEY_GET, 1, p, on_key, rq);
 }
 
-void auth_begin(request *rq, void (*next)(request *rq))
+/* The key is checked; hand over to the handler without a connection. */
+static void authorised_alone(request *rq)
+{
+    auth_state *st = rq->state;
+    void (*next)(request *) = st->next;
+    rq->state_free(rq->state);
+    rq->state = NULL;
+    rq->state_free = NULL;
+    authorised(rq, next);
+}
+
+static void begin(request *rq, void (*next)(request *rq), bool hold)
 {
     const char *h = evhttp_find_header(evhttp_request_get_input_headers(rq->req), "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
@@ -208,8 +219,26 @@ void auth_begin(request *rq, void (*next)(request *rq))
         token_hash_equal(e->hash, st->hash)) {
         rq->role = e->role;
         memcpy(rq->org_id, e->org_id, sizeof rq->org_id);
-        db_acquire(rq->srv->db, on_conn_cached, rq);
+        if (hold)
+            db_acquire(rq->srv->db, on_conn_cached, rq);
+        else
+            authorised_alone(rq);
         return;
     }
-    db_acquire(rq->srv->db, on_conn, rq);
+    if (hold) {
+        db_acquire(rq->srv->db, on_conn, rq);
+        return;
+    }
+    const char *p[] = { rq->key_id };
+    db_read(rq->srv->db, SQL_KEY_GET, 1, p, on_key, rq);
+}
+
+void auth_begin(request *rq, void (*next)(request *rq))
+{
+    begin(rq, next, true);
+}
+
+void auth_begin_read(request *rq, void (*next)(request *rq))
+{
+    begin(rq, next, false);
 }

@@ -12,6 +12,10 @@
 #include "request.h"
 
 void auth_begin(request *rq, void (*next)(request *rq));
+/* The same for a handler that holds no connection (its statements go through
+ * db_read): next is called with rq->conn NULL, and an uncached key is looked
+ * up with db_read. */
+void auth_begin_read(request *rq, void (*next)(request *rq));
 
 /* Keys verified in the last server.auth_cache_s seconds are trusted without a
  * lookup (the secret's hash is still compared, in constant time). A revoked

@@ -17,6 +17,15 @@
 
 typedef enum { C_DOWN, C_CONNECTING, C_READY, C_QUERY } conn_state;
 
+/* A db_read queued on a connection: its results, up to its sync point. */
+typedef struct read_slot {
+    db_result_cb cb;
+    void *arg;
+    uint64_t prepare;       /* the statement its Prepare prepared (0: none) */
+    int seen;               /* results received so far */
+    PGresult *res;          /* the one to hand over: the first error, else the statement's */
+} read_slot;
+
 struct db_conn {
     db_pool *pool;
     PGconn *pg;
@@ -44,11 +53,25 @@ struct db_conn {
     void *one_arg;          /* db_query: its callback is cb, its argument this */
     uint64_t prepared[DB_MAX_PREPARED]; /* hashes of the statement names prepared on this connection */
     int nprepared;
+    /* reading (db_read): unheld, in pipeline mode, rd_n reads in flight from rd_head */
+    bool reading;
+    int rd_head, rd_n;
+    read_slot rd[DB_READ_DEPTH];
 };
+
+/* A db_read waiting for a connection, with its own copy of the text and params. */
+typedef struct pending_read {
+    db_result_cb cb;
+    void *arg;
+    const char *sql;
+    int nparams;
+    const char **params;
+} pending_read;
 
 typedef struct waiter {
     db_acquire_cb cb;
     void *arg;
+    pending_read *read;     /* a db_read (cb unused), or NULL: a db_acquire */
     struct waiter *next;
 } waiter;
 
@@ -78,6 +101,11 @@ static void conn_became_ready(db_conn *c);
 static void pipeline_fail(db_conn *c);
 static void conn_lost(db_conn *c, const char *why);
 static void watch(db_conn *c, short what);
+static void reads_fail(db_conn *c);
+static void reads_read(db_conn *c);
+static void reads_take_waiting(db_conn *c);
+static void read_send(db_conn *c, const char *sql, int nparams, const char *const *params, db_result_cb cb,
+                      void *arg);
 
 /* Watches the connection's socket for what. Watching it already is the
  * common case (every query and every result asks for EV_READ): then nothing is
@@ -120,8 +148,16 @@ static void fail_waiters(db_pool *p)
         p->nwaiting--;
         db_acquire_cb cb = w->cb;
         void *arg = w->arg;
+        pending_read *r = w->read;
         free(w);
-        cb(NULL, arg);
+        if (r) {
+            db_result_cb rcb = r->cb;
+            void *rarg = r->arg;
+            free(r);
+            rcb(NULL, rarg);
+        } else {
+            cb(NULL, arg);
+        }
     }
 }
 
@@ -181,7 +217,9 @@ static void conn_lost(db_conn *c, const char *why)
         p->was_up = false;
         log_error("database: unavailable (no connection); answering 503 until it returns");
     }
-    if (was == C_QUERY && c->pipeline) {
+    if (was == C_QUERY && c->reading) {
+        reads_fail(c);
+    } else if (was == C_QUERY && c->pipeline) {
         pipeline_fail(c);
     } else if (was == C_QUERY && c->cb) {
         db_result_cb cb = c->cb;
@@ -435,6 +473,10 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
             conn_lost(c, "server closed the connection");
         return;
     }
+    if (c->reading) {
+        reads_read(c);
+        return;
+    }
     if (c->pipeline) {
         pipeline_read(c);
         return;
@@ -469,12 +511,17 @@ static void send_query(db_conn *c, const char *sql, int n, const char *const *pa
         watch(c, f ? (EV_READ | EV_WRITE) : EV_READ);
 }
 
-/* A ready, unheld connection: give it to the first waiter. */
+/* A ready, unheld connection: give it to the first waiter (reads at the head
+ * of the queue all go to it, up to DB_READ_DEPTH). */
 static void conn_became_ready(db_conn *c)
 {
     db_pool *p = c->pool;
     if (c->held || c->state != C_READY || !p->head)
         return;
+    if (p->head->read) {
+        reads_take_waiting(c);
+        return;
+    }
     waiter *w = p->head;
     p->head = w->next;
     if (!p->head)
@@ -563,12 +610,15 @@ void db_pool_free(db_pool *p)
             event_free(c->timer);
         if (c->last)
             PQclear(c->last);
+        for (int k = 0; k < c->rd_n; k++)
+            PQclear(c->rd[(c->rd_head + k) % DB_READ_DEPTH].res);
         if (c->pg)
             PQfinish(c->pg);
     }
     while (p->head) {
         waiter *w = p->head;
         p->head = w->next;
+        free(w->read);
         free(w);
     }
     free(p->conns);
@@ -598,6 +648,7 @@ void db_acquire(db_pool *p, db_acquire_cb cb, void *arg)
     }
     w->cb = cb;
     w->arg = arg;
+    w->read = NULL;
     w->next = NULL;
     if (p->tail)
         p->tail->next = w;
@@ -645,6 +696,41 @@ void db_query_dynamic(db_conn *c, const char *sql, int nparams, const char *cons
     query_named(c, DB_UNNAMED, sql, nparams, params, cb, arg);
 }
 
+/* Queues one statement on a connection in pipeline mode. Every statement is
+ * prepared, on first use on this connection, in the same round trip: named by
+ * the caller or after a hash of its text; DB_UNNAMED ones are planned for
+ * their parameters on every run. *prepare gets the hash of the statement a
+ * Prepare was queued for (0: none). Returns the messages queued (2: a Prepare
+ * and its Execute, 1: the statement), -1 when libpq failed (the connection is
+ * then to be dropped). */
+static int send_call(db_conn *c, const db_call *call, uint64_t *prepare)
+{
+    *prepare = 0;
+    const char *name = call->name;
+    if (name && !*name)
+        return PQsendQueryParams(c->pg, call->sql, call->nparams, NULL, call->params, NULL, NULL, 0) ? 1 : -1;
+    char auto_name[20];
+    if (!name) {
+        snprintf(auto_name, sizeof auto_name, "q%016llx", (unsigned long long)fnv1a(call->sql));
+        name = auto_name;
+    }
+    uint64_t h = fnv1a(name);
+    bool ready = is_prepared(c, h);
+    int sent = 1;
+    if (!ready && c->nprepared < DB_MAX_PREPARED) {
+        if (!PQsendPrepare(c->pg, name, call->sql, call->nparams, NULL))
+            return -1;
+        c->prepared[c->nprepared++] = h;
+        *prepare = h;
+        sent = 2;
+        ready = true;
+    }
+    c->runs += ready;
+    int ok = ready ? PQsendQueryPrepared(c->pg, name, call->nparams, call->params, NULL, NULL, 0)
+                   : PQsendQueryParams(c->pg, call->sql, call->nparams, NULL, call->params, NULL, NULL, 0);
+    return ok ? sent : -1;
+}
+
 void db_pipeline(db_conn *c, const db_call *calls, int n, db_pipeline_cb cb, void *arg)
 {
     c->arg = arg;
@@ -664,43 +750,13 @@ void db_pipeline(db_conn *c, const db_call *calls, int n, db_pipeline_cb cb, voi
     c->state = C_QUERY;
     c->pl_slots = 0;
     for (int i = 0; i < n; i++) {
-        /* Every statement is prepared, on first use on this connection, in the
-         * same round trip: named by the caller or after a hash of its text. */
-        char auto_name[20];
-        const char *name = calls[i].name;
-        if (name && !*name) { /* DB_UNNAMED: planned for its parameters on every run */
-            if (!PQsendQueryParams(c->pg, calls[i].sql, calls[i].nparams, NULL, calls[i].params, NULL, NULL, 0)) {
-                conn_lost(c, PQerrorMessage(c->pg));
-                return;
-            }
-            c->pl_prepare[i] = 0;
-            c->pl_map[c->pl_slots++] = i;
-            continue;
-        }
-        if (!name) {
-            snprintf(auto_name, sizeof auto_name, "q%016llx", (unsigned long long)fnv1a(calls[i].sql));
-            name = auto_name;
-        }
-        uint64_t h = fnv1a(name);
-        bool ready = is_prepared(c, h);
-        c->pl_prepare[i] = 0;
-        if (!ready && c->nprepared < DB_MAX_PREPARED) {
-            if (!PQsendPrepare(c->pg, name, calls[i].sql, calls[i].nparams, NULL)) {
-                conn_lost(c, PQerrorMessage(c->pg));
-                return;
-            }
-            c->prepared[c->nprepared++] = h;
-            c->pl_prepare[i] = h;
-            c->pl_map[c->pl_slots++] = -(i + 1);
-            ready = true;
-        }
-        c->runs += ready;
-        int ok = ready ? PQsendQueryPrepared(c->pg, name, calls[i].nparams, calls[i].params, NULL, NULL, 0)
-                       : PQsendQueryParams(c->pg, calls[i].sql, calls[i].nparams, NULL, calls[i].params, NULL, NULL, 0);
-        if (!ok) {
+        int sent = send_call(c, &calls[i], &c->pl_prepare[i]);
+        if (sent < 0) {
             conn_lost(c, PQerrorMessage(c->pg));
             return;
         }
+        if (sent == 2)
+            c->pl_map[c->pl_slots++] = -(i + 1);
         c->pl_map[c->pl_slots++] = i;
     }
     if (PQpipelineSync(c->pg) != 1) {
@@ -729,6 +785,17 @@ const PGresult *db_pipeline_failure(PGresult *const *res, int n, bool *lost)
     return NULL;
 }
 
+/* A ready connection past plan_refresh_runs forgets its statements (true:
+ * DEALLOCATE ALL sent; it becomes ready when that is done). */
+static bool refresh_plans(db_conn *c)
+{
+    if (c->runs < c->pool->plan_refresh_runs)
+        return false;
+    c->deallocating = true;
+    send_query(c, "DEALLOCATE ALL", 0, NULL);
+    return true;
+}
+
 void db_release(db_conn *c)
 {
     if (!c)
@@ -744,12 +811,227 @@ void db_release(db_conn *c)
         send_query(c, "ROLLBACK", 0, NULL);
         return;
     }
-    if (c->runs >= c->pool->plan_refresh_runs) {
-        c->deallocating = true;
-        send_query(c, "DEALLOCATE ALL", 0, NULL);
+    if (refresh_plans(c))
+        return;
+    conn_became_ready(c);
+}
+
+/* ---- db_read: single-statement reads, several in flight on one connection ---- */
+
+/* Room for one more read on c: a free connection, or one reading with fewer
+ * than DB_READ_DEPTH in flight and not yet due for a plan refresh (it must
+ * drain for that). */
+static bool read_room(const db_conn *c)
+{
+    if (c->held)
+        return false;
+    if (c->state == C_READY)
+        return true;
+    return c->state == C_QUERY && c->reading && c->rd_n < DB_READ_DEPTH && c->runs < c->pool->plan_refresh_runs;
+}
+
+/* Queues a read on c (read_room(c) holds): [Prepare,] Execute, Sync. Its own
+ * sync point means a failure ends this read alone. On a libpq failure the
+ * connection is dropped and every read on it (this one included) gets NULL. */
+static void read_send(db_conn *c, const char *sql, int nparams, const char *const *params, db_result_cb cb,
+                      void *arg)
+{
+    if (!c->reading) {
+        if (PQenterPipelineMode(c->pg) != 1) {
+            conn_lost(c, "could not enter pipeline mode");
+            cb(NULL, arg);
+            return;
+        }
+        c->reading = true;
+        c->state = C_QUERY;
+        c->rd_head = 0;
+        c->rd_n = 0;
+    }
+    read_slot *s = &c->rd[(c->rd_head + c->rd_n) % DB_READ_DEPTH];
+    memset(s, 0, sizeof *s);
+    s->cb = cb;
+    s->arg = arg;
+    if (++c->rd_n == 1)
+        arm_timer(c, c->pool->statement_timeout_ms + QUERY_GRACE_MS); /* the head read's bound */
+    db_call call = { sql, nparams, params, NULL };
+    if (send_call(c, &call, &s->prepare) < 0 || PQpipelineSync(c->pg) != 1) {
+        conn_lost(c, PQerrorMessage(c->pg));
         return;
     }
+    int f = PQflush(c->pg);
+    if (f < 0)
+        conn_lost(c, PQerrorMessage(c->pg));
+    else
+        watch(c, f ? (EV_READ | EV_WRITE) : EV_READ);
+}
+
+/* The connection is gone: every read on it gets NULL, in order. Callbacks may
+ * queue new reads (on other connections: this one is down). */
+static void reads_fail(db_conn *c)
+{
+    read_slot gone[DB_READ_DEPTH];
+    int n = c->rd_n;
+    for (int k = 0; k < n; k++)
+        gone[k] = c->rd[(c->rd_head + k) % DB_READ_DEPTH];
+    c->rd_n = 0;
+    c->reading = false;
+    for (int k = 0; k < n; k++) {
+        if (gone[k].res)
+            PQclear(gone[k].res);
+        gone[k].cb(NULL, gone[k].arg);
+    }
+}
+
+/* No read left in flight: leave pipeline mode and serve waiters. */
+static void reads_drained(db_conn *c)
+{
+    evtimer_del(c->timer);
+    c->reading = false;
+    if (PQexitPipelineMode(c->pg) != 1) {
+        conn_lost(c, "could not leave pipeline mode");
+        return;
+    }
+    c->state = C_READY;
+    watch(c, EV_READ);
+    if (refresh_plans(c))
+        return;
     conn_became_ready(c);
+}
+
+/* The head read reached its sync point: hand its result over. */
+static void read_done(db_conn *c)
+{
+    read_slot s = c->rd[c->rd_head];
+    c->rd_head = (c->rd_head + 1) % DB_READ_DEPTH;
+    c->rd_n--;
+    if (c->rd_n > 0)
+        arm_timer(c, c->pool->statement_timeout_ms + QUERY_GRACE_MS); /* the next one's bound */
+    else
+        evtimer_del(c->timer);
+    s.cb(s.res, s.arg);
+    if (s.res)
+        PQclear(s.res);
+    if (c->reading && c->rd_n == 0)
+        reads_drained(c);
+    else if (c->reading)
+        reads_take_waiting(c);
+}
+
+/* Results in order: each read's ([Prepare,] statement) then its sync point. */
+static void reads_read(db_conn *c)
+{
+    bool after_null = false;
+    while (c->reading && !PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {
+            if (after_null)
+                break; /* nothing more queued */
+            after_null = true;
+            continue;
+        }
+        after_null = false;
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            if (c->rd_n > 0)
+                read_done(c);
+            continue;
+        }
+        if (c->rd_n == 0) {
+            PQclear(r); /* never: every result belongs to a read */
+            continue;
+        }
+        read_slot *s = &c->rd[c->rd_head];
+        bool of_prepare = s->prepare && s->seen++ == 0;
+        if (of_prepare && !db_ok(r))
+            forget_prepared(c, s->prepare); /* failed: not there */
+        if ((of_prepare && db_ok(r)) || (s->res && !db_ok(s->res))) {
+            PQclear(r); /* a Prepare that worked, or after the first error */
+            continue;
+        }
+        if (s->res)
+            PQclear(s->res);
+        s->res = r;
+    }
+    if (c->reading && PQstatus(c->pg) == CONNECTION_BAD)
+        conn_lost(c, "server closed the connection");
+}
+
+/* Moves the reads at the head of the pool's queue onto c while it has room
+ * (an acquire at the head stops it: first come, first served). */
+static void reads_take_waiting(db_conn *c)
+{
+    db_pool *p = c->pool;
+    while (p->head && p->head->read && read_room(c)) {
+        waiter *w = p->head;
+        p->head = w->next;
+        if (!p->head)
+            p->tail = NULL;
+        p->nwaiting--;
+        pending_read *r = w->read;
+        free(w);
+        read_send(c, r->sql, r->nparams, r->params, r->cb, r->arg);
+        free(r);
+    }
+}
+
+/* A copy of a read for the queue, in one allocation (freed with free). */
+static pending_read *pending_copy(const char *sql, int nparams, const char *const *params, db_result_cb cb,
+                                  void *arg)
+{
+    size_t len = sizeof(pending_read) + (size_t)nparams * sizeof(char *) + strlen(sql) + 1;
+    for (int i = 0; i < nparams; i++)
+        len += params[i] ? strlen(params[i]) + 1 : 0;
+    pending_read *r = malloc(len);
+    if (!r)
+        return NULL;
+    r->cb = cb;
+    r->arg = arg;
+    r->nparams = nparams;
+    r->params = (const char **)(r + 1);
+    char *text = (char *)(r->params + nparams);
+    r->sql = text;
+    text = stpcpy(text, sql) + 1;
+    for (int i = 0; i < nparams; i++) {
+        r->params[i] = params[i] ? text : NULL;
+        if (params[i])
+            text = stpcpy(text, params[i]) + 1;
+    }
+    return r;
+}
+
+void db_read(db_pool *p, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *arg)
+{
+    /* a free connection first (one more backend at work), then the reading one
+     * with the fewest in flight; none while others wait (first come, first served) */
+    db_conn *best = NULL;
+    for (int i = 0; !p->head && i < p->size; i++) {
+        db_conn *c = &p->conns[i];
+        if (!read_room(c))
+            continue;
+        if (c->state == C_READY) {
+            best = c;
+            break;
+        }
+        if (!best || c->rd_n < best->rd_n)
+            best = c;
+    }
+    if (best) {
+        read_send(best, sql, nparams, params, cb, arg);
+        return;
+    }
+    waiter *w = NULL;
+    if (count_connected(p) == 0 || p->nwaiting >= p->max_waiting || !(w = calloc(1, sizeof *w)) ||
+        !(w->read = pending_copy(sql, nparams, params, cb, arg))) {
+        free(w);
+        cb(NULL, arg);
+        return;
+    }
+    if (p->tail)
+        p->tail->next = w;
+    else
+        p->head = w;
+    p->tail = w;
+    p->nwaiting++;
 }
 
 void db_pool_set_plan_refresh(db_pool *p, int runs)
@@ -772,6 +1054,7 @@ void db_pool_get_stats(const db_pool *p, db_pool_stats *out)
             out->connected++;
         if (c->held || c->state == C_QUERY)
             out->busy++;
+        out->reads += c->rd_n;
     }
     out->waiting = p->nwaiting;
     out->errors = p->errors;

@@ -56,7 +56,8 @@ typedef void (*db_result_cb)(PGresult *res, void *arg);
 typedef void (*db_acquire_cb)(db_conn *conn, void *arg);
 
 typedef struct db_pool_stats {
-    int size, connected, busy, waiting;
+    int size, connected, busy, waiting; /* waiting: db_acquire and db_read calls queued for a connection */
+    int reads;                  /* db_read statements in flight on connections */
     unsigned long errors;       /* lost connections and timed-out queries */
     unsigned long plan_refreshes; /* connections that prepared their statements again (DB_PLAN_REFRESH_RUNS) */
 } db_pool_stats;
@@ -90,6 +91,36 @@ void db_query_dynamic(db_conn *conn, const char *sql, int nparams, const char *c
 /* Gives conn back (NULL: nothing), rolling back a transaction left open;
  * conn must not be used afterwards. */
 void db_release(db_conn *conn);
+
+/* Reads without holding a connection: db_read sends one statement, outside
+ * any transaction, on a pool connection that is free or already carrying
+ * other such reads, up to DB_READ_DEPTH at once on one connection (libpq
+ * pipeline mode, a sync point after each: one failing, a timeout in the
+ * server included, ends that read alone). The per-query round trip (a send,
+ * a receive and a wake-up on each side) is then shared by the reads in
+ * flight. Results come back in the order sent, each to its own callback.
+ *
+ * Fairness and bounds: a free connection is taken first, else the reading
+ * one with the fewest in flight; while db_acquire or db_read calls wait,
+ * new reads queue behind them (first come, first served), and the queue is
+ * bounded by the pool's max_waiting. A reading connection takes no more reads
+ * once due for its plan refresh, so that it drains and refreshes. A read
+ * queued behind a slow one waits for it: each is bounded by statement_timeout
+ * from when the one before it ends (plus the grace period on the daemon's
+ * side, past which the connection is closed).
+ *
+ * Use it only for a statement that needs no session: no transaction, no
+ * SET, no temporary table, nothing the next statement relies on. */
+#define DB_READ_DEPTH 8
+
+/* Runs sql (a fixed text, prepared as above) with nparams text params (NULL
+ * entries are SQL NULL; sql and params are copied before it returns) and calls
+ * cb(res, arg) with its result: an error result when the statement failed,
+ * NULL when no connection is up, too many calls wait, memory ran out, or the
+ * connection was lost or the statement outlived statement_timeout (answer
+ * 503). The result is freed after cb returns. cb may run before db_read
+ * returns, so call it last. */
+void db_read(db_pool *pool, const char *sql, int nparams, const char *const *params, db_result_cb cb, void *arg);
 
 /* Pipelining: several statements sent at once and answered in one round trip
  * (libpq pipeline mode). If one fails, the later ones come back

@@ -71,6 +71,14 @@ static const route routes[] = {
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
+/* Routes whose handler answers from single-statement reads (db_read) and so
+ * holds no pool connection: authenticated with auth_begin_read. */
+static bool reads_alone(const route *r)
+{
+    return r->handler == api_consultation_get || r->handler == api_consultation_overlaps ||
+           r->handler == api_overlap_get || r->handler == api_me;
+}
+
 static const char *method_name(enum evhttp_cmd_type t)
 {
     switch (t) {
@@ -131,7 +139,7 @@ static void set_request_id(request *rq)
             return;
         }
     }
-    if (uuid7_new(rq->request_id) < 0)
+    if (uuid7_next(&rq->srv->request_ids, rq->request_id) < 0)
         snprintf(rq->request_id, sizeof rq->request_id, "unknown");
 }
 
@@ -283,6 +291,8 @@ void router_dispatch(struct evhttp_request *req, void *arg)
         return;
     if (rq->route->min_role == ROLE_NONE)
         rq->route->handler(rq);
+    else if (reads_alone(rq->route))
+        auth_begin_read(rq, rq->route->handler);
     else
         auth_begin(rq, rq->route->handler);
 }

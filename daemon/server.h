@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "ids.h"
 #include "metrics.h"
 #include "notify.h"
 #include "vocab.h"
@@ -51,6 +52,7 @@ struct server {
     struct event *ev_accept_retry;/* re-enables accepting after EMFILE */
     struct request *requests;     /* accepted and not yet answered (a list through request.prev/next) */
     int unsent;                   /* answers queued but not yet written to their sockets */
+    uuid7_source request_ids;     /* random bytes for request ids; see ids.h */
 };
 
 /* Runs the daemon until SIGTERM/SIGINT. Returns the process exit status. */

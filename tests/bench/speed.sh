@@ -6,7 +6,9 @@
 # 1. GET /v1/consultations/{id} of random ids (wrk, 2 threads, 32 connections)
 #    against pgbench -M prepared -c32 -j2 selecting the same rows by primary
 #    key, for the same time: requests/s, their ratio, and the CPU each spends
-#    per request (daemon, PostgreSQL).
+#    per request (daemon, PostgreSQL); then pgbench running the GET's own
+#    statement (the document built in SQL), for PostgreSQL's share of a GET
+#    without the daemon in the way.
 # 2. POST /v1/consultations with the overlap check at 1,000,000 stored (all but
 #    10,000 of them history: BENCH_PLANNED=10000) and at 10,000 stored
 #    (tests/bench/run.sh): requests/s, p99, CPU per request, the ratio of the
@@ -18,12 +20,18 @@
 # The machine's load average is printed with the figures: other work on the
 # same cores moves requests/s; CPU per request moves much less.
 # Knobs (environment): IDS (how many stored rows the reads pick from, 100:
-# pgbench takes one script per row, at most 128), PG_MODE=fast (run.sh).
+# pgbench takes one script per row, at most 128), PG_MODE=fast (run.sh),
+# ONLY=get (the GET against pgbench alone, on a register built before: the
+# POST rows of the table are then left out), BIN (the daemon the GET runs
+# against, daemon/consultd by default: two builds compared back to back).
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${1:-15}
 keep=${BENCH_KEEP:-/tmp/speed-bench}
 nids=${IDS:-100}
+only=${ONLY:-}
+bin=${BIN:-daemon/consultd}
+case $only in ''|get) ;; *) echo "speed: ONLY is get or unset" >&2; exit 2 ;; esac
 . tests/bench/lib.sh
 command -v pgbench >/dev/null || { echo "speed: pgbench not found (apt-get install postgresql-contrib)" >&2; exit 1; }
 out=$(mktemp -d /tmp/consultd-speed.XXXXXX)
@@ -37,10 +45,15 @@ echo "== load: $(uptime | sed 's/.*load average/load average/')"
 # ---- POST at two sizes (run.sh builds or reuses the registers) ----
 # At a million, 990,000 of them history (BENCH_PLANNED=10000): each post meets
 # the same neighbours as at 10,000, so the ratio of the two is the size alone.
-{ BENCH_KEEP=$keep tests/bench/run.sh 10000 "$secs"
-  BENCH_KEEP=$keep BENCH_PLANNED=10000 tests/bench/run.sh 1000000 "$secs"; } | tee "$out/post.txt" |
-  grep -E '^==|requests/s|latency|per request|resident|non-2xx'
-echo "== load: $(uptime | sed 's/.*load average/load average/')"
+if [ "$only" != get ]; then
+  { BENCH_KEEP=$keep tests/bench/run.sh 10000 "$secs"
+    BENCH_KEEP=$keep BENCH_PLANNED=10000 tests/bench/run.sh 1000000 "$secs"; } | tee "$out/post.txt" |
+    grep -E '^==|requests/s|latency|per request|resident|non-2xx'
+  echo "== load: $(uptime | sed 's/.*load average/load average/')"
+else
+  [ -d "$keep/pg" ] || { echo "speed: ONLY=get needs the register built in $keep (run once without ONLY)" >&2; exit 1; }
+  : > "$out/post.txt"
+fi
 
 # ---- GET against pgbench ----
 port=$(free_port)
@@ -56,6 +69,7 @@ trap cleanup EXIT INT TERM
 mdb=bench_1000000_planned10000
 db="${url%/*}/$mdb"
 export CONSULTD_DATABASE_URL="$db"
+"$bin" migrate >/dev/null   # a register built by an older binary (ONLY=get skips run.sh, which migrates)
 pgconn="host=$keep/pg port=$port dbname=$mdb user=consultd"
 token=$(daemon/consultd key add --org "$(psql -X -tA "$db" -c 'SELECT id FROM organisations ORDER BY id LIMIT 1')" --role partner)
 psql -X -tA "$db" -c "SELECT id FROM consultations TABLESAMPLE SYSTEM (1) REPEATABLE (7) LIMIT $nids" > "$out/ids.txt"
@@ -63,6 +77,9 @@ i=0
 while read -r id; do
   i=$((i + 1))
   echo "SELECT * FROM consultations WHERE id = '$id';" > "$out/pk$i.sql"
+  # the daemon's own statement (SQL_CONSULTATION_GET): PostgreSQL's share of a GET without the daemon's round trips
+  echo "SELECT c.version, consultation_doc(c, g)::text, c.organisation_id, c.status FROM consultations c" \
+    "JOIN organisations g ON g.id = c.organisation_id WHERE c.id = '$id';" > "$out/doc$i.sql"
 done < "$out/ids.txt"
 { echo "local ids = {"; sed 's/.*/"&",/' "$out/ids.txt"; echo "}"
   cat <<EOF
@@ -81,7 +98,7 @@ EOF
 
 hport=$(free_port)
 CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 \
-  CONSULTD_DATABASE_URL="$pgconn" daemon/consultd serve &
+  CONSULTD_DATABASE_URL="$pgconn" "$bin" serve &
 dpid=$!
 until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do
   kill -0 "$dpid" 2>/dev/null || { echo "speed: the daemon exited" >&2; exit 1; }
@@ -112,6 +129,16 @@ sleep 1; q1=$(pg_ticks "$pgpid")
 pg_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/pgbench.txt")
 pg_n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgbench.txt")
 
+docs=""
+for f in "$out"/doc*.sql; do docs="$docs -f $f"; done
+r0=$(pg_ticks "$pgpid")
+# shellcheck disable=SC2086
+pgbench -n -M prepared -c32 -j2 -T"$secs" $docs "$pgconn" > "$out/pgdoc.txt" 2>&1 ||
+  { cat "$out/pgdoc.txt" >&2; exit 1; }
+sleep 1; r1=$(pg_ticks "$pgpid")
+doc_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/pgdoc.txt")
+doc_n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgdoc.txt")
+
 echo "== GET /v1/consultations/{id} of $nids stored ids at 1,000,000 stored ($mdb), wrk -t2 -c32 -d${secs}s"
 grep -E 'requests/s|latency|non-2xx' "$out/get.txt" | sed 's/^/   /'
 echo "== load: $(uptime | sed 's/.*load average/load average/')"
@@ -126,8 +153,9 @@ post() { # size field: from run.sh's output for that size
     cur == s && /peak/ { for (i = 1; i <= NF; i++) if ($i == "peak") peak = $(i + 1) }
     END { if (f == "rps") print rps; if (f == "p99") print p99; if (f == "cpu") print d " / " p; if (f == "peak") print peak }' "$out/post.txt"
 }
-awk -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -v s="$secs" 'BEGIN {print r * s}')" \
+awk -v only="$only" -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -v s="$secs" 'BEGIN {print r * s}')" \
   -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v q=$((q1 - q0)) -v pn="$pg_n" -v hz="$hz" \
+  -v dt="$doc_tps" -v dn="$doc_n" -v r=$((r1 - r0)) \
   -v r1="$(post 1000000 rps)" -v r2="$(post 10000 rps)" -v p99="$(post 1000000 p99)" \
   -v c1="$(post 1000000 cpu)" -v c2="$(post 10000 cpu)" -v peak="$(post 1000000 peak)" -v peak2="$(post 10000 peak)" 'BEGIN {
   printf "\n%-52s %-34s %s\n", "path", "measured", "target"
@@ -135,6 +163,9 @@ awk -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -v s="$secs" 'BEG
     sprintf("%.0f/s vs %.0f/s: %.2f", g, t, g / t), ">= 0.6"
   printf "%-52s daemon %.3f ms, PostgreSQL %.3f ms (pgbench: PostgreSQL %.3f ms)\n", "   CPU per GET:",
     d / hz / n * 1000, p / hz / n * 1000, q / hz / pn * 1000
+  printf "%-52s %.0f/s, PostgreSQL %.3f ms a statement\n", "   pgbench -M prepared running SQL_CONSULTATION_GET:",
+    dt, r / hz / dn * 1000
+  if (only == "get") exit
   printf "%-52s %-34s %s\n", "POST with the overlap check at 1M stored (990k history)", sprintf("%.0f/s, p99 %s ms", r1, p99),
     ">= 3000/s, p99 < 20 ms"
   printf "%-52s daemon / PostgreSQL ms: %s at 1M, %s at 10k\n", "   CPU per POST:", c1, c2

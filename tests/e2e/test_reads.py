@@ -1,0 +1,210 @@
+"""Single-statement reads several at a time on one pool connection (db_read):
+GET /v1/consultations/{id} under concurrency, a lost backend, statement_timeout."""
+import re
+import threading
+import time
+import uuid
+
+from harness import test, eq, check, wait_until
+from common import body
+
+
+def metric(d, name):
+    m = re.search(r"^%s (\d+)$" % re.escape(name), d.request("GET", "/metrics").body.decode(), re.M)
+    return int(m.group(1)) if m else None
+
+
+def lock_consultations(env, seconds):
+    """Holds consultations locked for `seconds` from a thread (returned, started): reads of it wait.
+    The holder may be terminated early (pg_terminate_backend): that ends the lock too."""
+    def hold():
+        try:
+            env.psql("BEGIN; LOCK TABLE consultations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(%s); COMMIT;"
+                     % seconds)
+        except AssertionError as e:
+            if "terminating connection" not in str(e):
+                raise
+    t = threading.Thread(target=hold)
+    t.start()
+    time.sleep(0.2)
+    return t
+
+
+def get_all(d, token, paths):
+    """GETs every path at once, one thread each; the responses in the order of paths."""
+    out = [None] * len(paths)
+
+    def one(i):
+        out[i] = d.request("GET", paths[i], token=token, timeout=30)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(paths))]
+    for t in threads:
+        t.start()
+    return threads, out
+
+
+@test
+def reads_share_connections_and_each_gets_its_own_answer(env):
+    # two connections, sixteen readers: known ids, unknown ids and malformed ones interleaved
+    d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "2"})
+    _, token = env.new_org("Pipelined Council")
+    made = {}
+    for i in range(6):
+        r = d.request("POST", "/v1/consultations", body(title="Read test %d" % i), token=token)
+        eq(r.status, 201)
+        made[r.json["id"]] = r.json["title"]
+    ids = list(made)
+    unknown = [str(uuid.uuid4()) for _ in range(3)]
+    paths = []
+    for i in range(240):
+        k = i % 8
+        if k < 5:
+            paths.append("/v1/consultations/" + ids[i % len(ids)])
+        elif k == 5:
+            paths.append("/v1/consultations/" + unknown[i % len(unknown)])
+        elif k == 6:
+            paths.append("/v1/consultations/not-a-uuid-%d" % i)
+        else:
+            paths.append("/v1/consultations/" + ids[i % len(ids)][:35] + "g")
+    results = [None] * len(paths)
+
+    def worker(w):
+        for i in range(w, len(paths), 16):
+            results[i] = d.request("GET", paths[i], token=token, timeout=30)
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for p, r in zip(paths, results):
+        check(r is not None, "answered: " + p)
+        tail = p.rsplit("/", 1)[1]
+        if tail in made:
+            eq(r.status, 200, p)
+            eq(r.json["id"], tail, "each read gets its own row")
+            eq(r.json["title"], made[tail])
+            eq(r.header("etag"), '"1"')
+        else:
+            eq(r.status, 404, p)
+            check(r.header("content-type").startswith("application/problem+json"), p)
+
+    # and they are truly in flight together: with the table locked, eight reads wait on two connections
+    locker = lock_consultations(env, 1.5)
+    threads, out = get_all(d, token, ["/v1/consultations/" + ids[i % len(ids)] for i in range(8)])
+    wait_until(lambda: metric(d, "consultd_db_reads_in_flight") == 8, "eight reads in flight on two connections")
+    for t in threads:
+        t.join(30)
+    locker.join()
+    eq([r.status for r in out], [200] * 8)
+    eq([r.json["id"] for r in out], [ids[i % len(ids)] for i in range(8)])
+    eq(metric(d, "consultd_db_reads_in_flight"), 0)
+    d.stop()
+    check("connection lost" not in d.logs())
+
+
+@test
+def a_lost_backend_fails_its_queued_reads_with_503_then_service_returns(env):
+    d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "2"})
+    _, token = env.new_org("Terminated Council")
+    r = d.request("POST", "/v1/consultations", body(title="Survives a lost backend"), token=token)
+    eq(r.status, 201)
+    cid = r.json["id"]
+    errors = metric(d, "consultd_db_errors_total")
+    locker = lock_consultations(env, 5)
+    threads, out = get_all(d, token, ["/v1/consultations/" + cid] * 10)
+    wait_until(lambda: metric(d, "consultd_db_reads_in_flight") == 10, "ten reads queued on two connections")
+    # the daemon's backends waiting on the lock: the pool's two carrying the reads (and any
+    # background job's that happened to read the table meanwhile)
+    killed = env.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      "WHERE application_name = 'consultd' AND wait_event_type = 'Lock'")
+    check(int(killed) >= 2, "the pool's two connections terminated (%s)" % killed)
+    for t in threads:
+        t.join(30)
+    eq([r.status for r in out], [503] * 10, "every read queued on a lost connection is 503")
+    check(all(r.header("retry-after") for r in out), "503 carries Retry-After")
+    check(all(r.header("content-type").startswith("application/problem+json") for r in out))
+    env.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+             "WHERE query LIKE 'BEGIN; LOCK TABLE consultations%' AND pid <> pg_backend_pid()")
+    locker.join()
+    start = time.time()
+    wait_until(lambda: d.request("GET", "/v1/consultations/" + cid, token=token).status == 200,
+               "reads served again", timeout=10)
+    check(time.time() - start < 2, "service back within the reconnect back-off")
+    eq(metric(d, "consultd_db_errors_total"), errors + 2, "two connections lost, counted")
+    threads, out = get_all(d, token, ["/v1/consultations/" + cid] * 10)
+    for t in threads:
+        t.join(30)
+    eq([r.status for r in out], [200] * 10)
+    d.stop()
+
+
+@test
+def statement_timeout_ends_each_queued_read_alone(env):
+    # one connection, reads queued on it behind a lock: each is cancelled by the
+    # server after statement_timeout from when the one before it ends, and the
+    # connection is kept
+    d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "1", "CONSULTD_DATABASE_STATEMENT_TIMEOUT_MS": "400"})
+    _, token = env.new_org("Patient Council")
+    r = d.request("POST", "/v1/consultations", body(title="Slow to read"), token=token)
+    eq(r.status, 201)
+    cid = r.json["id"]
+    d.request("GET", "/v1/consultations/" + cid, token=token)  # the key cached: the reads below are the only ones
+    errors = metric(d, "consultd_db_errors_total")
+    locker = lock_consultations(env, 4)
+    t0 = time.time()
+    took = [None] * 3
+    out = [None] * 3
+
+    def one(i):
+        out[i] = d.request("GET", "/v1/consultations/" + cid, token=token, timeout=30)
+        took[i] = time.time() - t0
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    eq([r.status for r in out], [503] * 3, "a read cancelled by statement_timeout is 503")
+    check(max(took) < 3.0, "each read bounded by statement_timeout, not by the lock (%.2f s)" % max(took))
+    check(min(took) >= 0.35, "the server waited statement_timeout (%.2f s)" % min(took))
+    locker.join()
+    eq(d.request("GET", "/v1/consultations/" + cid, token=token).status, 200)
+    eq(metric(d, "consultd_db_errors_total"), errors, "no connection was dropped")
+    d.stop()
+
+
+@test
+def overlap_and_me_reads_run_without_holding_a_connection(env):
+    # one connection: an overlap, a consultation's overlaps and /v1/me all in flight on it at once
+    d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "1"})
+    a_org, a_tok = env.new_org("Reading Council A")
+    _, b_tok = env.new_org("Reading Trust B", kind="nhs")
+    fw = {"start": "2046-03-01", "end": "2046-04-15"}
+    a = d.request("POST", "/v1/consultations", body(title="Care charging", topics=["adult-social-care"],
+                                                    communities=["carers"], fieldwork=fw), token=a_tok)
+    b = d.request("POST", "/v1/consultations", body(title="Carers support", topics=["adult-social-care"],
+                                                    communities=["carers"], fieldwork=fw), token=b_tok)
+    eq((a.status, b.status), (201, 201))
+    eq(len(b.json["overlaps"]), 1)
+    oid = b.json["overlaps"][0]["id"]
+    want_overlap = d.request("GET", "/v1/overlaps/" + oid, token=a_tok)
+    eq(want_overlap.status, 200)
+    want_list = d.request("GET", "/v1/consultations/%s/overlaps" % b.json["id"], token=a_tok)
+    eq(want_list.status, 200)
+    paths = ["/v1/overlaps/" + oid, "/v1/consultations/%s/overlaps" % b.json["id"], "/v1/me",
+             "/v1/overlaps/" + str(uuid.uuid4()), "/v1/consultations/%s/overlaps" % uuid.uuid4(),
+             "/v1/overlaps/nope"] * 2
+    locker = lock_consultations(env, 1.5)
+    threads, out = get_all(d, a_tok, paths)
+    # the malformed ids are answered at once, without a read: ten reads, eight (DB_READ_DEPTH) in
+    # flight on the one connection and two waiting for room on it
+    wait_until(lambda: metric(d, "consultd_db_reads_in_flight") == 8 and
+               'consultd_db_pool_connections{state="waiting"} 2' in d.request("GET", "/metrics").body.decode(),
+               "eight reads in flight on one connection, two waiting")
+    for t in threads:
+        t.join(30)
+    locker.join()
+    eq([r.status for r in out], [200, 200, 200, 404, 404, 404] * 2)
+    eq(out[0].json, want_overlap.json)
+    eq(out[0].header("etag"), want_overlap.header("etag"))
+    eq(out[1].json, want_list.json)
+    eq(out[2].json["organisation"]["id"], a_org)
+    d.stop()
