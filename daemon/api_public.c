@@ -208,7 +208,14 @@ static void on_events(PGresult *res, void *arg)
     }
     for (size_t w = 0; w < st->nwanted; w++) {
         if (!body_cache_get(st->fresh, st->keys[st->wanted[w]], NULL, NULL)) {
-            read_keys(rq); /* edited meanwhile: read the calendar again */
+            /* Edited meanwhile: read the calendar again. The events rendered
+             * so far are right under their own keys (most rows as they still
+             * are, the edited ones as they now are), so they are kept for the
+             * next reading, which then reads only the rows edited since:
+             * reading every row again, a large calendar whose rows are being
+             * edited (an import) would meet another edit every time. */
+            (void)body_cache_copy_into(st->fresh, rq->srv->calendar_events);
+            read_keys(rq);
             return;
         }
         st->rendered[st->wanted[w]] = true;

@@ -1,7 +1,8 @@
 """The largest calendars (API.md section 9): more events than a calendar
 shows (CALENDAR_MAX_EVENTS, X-Consultd-Truncated), and events whose bytes in
 all are more than the daemon keeps (its event cache, body_cache.h), asked for
-by several subscribers at once."""
+by several subscribers at once; and a large calendar first read while its
+rows are being edited, one after another, as an import does."""
 import re
 import socket
 import threading
@@ -93,3 +94,48 @@ def largest_calendar_is_cut_and_answered_to_every_subscriber(env):
     unavailable = [l for l in d.logs().splitlines() if re.search(r"calendar: .*503", l)]
     eq(unavailable, [], "no calendar answered 503")
     d.stop()
+
+
+@test(timeout=300)
+def cold_calendar_is_answered_while_its_rows_are_edited(env):
+    """A daemon with nothing kept reads every row of a large calendar; rows
+    edited meanwhile (an import's steady stream of updates) must not keep it
+    from answering."""
+    rows = 6000
+    d = env.daemon({"CONSULTD_SERVER_PUBLIC_URL": PUBLIC_URL})
+    org, token = env.new_org("Cold Calendar Council")
+    env.psql("INSERT INTO consultations (id, organisation_id, external_ref, title, summary, areas, area_scope,"
+             " fieldwork_start, fieldwork_end, visibility)"
+             " SELECT gen_random_uuid(), '%s', i::text, 'Cold calendar event ' || i, 'Summary ' || i, '{E09000007}',"
+             " '{E09000007}', current_date + (i %% 300), current_date + (i %% 300) + 7, 'public'"
+             " FROM generate_series(1, %d) i" % (org, rows))
+    f = d.request("POST", "/v1/feeds", {"label": "Cold", "filters": {"organisation": org}}, token=token)
+    eq(f.status, 201)
+    path = f.json["url"][len(PUBLIC_URL):]
+    d.stop()
+
+    # an import's stream of updates: one row at a time, each committed
+    stop = threading.Event()
+
+    def edits():
+        while not stop.is_set():
+            env.psql("DO $$ BEGIN FOR k IN 1..400 LOOP"
+                     " UPDATE consultations SET title = 'Cold calendar event edited ' || k, version = version + 1,"
+                     " updated_at = now() WHERE organisation_id = '%s'"
+                     " AND external_ref = (1 + floor(random() * %d))::text; COMMIT; PERFORM pg_sleep(0.004);"
+                     " END LOOP; END $$" % (org, rows))
+
+    t = threading.Thread(target=edits)
+    t.start()
+    try:
+        for trial in range(4):
+            cold = env.daemon({"CONSULTD_SERVER_PUBLIC_URL": PUBLIC_URL})
+            r = cold.request("GET", path, timeout=120)
+            logs = cold.logs()
+            cold.stop()
+            eq(r.status, 200, "a cold calendar under edits, try %d: %r %s" % (trial, r, [
+                l for l in logs.splitlines() if "calendar:" in l][:2]))
+            eq(vevent_count(r.body), rows)
+    finally:
+        stop.set()
+        t.join(60)
