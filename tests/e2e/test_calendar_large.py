@@ -96,19 +96,18 @@ def largest_calendar_is_cut_and_answered_to_every_subscriber(env):
     d.stop()
 
 
-@test(timeout=300)
-def cold_calendar_is_answered_while_its_rows_are_edited(env):
+def cold_calendar_under_edits(env, summary_sql, label):
     """A daemon with nothing kept reads every row of a large calendar; rows
     edited meanwhile (an import's steady stream of updates) must not keep it
     from answering."""
     rows = 6000
     d = env.daemon({"CONSULTD_SERVER_PUBLIC_URL": PUBLIC_URL})
-    org, token = env.new_org("Cold Calendar Council")
+    org, token = env.new_org("Cold Calendar Council " + label)
     env.psql("INSERT INTO consultations (id, organisation_id, external_ref, title, summary, areas, area_scope,"
              " fieldwork_start, fieldwork_end, visibility)"
-             " SELECT gen_random_uuid(), '%s', i::text, 'Cold calendar event ' || i, 'Summary ' || i, '{E09000007}',"
+             " SELECT gen_random_uuid(), '%s', i::text, 'Cold calendar event ' || i, %s, '{E09000007}',"
              " '{E09000007}', current_date + (i %% 300), current_date + (i %% 300) + 7, 'public'"
-             " FROM generate_series(1, %d) i" % (org, rows))
+             " FROM generate_series(1, %d) i" % (org, summary_sql, rows))
     f = d.request("POST", "/v1/feeds", {"label": "Cold", "filters": {"organisation": org}}, token=token)
     eq(f.status, 201)
     path = f.json["url"][len(PUBLIC_URL):]
@@ -136,6 +135,18 @@ def cold_calendar_is_answered_while_its_rows_are_edited(env):
             eq(r.status, 200, "a cold calendar under edits, try %d: %r %s" % (trial, r, [
                 l for l in logs.splitlines() if "calendar:" in l][:2]))
             eq(vevent_count(r.body), rows)
+            check(label != "long" or len(r.body) > 16 << 20, "more bytes than the event cache: %d" % len(r.body))
     finally:
         stop.set()
         t.join(60)
+
+
+@test(timeout=300)
+def cold_calendar_is_answered_while_its_rows_are_edited(env):
+    cold_calendar_under_edits(env, "'Summary ' || i", "short")
+
+
+@test(timeout=300)
+def cold_calendar_larger_than_the_event_cache_is_answered_while_its_rows_are_edited(env):
+    # about 3 kB a VEVENT: some 18 MB of events, more than the event cache keeps
+    cold_calendar_under_edits(env, "repeat('Long summary ' || i || '. ', 160)", "long")
