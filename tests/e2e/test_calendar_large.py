@@ -23,9 +23,9 @@ def largest_calendar_is_cut_and_answered_to_every_subscriber(env):
     org, token = env.new_org("Largest Calendar Council")
     # MAX_EVENTS + 1 consultations in the calendar's window, written straight into the table
     env.psql("INSERT INTO consultations (id, organisation_id, title, summary, areas, area_scope, fieldwork_start,"
-             " fieldwork_end, visibility)"
+             " fieldwork_end)"
              " SELECT gen_random_uuid(), '%s', 'Large calendar event ' || i, 'Summary ' || i, '{E09000007}',"
-             " '{E09000007}', current_date + (i %% 300), current_date + (i %% 300) + 7, 'public'"
+             " '{E09000007}', current_date + (i %% 300), current_date + (i %% 300) + 7"
              " FROM generate_series(1, %d) i" % (org, MAX_EVENTS + 1))
     f = d.request("POST", "/v1/feeds", {"label": "Everything", "filters": {"organisation": org}}, token=token)
     eq(f.status, 201)
@@ -94,6 +94,7 @@ def largest_calendar_is_cut_and_answered_to_every_subscriber(env):
     unavailable = [l for l in d.logs().splitlines() if re.search(r"calendar: .*503", l)]
     eq(unavailable, [], "no calendar answered 503")
     d.stop()
+    env.psql("DELETE FROM consultations WHERE organisation_id = '%s'" % org)  # the tests after list fewer
 
 
 def cold_calendar_under_edits(env, summary_sql, label):
@@ -104,9 +105,9 @@ def cold_calendar_under_edits(env, summary_sql, label):
     d = env.daemon({"CONSULTD_SERVER_PUBLIC_URL": PUBLIC_URL})
     org, token = env.new_org("Cold Calendar Council " + label)
     env.psql("INSERT INTO consultations (id, organisation_id, external_ref, title, summary, areas, area_scope,"
-             " fieldwork_start, fieldwork_end, visibility)"
+             " fieldwork_start, fieldwork_end)"
              " SELECT gen_random_uuid(), '%s', i::text, 'Cold calendar event ' || i, %s, '{E09000007}',"
-             " '{E09000007}', current_date + (i %% 300), current_date + (i %% 300) + 7, 'public'"
+             " '{E09000007}', current_date + (i %% 300), current_date + (i %% 300) + 7"
              " FROM generate_series(1, %d) i" % (org, summary_sql, rows))
     f = d.request("POST", "/v1/feeds", {"label": "Cold", "filters": {"organisation": org}}, token=token)
     eq(f.status, 201)
@@ -139,6 +140,7 @@ def cold_calendar_under_edits(env, summary_sql, label):
     finally:
         stop.set()
         t.join(60)
+        env.psql("DELETE FROM consultations WHERE organisation_id = '%s'" % org)  # the tests after list fewer
 
 
 @test(timeout=300)
