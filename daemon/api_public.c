@@ -208,7 +208,7 @@ static void on_events(PGresult *res, void *arg)
     }
     for (size_t w = 0; w < st->nwanted; w++) {
         if (!body_cache_get(st->fresh, st->keys[st->wanted[w]], NULL, NULL)) {
-            read_keys(rq); /* edited meanwhile: read the calendar again */
+            read_keys(rq); /* edited meanwhile: read the calendar again (on_keys keeps what was rendered) */
             return;
         }
         st->rendered[st->wanted[w]] = true;
@@ -321,13 +321,14 @@ static void on_keys(PGresult *res, void *arg)
     free(st->keys);
     free(st->wanted);
     free(st->rendered);
-    body_cache_free(st->fresh); /* from an earlier reading of the keys */
+    body_cache *before = st->fresh; /* rendered under an earlier reading of the keys */
     st->fresh = NULL;
     st->fetches = 0;
     st->keys = calloc(st->shown ? st->shown : 1, sizeof *st->keys);
     st->wanted = calloc(st->shown ? st->shown : 1, sizeof *st->wanted);
     st->rendered = calloc(st->shown ? st->shown : 1, sizeof *st->rendered);
     if (!st->keys || !st->wanted || !st->rendered) {
+        body_cache_free(before);
         reply_unavailable(rq);
         return;
     }
@@ -337,6 +338,22 @@ static void on_keys(PGresult *res, void *arg)
         calendar_event_ref ref = { PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
                                    PQgetvalue(res, r, 3) };
         calendar_event_key(&ref, &ctx, st->keys[i]);
+    }
+    /* Read again because rows were edited: what was rendered is right under
+     * its own key (most rows as they still are, the edited ones as they now
+     * are), so it stays at hand and only the rows edited since are read.
+     * Reading every row again, a large calendar whose rows are being edited
+     * (an import) would meet another edit at every try. Room for every event
+     * of this reading besides, so none is dropped. */
+    if (before) {
+        st->fresh = body_cache_new(st->shown + body_cache_entries(before), (size_t)-1);
+        if (body_cache_copy_into(before, st->fresh) < 0) { /* only a loss of what was rendered */
+            body_cache_free(st->fresh);
+            st->fresh = NULL;
+        }
+        body_cache_free(before);
+        for (size_t i = 0; st->fresh && i < st->shown; i++)
+            st->rendered[i] = body_cache_get(st->fresh, st->keys[i], NULL, NULL) != NULL;
     }
     if (calendar_etag((const char (*)[CALENDAR_EVENT_KEY_LEN])st->keys, st->shown, st->truncated, &st->q, st->name,
                       &ctx, st->etag) < 0) {

@@ -161,6 +161,16 @@ int body_cache_put(body_cache *c, const char *key, const char *body, size_t len,
     return 0;
 }
 
+int body_cache_copy_into(const body_cache *from, body_cache *to)
+{
+    if (!from || from == to)
+        return 0;
+    for (const entry *e = from->oldest; e; e = e->newer)
+        if (body_cache_put(to, e->key, e->body, e->len, e->flags) < 0)
+            return -1;
+    return 0;
+}
+
 size_t body_cache_bytes(const body_cache *c)
 {
     return c ? c->bytes : 0;

@@ -52,6 +52,12 @@ const char *body_cache_get(body_cache *c, const char *key, size_t *len, unsigned
  * long, c NULL), -1 when out of memory (the key is then not held). */
 int body_cache_put(body_cache *c, const char *key, const char *body, size_t len, unsigned flags);
 
+/* Puts a copy of every body held by from into to (body_cache_put, with its
+ * flags), the least recently used first, so that to's recency follows
+ * from's; from is unchanged (NULL, or the same cache as to: nothing done).
+ * Returns 0, or -1 when out of memory (the bodies copied before stay). */
+int body_cache_copy_into(const body_cache *from, body_cache *to);
+
 /* Bytes of bodies held, and entries held (for /metrics and tests). */
 size_t body_cache_bytes(const body_cache *c);
 size_t body_cache_entries(const body_cache *c);

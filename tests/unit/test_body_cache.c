@@ -149,6 +149,46 @@ static void agrees_with_a_model_under_churn(void **state)
     body_cache_free(c);
 }
 
+/* Copied into another cache: every body with its flags, the source
+ * unchanged, the copies in the source's recency order (its least recently
+ * used go first from the destination too), within the destination's bounds. */
+static void copies_into_another_cache_in_recency_order(void **state)
+{
+    (void)state;
+    body_cache *from = body_cache_new(8, 100), *to = body_cache_new(3, 100);
+    assert_int_equal(body_cache_put(from, "a", "aa", 2, 1), 0);
+    assert_int_equal(body_cache_put(from, "b", "bbb", 3, 2), 0);
+    assert_int_equal(body_cache_put(from, "c", "c", 1, 0), 0);
+    assert_non_null(body_cache_get(from, "a", NULL, NULL)); /* from's order, oldest first: b, c, a */
+    assert_int_equal(body_cache_put(to, "z", "zz", 2, 0), 0);
+    assert_int_equal(body_cache_put(to, "b", "old", 3, 7), 0);
+    assert_int_equal(body_cache_copy_into(from, to), 0);
+    assert_int_equal(body_cache_entries(from), 3);
+    assert_int_equal(body_cache_bytes(from), 6);
+    assert_int_equal(body_cache_entries(to), 3); /* z went: the oldest when the third came */
+    assert_null(body_cache_get(to, "z", NULL, NULL));
+    size_t len;
+    unsigned flags;
+    const char *b = body_cache_get(to, "b", &len, &flags);
+    assert_non_null(b);
+    assert_int_equal(len, 3);
+    assert_int_equal(flags, 2);
+    assert_memory_equal(b, "bbb", 3); /* replaced */
+    /* one more: c is the oldest left (b was just used, a came last) */
+    assert_int_equal(body_cache_put(to, "d", "d", 1, 0), 0);
+    assert_null(body_cache_get(to, "c", NULL, NULL));
+    b = body_cache_get(to, "a", &len, &flags);
+    assert_non_null(b);
+    assert_int_equal(flags, 1);
+    assert_memory_equal(b, "aa", 2);
+    assert_int_equal(body_cache_copy_into(NULL, to), 0);
+    assert_int_equal(body_cache_copy_into(to, to), 0);
+    assert_int_equal(body_cache_entries(to), 3);
+    assert_int_equal(body_cache_copy_into(from, NULL), 0); /* a NULL cache keeps nothing */
+    body_cache_free(from);
+    body_cache_free(to);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +196,7 @@ int main(void)
         cmocka_unit_test(least_recently_used_goes_first),
         cmocka_unit_test(bounded_in_entries_and_refuses_what_cannot_fit),
         cmocka_unit_test(agrees_with_a_model_under_churn),
+        cmocka_unit_test(copies_into_another_cache_in_recency_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
