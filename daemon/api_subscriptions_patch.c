@@ -11,6 +11,8 @@
  *          with digest_body and close the window with SQL_DIGEST_CLOSE, as
  *          job_digest.c does]
  *   UPDATE (version + 1), COMMIT, reply 200 with the subscription and ETag.
+ * A disabled subscription (its receiver answered 410) is 409, as for its
+ * test ping: nothing more is sent to it, so there is nothing to change.
  * Any failure replies, and the release of the connection rolls back. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +176,13 @@ static void on_locked(PGresult *const *res, int n, void *arg)
         api_set_etag(rq, PQgetvalue(r, 0, 0));
         reply_problem(rq, 412, "precondition-failed", "Precondition failed",
                       "The subscription has changed since you read it; read it again and retry.", NULL, NULL);
+        return;
+    }
+    if (strcmp(PQgetvalue(r, 0, 8), "active") != 0) {
+        /* as POST .../test: a receiver that answered 410 gets nothing more */
+        reply_problem(rq, 409, "subscription-disabled", "Subscription disabled",
+                      "This subscription is disabled; create a new one.", NULL,
+                      json_pack("{s:s}", "disabled_reason", PQgetvalue(r, 0, 9)));
         return;
     }
     json_t *stored = json_loads(PQgetvalue(r, 0, 1), 0, NULL);

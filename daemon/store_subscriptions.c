@@ -56,7 +56,7 @@ const char SQL_SUBSCRIPTION_LOCK[] =
     " coalesce(s.digest_day, 'monday'), coalesce(floor(extract(epoch FROM s.digest_last_end))::bigint, 0),"
     " floor(extract(epoch FROM now()))::bigint,"
     " ceil(extract(epoch FROM greatest(now(), (SELECT max(w.window_end) FROM digest_windows w"
-    "  WHERE w.subscription_id = s.id))))::bigint"
+    "  WHERE w.subscription_id = s.id))))::bigint, s.status, coalesce(s.disabled_reason, '')"
     " FROM subscriptions s WHERE s.id = $1 AND s.status <> 'deleted'"
     " AND ($2::uuid IS NULL OR s.organisation_id = $2::uuid) FOR NO KEY UPDATE OF s";
 

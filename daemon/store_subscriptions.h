@@ -35,8 +35,8 @@ extern const char SQL_SUBSCRIPTION_PING[];
  * subscription_json, delivery, digest_time ('08:00' when unset), digest_day
  * ('monday' when unset), digest_last_end (0 when unset), now, and the time
  * a new first window may open: now or the latest end of this subscription's
- * closed windows, whichever is later; times as whole epoch seconds), or no
- * row. */
+ * closed windows, whichever is later; times as whole epoch seconds; status,
+ * disabled reason or ''), or no row. */
 extern const char SQL_SUBSCRIPTION_LOCK[];
 /* $1 subscription: takes (deletes) every event it holds for a digest, of
  * any time (it is about to become immediate); returns (events taken, body)

@@ -174,6 +174,12 @@ def another_organisations_subscription_is_404(env):
         eq(r_json(d, coord, s["id"])["version"], 1, "the other organisation changed nothing")
         t = changed(d, admin, s, {"filters": {"min_level": "high"}})
         eq(t["filters"]["min_level"], "high")
+        # a disabled one (its receiver answered 410) is 409, as its test ping
+        a.psql("UPDATE subscriptions SET status = 'disabled', disabled_reason = 'HTTP 410 Gone' WHERE id = '%s'"
+               % s["id"])
+        r = patch(d, coord, s["id"], {"format": "slack"}, '"2"')
+        problem(r, 409)
+        eq(r.json["disabled_reason"], "HTTP 410 Gone")
         eq(d.request("DELETE", "/v1/subscriptions/" + s["id"], token=coord).status, 204)
         problem(patch(d, coord, s["id"], {"format": "slack"}, '"2"'), 404)
     finally:
@@ -373,4 +379,41 @@ def delete_clears_the_held_events(env):
         eq(held(a, keep["id"]), 2, "another subscription's are kept")
         eq(d.request("GET", "/v1/subscriptions/" + s["id"], token=coord).status, 404)
     finally:
+        a.close()
+
+
+@test(timeout=120)
+def a_held_event_committed_after_the_change_is_not_lost(env):
+    """An event fanned out while its subscription turned immediate (or was
+    deleted) may commit its held item just after the PATCH (or DELETE) took
+    what was held: the digest worker's sweep sends it at once (or drops it)."""
+    a = Alerts(env)
+    rx = Receiver()
+    try:
+        d = a.daemon()
+        _, coord = a.org("Stray Coordinators", "coordinator")
+        s = a.subscribe(d, coord, url=rx.url(), delivery="daily", digest_time=later_today())
+        gone = a.subscribe(d, coord, url=rx.url("/gone"), delivery="daily", digest_time=later_today())
+        s = changed(d, coord, s, {"delivery": "immediate"})
+        eq(d.request("DELETE", "/v1/subscriptions/" + gone["id"], token=coord).status, 204)
+        time.sleep(0.5)
+        eq(rx.got, [], "nothing was held, so no final digest")
+        # the late items, as that fan-out would have written them
+        ids = []
+        for sub in (s, gone):
+            ev = a.psql("INSERT INTO alert_events (type, subscription_id, data, fanned_out)"
+                        " VALUES ('ping', '%s', '{}', true) RETURNING id" % sub["id"]).split()[0]
+            a.psql("INSERT INTO digest_items (subscription_id, event_id, created_at, payload)"
+                   " VALUES ('%s', '%s', now(), '{\"type\": \"ping\", \"late\": true}')" % (sub["id"], ev))
+            ids.append(ev)
+        check(rx.wait(1, 20), "the late event sent at once")
+        g = rx.got[0]
+        eq((g["path"], g["headers"]["webhook-id"]), ("/hook", ids[0]))
+        eq(rx.events()[0], {"type": "ping", "late": True})
+        wait_for(lambda: held(a, gone["id"]) == 0, what="the deleted subscription's late item dropped")
+        eq(held(a, s["id"]), 0)
+        time.sleep(1)
+        eq(len(rx.got), 1, "nothing for the deleted subscription")
+    finally:
+        rx.close()
         a.close()
