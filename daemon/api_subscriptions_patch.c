@@ -211,8 +211,8 @@ static void on_locked(PGresult *const *res, int n, void *arg)
     }
     int minute = 0, weekday = 0;
     digest_delivery delivery = DIGEST_IMMEDIATE;
-    if (digest_delivery_parse(PQgetvalue(r, 0, 2), &delivery) < 0 || digest_time_parse(PQgetvalue(r, 0, 3), &minute) < 0 ||
-        digest_day_parse(PQgetvalue(r, 0, 4), &weekday) < 0) {
+    if (digest_delivery_parse(PQgetvalue(r, 0, 2), &delivery) < 0 ||
+        digest_time_parse(PQgetvalue(r, 0, 3), &minute) < 0 || digest_day_parse(PQgetvalue(r, 0, 4), &weekday) < 0) {
         reply_unavailable(rq); /* the CHECK constraints of schema/012 make this unreachable */
         return;
     }

@@ -62,7 +62,8 @@ static void patch_merges_into_the_creation_fields(void **state)
 {
     (void)state;
     json_t *errors;
-    json_t *m = apply("{\"filters\": {\"min_level\": \"high\", \"topics\": null}, \"digest_time\": \"06:00\"}", &errors);
+    json_t *m = apply("{\"filters\": {\"min_level\": \"high\", \"topics\": null},"
+                      " \"digest_time\": \"06:00\"}", &errors);
     assert_non_null(m);
     assert_int_equal(json_array_size(errors), 0);
     assert_string_equal(str(m, "url"), "https://hooks.example.org/a");
