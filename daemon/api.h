@@ -50,6 +50,8 @@ void api_subscription_get(request *rq);
 void api_subscription_delete(request *rq);
 void api_subscription_deliveries(request *rq);
 void api_subscription_test(request *rq);
+/* api_subscriptions_patch.c */
+void api_subscription_patch(request *rq);
 
 /* api_feeds.c */
 void api_feed_create(request *rq);

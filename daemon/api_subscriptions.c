@@ -54,8 +54,10 @@ static void on_created(PGresult *res, void *arg)
         reply_unavailable(rq);
         return;
     }
-    char location[64];
+    char location[64], version[24];
     snprintf(location, sizeof location, "/v1/subscriptions/%s", st->id);
+    snprintf(version, sizeof version, "%lld", json_integer_value(json_object_get(doc, "version")));
+    api_set_etag(rq, version);
     reply_header(rq, "Location", location);
     reply_json(rq, 201, doc);
 }
@@ -127,14 +129,7 @@ void api_subscription_list(request *rq)
 
 static void on_get(PGresult *res, void *arg)
 {
-    request *rq = arg;
-    if (reply_if_db_error(rq, res))
-        return;
-    if (PQntuples(res) == 0) {
-        not_found(rq);
-        return;
-    }
-    reply_json_text(rq, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    api_reply_versioned(arg, res, 404, "not-found", "Not found", "No subscription with this id.");
 }
 
 void api_subscription_get(request *rq)

@@ -32,7 +32,7 @@ struct digest_worker {
     /* metrics */
     unsigned long sent, empty;
     long due, held;
-    time_t gauges_at;
+    time_t gauges_at, strays_at;
 };
 
 static void claim(digest_worker *w);
@@ -183,14 +183,8 @@ static void on_claimed(PGresult *const *res, int n, void *arg)
 }
 
 /* BEGIN and the claim (and, once a second, the gauges) in one round trip. */
-static void on_conn(db_conn *conn, void *arg)
+static void begin_claim(digest_worker *w)
 {
-    digest_worker *w = arg;
-    if (!conn) {
-        finish(w, NULL);
-        return;
-    }
-    w->conn = conn;
     db_call calls[3];
     int n = 0;
     calls[n++] = (db_call){ "BEGIN", 0, NULL, NULL };
@@ -200,7 +194,40 @@ static void on_conn(db_conn *conn, void *arg)
         w->gauges_at = now;
         calls[n++] = (db_call){ SQL_DIGEST_GAUGES, 0, NULL, "digest_gauges" };
     }
-    db_pipeline(conn, calls, n, on_claimed, w);
+    db_pipeline(w->conn, calls, n, on_claimed, w);
+}
+
+static void on_strays(PGresult *const *res, int n, void *arg)
+{
+    digest_worker *w = arg;
+    if (failed(w, res, n))
+        return;
+    long taken = atol(PQgetvalue(res[0], 0, 0)), sent = atol(PQgetvalue(res[0], 0, 1));
+    if (taken > 0)
+        log_info("alerts: %ld held events of subscriptions no longer holding any: %ld sent at once, %ld dropped "
+                 "(subscription deleted or disabled, or already delivered)",
+                 taken, sent, taken - sent);
+    if (sent > 0)
+        dispatcher_wake(w->srv->alerts);
+    begin_claim(w);
+}
+
+static void on_conn(db_conn *conn, void *arg)
+{
+    digest_worker *w = arg;
+    if (!conn) {
+        finish(w, NULL);
+        return;
+    }
+    w->conn = conn;
+    time_t now = time(NULL);
+    if (now - w->strays_at >= DIGEST_STRAYS_EVERY_S) { /* on its own, before the claim's transaction */
+        w->strays_at = now;
+        const db_call calls[] = { { SQL_DIGEST_STRAYS, 0, NULL, "digest_strays" } };
+        db_pipeline(conn, calls, 1, on_strays, w);
+        return;
+    }
+    begin_claim(w);
 }
 
 /* The next window: on a fresh connection, so the dispatcher gets one between. */

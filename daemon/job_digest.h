@@ -19,13 +19,22 @@
  * An empty window writes no event but still moves on. A crash anywhere before
  * the commit rolls everything back, and the window is closed again later by
  * whichever instance gets there first; the database's clock decides, so
- * instances never disagree about what is due. */
+ * instances never disagree about what is due.
+ *
+ * Every DIGEST_STRAYS_EVERY_S a run first sweeps stray held events: those of
+ * a subscription that no longer holds any. An event being fanned out while
+ * its subscription is changed to immediate delivery or deleted (the PATCH or
+ * DELETE takes what is held when it commits; a fan-out that read the
+ * subscription before that commits its item just after) becomes a delivery
+ * sent at once, or, for a deleted or disabled subscription, is dropped. One
+ * statement, on its own (committed whatever the claim finds). */
 #ifndef CONSULTD_JOB_DIGEST_H
 #define CONSULTD_JOB_DIGEST_H
 
 #include "server.h"
 
 #define DIGEST_WORKER_BATCH 100   /* windows closed per run at most (one run a second) */
+#define DIGEST_STRAYS_EVERY_S 5   /* how often stray held events are swept (above) */
 
 typedef struct digest_worker digest_worker;
 

@@ -50,6 +50,8 @@ static const route routes[] = {
     { "POST", "/v1/subscriptions", api_subscription_create, ROLE_COORDINATOR, BODY_JSON, "/v1/subscriptions" },
     { "GET", "/v1/subscriptions", api_subscription_list, ROLE_COORDINATOR, BODY_NONE, "/v1/subscriptions" },
     { "GET", "/v1/subscriptions/{id}", api_subscription_get, ROLE_COORDINATOR, BODY_NONE, "/v1/subscriptions/{id}" },
+    { "PATCH", "/v1/subscriptions/{id}", api_subscription_patch, ROLE_COORDINATOR, BODY_PATCH,
+      "/v1/subscriptions/{id}" },
     { "DELETE", "/v1/subscriptions/{id}", api_subscription_delete, ROLE_COORDINATOR, BODY_NONE,
       "/v1/subscriptions/{id}" },
     { "GET", "/v1/subscriptions/{id}/deliveries", api_subscription_deliveries, ROLE_COORDINATOR, BODY_NONE,

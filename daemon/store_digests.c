@@ -43,3 +43,12 @@ const char SQL_DIGEST_CLOSE[] =
  * (no scheduled time has passed since the window opened). */
 const char SQL_DIGEST_RESCHEDULE[] =
     "UPDATE subscriptions SET digest_next_at = to_timestamp($2::bigint) WHERE id = $1";
+
+const char SQL_DIGEST_STRAYS[] =
+    "WITH gone AS (DELETE FROM digest_items i USING subscriptions s"
+    "  WHERE s.id = i.subscription_id AND (s.status <> 'active' OR s.delivery = 'immediate')"
+    "  RETURNING i.event_id, i.subscription_id, i.payload, s.status),"
+    " sent AS (INSERT INTO deliveries (event_id, subscription_id, payload)"
+    "  SELECT event_id, subscription_id, payload FROM gone WHERE status = 'active'"
+    "  ON CONFLICT (event_id, subscription_id) DO NOTHING RETURNING 1)"
+    " SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM sent)";

@@ -24,5 +24,10 @@ extern const char SQL_DIGEST_CLOSE[];
 /* $1 subscription, $2 its next scheduled time (epoch seconds): digest_next_at
  * was early (no scheduled time has passed since the window opened). */
 extern const char SQL_DIGEST_RESCHEDULE[];
+/* No parameters. Held events of a subscription that no longer holds any
+ * (job_digest.h): an active immediate one's become deliveries (as fan-out
+ * would have made them), a deleted or disabled one's are deleted. Returns
+ * (events taken, deliveries made). */
+extern const char SQL_DIGEST_STRAYS[];
 
 #endif

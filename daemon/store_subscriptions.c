@@ -1,6 +1,9 @@
 /* store_subscriptions.c - SQL for /v1/subscriptions. */
 #include "store_subscriptions.h"
 
+#include "db.h"
+#include "fmt_digest.h"
+
 #define SUB_VISIBLE "SELECT s.id FROM subscriptions s WHERE s.id = $1 AND s.status <> 'deleted'" \
                     " AND ($2::uuid IS NULL OR s.organisation_id = $2::uuid)"
 
@@ -18,13 +21,14 @@ const char SQL_SUBSCRIPTION_INSERT[] =
 const char SQL_SUBSCRIPTION_VISIBLE[] = SUB_VISIBLE;
 
 const char SQL_SUBSCRIPTION_GET[] =
-    "SELECT subscription_json(s)::text FROM subscriptions s WHERE s.id IN (" SUB_VISIBLE ")";
+    "SELECT s.version, subscription_json(s)::text FROM subscriptions s WHERE s.id IN (" SUB_VISIBLE ")";
 
 const char SQL_SUBSCRIPTION_DELETE[] =
     "WITH s AS (UPDATE subscriptions SET status = 'deleted', updated_at = now()"
     "  WHERE id IN (" SUB_VISIBLE ") RETURNING id),"
     " c AS (UPDATE deliveries d SET status = 'cancelled' FROM s"
-    "  WHERE d.subscription_id = s.id AND d.status = 'pending')"
+    "  WHERE d.subscription_id = s.id AND d.status = 'pending'),"
+    " i AS (DELETE FROM digest_items i USING s WHERE i.subscription_id = s.id)"
     " SELECT id FROM s";
 
 const char SQL_SUBSCRIPTION_ATTEMPTS[] =
@@ -46,3 +50,24 @@ const char SQL_SUBSCRIPTION_PING[] =
     "   'message', 'A test alert: this subscription receives alerts.') FROM s WHERE s.status = 'active'"
     "  RETURNING id)"
     " SELECT coalesce((SELECT id::text FROM e), ''), s.status, s.reason FROM s";
+
+const char SQL_SUBSCRIPTION_LOCK[] =
+    "SELECT s.version, subscription_json(s)::text, s.delivery, coalesce(s.digest_time, '08:00'),"
+    " coalesce(s.digest_day, 'monday'), coalesce(floor(extract(epoch FROM s.digest_last_end))::bigint, 0),"
+    " floor(extract(epoch FROM now()))::bigint,"
+    " ceil(extract(epoch FROM greatest(now(), (SELECT max(w.window_end) FROM digest_windows w"
+    "  WHERE w.subscription_id = s.id))))::bigint, s.status, coalesce(s.disabled_reason, '')"
+    " FROM subscriptions s WHERE s.id = $1 AND s.status <> 'deleted'"
+    " AND ($2::uuid IS NULL OR s.organisation_id = $2::uuid) FOR NO KEY UPDATE OF s";
+
+const char SQL_SUBSCRIPTION_FLUSH_TAKE[] =
+    "WITH a AS (DELETE FROM digest_items WHERE subscription_id = $1 RETURNING event_id, created_at, payload)"
+    " SELECT count(*) OVER (), payload FROM a ORDER BY created_at, event_id LIMIT " DB_STR(DIGEST_MAX_EVENTS);
+
+const char SQL_SUBSCRIPTION_UPDATE[] =
+    "UPDATE subscriptions s SET format = $2, events = " TEXTS(3) ", areas = " TEXTS(4) ","
+    " area_ancestors = " TEXTS(5) ", topics = " TEXTS(6) ", match_topics = " TEXTS(7) ","
+    " communities = " TEXTS(8) ", match_communities = " TEXTS(9) ", min_level = $10, delivery = $11,"
+    " digest_time = $12, digest_day = $13, digest_last_end = to_timestamp($14::float8),"
+    " digest_next_at = to_timestamp($15::float8), version = s.version + 1, updated_at = now()"
+    " WHERE s.id = $1 RETURNING s.version, subscription_json(s)::text";

@@ -1,6 +1,7 @@
 // pages/alerts.js - #/alerts: the coordinator's subscriptions: create (webhook,
 // Slack or e-mail, with filters; at once or as a daily or weekly digest), the
-// secret shown once, deliveries, a test ping.
+// secret shown once, a subscription's delivery changed in place (PATCH under
+// If-Match: target and secret stay), deliveries, a test ping.
 import { api, listAll } from "../api.js";
 import { clear, el, formatTimestamp, heading } from "../dom.js";
 import { errorSummary } from "../widgets.js";
@@ -16,6 +17,65 @@ export function deliveryText(s) {
   return "at once";
 }
 
+// The delivery controls (a select, a time, a day) for the element ids given,
+// showing the time and day only when they apply; set to s's delivery when given.
+function deliveryControls(ids, s) {
+  const delivery = el("select", { id: ids.delivery }, el("option", { value: "immediate" }, "At once, one message per alert"),
+    el("option", { value: "daily" }, "Daily digest"), el("option", { value: "weekly" }, "Weekly digest"));
+  const digestTime = el("input", { id: ids.time, type: "time", step: "60", value: "08:00", required: true });
+  const digestDay = el("select", { id: ids.day }, DAYS.map(d => el("option", { value: d }, dayTitle(d))));
+  if (s) {
+    delivery.value = s.delivery || "immediate";
+    if (s.digest_time) digestTime.value = s.digest_time;
+    if (s.digest_day) digestDay.value = s.digest_day;
+  }
+  const timeField = el("div", { class: "field" }, el("label", { for: ids.time }, "Time of the digest (UK time)"), digestTime);
+  const dayField = el("div", { class: "field" }, el("label", { for: ids.day }, "Day of the weekly digest"), digestDay);
+  const show = () => { timeField.hidden = delivery.value === "immediate"; dayField.hidden = delivery.value !== "weekly"; };
+  delivery.addEventListener("change", show);
+  show();
+  // the delivery settings as the API takes them
+  const value = () => {
+    const v = { delivery: delivery.value };
+    if (delivery.value !== "immediate") v.digest_time = digestTime.value;
+    if (delivery.value === "weekly") v.digest_day = digestDay.value;
+    return v;
+  };
+  return { delivery, timeField, dayField, value };
+}
+
+// The in-place change of one subscription's delivery: a small form under its
+// card, sent as a merge patch with the version the list was read at; done()
+// runs after a change is stored.
+function changeDeliveryForm(s, status, done) {
+  const ids = { delivery: `delivery-${s.id}`, time: `digest_time-${s.id}`, day: `digest_day-${s.id}` };
+  const c = deliveryControls(ids, s);
+  const problems = el("div");
+  const form = el("form", { class: "change-delivery", "aria-label": "Change delivery", onsubmit: async ev => {
+    ev.preventDefault();
+    clear(problems);
+    try {
+      const r = await api("PATCH", `/v1/subscriptions/${s.id}`, { body: c.value(), ifMatch: String(s.version) });
+      clear(status).appendChild(el("p", { class: "notice ok", role: "status" },
+        `Delivery changed for ${s.url || s.email}: ${deliveryText(r.data)}.`));
+      await done();
+    } catch (err) {
+      if (err.status === 412) {
+        await done(); // the list read again, with the other change
+        clear(status).appendChild(el("p", { class: "notice warn", role: "alert" },
+          `Not changed: someone else changed the subscription for ${s.url || s.email} since the list was shown. Check it and retry.`));
+        return;
+      }
+      problems.appendChild(errorSummary(err));
+    }
+  } },
+  el("div", { class: "field" }, el("label", { for: ids.delivery }, "Delivery"), c.delivery),
+  c.timeField, c.dayField, problems,
+  el("div", { class: "buttons" }, el("button", { type: "submit" }, "Save delivery"),
+    el("button", { type: "button", class: "secondary", onclick: () => form.remove() }, "Cancel")));
+  return form;
+}
+
 export async function render(main, _params, { me }) {
   main.appendChild(heading("Alerts"));
   if (me.role === "partner") { main.appendChild(el("p", {}, "Alerts are managed by coordinators.")); return; }
@@ -26,14 +86,8 @@ export async function render(main, _params, { me }) {
   const target = el("input", { id: "target", type: "text", class: "wide", autocomplete: "off" });
   const areas = el("input", { id: "areas", type: "text", class: "wide" });
   const level = el("select", { id: "min_level" }, ["low", "medium", "high"].map(l => el("option", { value: l, selected: l === "medium" }, l)));
-  const delivery = el("select", { id: "delivery" }, el("option", { value: "immediate" }, "At once, one message per alert"),
-    el("option", { value: "daily" }, "Daily digest"), el("option", { value: "weekly" }, "Weekly digest"));
-  const digestTime = el("input", { id: "digest_time", type: "time", step: "60", value: "08:00", required: true });
-  const digestDay = el("select", { id: "digest_day" }, DAYS.map(d => el("option", { value: d }, dayTitle(d))));
-  const timeField = el("div", { class: "field", hidden: true }, el("label", { for: "digest_time" }, "Time of the digest (UK time)"), digestTime);
-  const dayField = el("div", { class: "field", hidden: true }, el("label", { for: "digest_day" }, "Day of the weekly digest"), digestDay);
-  const showDigest = () => { timeField.hidden = delivery.value === "immediate"; dayField.hidden = delivery.value !== "weekly"; };
-  delivery.addEventListener("change", showDigest);
+  const { delivery, timeField, dayField, value: deliveryValue } =
+    deliveryControls({ delivery: "delivery", time: "digest_time", day: "digest_day" });
   const events = EVENTS.map(e => el("div", { class: "check" }, el("input", { type: "checkbox", id: `ev-${e}`, value: e, checked: true }),
     el("label", { for: `ev-${e}` }, e)));
   main.appendChild(el("form", { class: "alert-form", onsubmit: async ev => {
@@ -43,11 +97,7 @@ export async function render(main, _params, { me }) {
       filters: { min_level: level.value } };
     const a = areas.value.split(";").map(s => s.trim()).filter(Boolean);
     if (a.length) body.filters.areas = a;
-    if (delivery.value !== "immediate") {
-      body.delivery = delivery.value;
-      body.digest_time = digestTime.value;
-      if (delivery.value === "weekly") body.digest_day = digestDay.value;
-    }
+    if (delivery.value !== "immediate") Object.assign(body, deliveryValue());
     if (kind.value === "email") body.email = target.value.trim();
     else { body.url = target.value.trim(); body.format = kind.value; }
     try {
@@ -69,6 +119,8 @@ export async function render(main, _params, { me }) {
   el("button", { type: "submit" }, "Subscribe")));
   main.appendChild(created);
   main.appendChild(el("h2", {}, "Subscriptions"));
+  const changed = el("div", { "aria-live": "polite", id: "alerts-status" });
+  main.appendChild(changed);
   main.appendChild(listBox);
   async function drawList() {
     clear(listBox);
@@ -76,11 +128,18 @@ export async function render(main, _params, { me }) {
     if (!subs.length) { listBox.appendChild(el("p", {}, "None yet.")); return; }
     for (const s of subs) {
       const out = el("div", { "aria-live": "polite" });
-      listBox.appendChild(el("section", { class: "card" },
+      const editor = el("div");
+      listBox.appendChild(el("section", { class: "card", "data-subscription": s.id },
         el("h3", {}, s.url || s.email || s.id),
         el("p", { class: "meta" }, `${s.email ? "e-mail" : s.format} · ${(s.events || []).join(", ")} · ${deliveryText(s)}${s.status === "disabled" ? " · disabled" : ""}`),
         s.next_digest_at ? el("p", { class: "meta next-digest" }, `Next digest: ${formatTimestamp(s.next_digest_at)}`) : null,
         el("div", { class: "buttons" },
+          el("button", { type: "button", class: "secondary", "aria-expanded": "false", onclick: ev => {
+            const open = !editor.firstChild;
+            clear(editor);
+            if (open) editor.appendChild(changeDeliveryForm(s, changed, drawList));
+            ev.currentTarget.setAttribute("aria-expanded", String(open));
+          } }, "Change delivery"),
           el("button", { type: "button", class: "secondary", onclick: async () => {
             clear(out);
             try { await api("POST", `/v1/subscriptions/${s.id}/test`); out.appendChild(el("p", {}, "Test ping queued.")); }
@@ -100,7 +159,7 @@ export async function render(main, _params, { me }) {
             if (!confirm("Delete this subscription?")) return;
             await api("DELETE", `/v1/subscriptions/${s.id}`);
             drawList();
-          } }, "Delete")), out));
+          } }, "Delete")), editor, out));
     }
   }
   await drawList();

@@ -22,8 +22,9 @@ import harness  # noqa: E402
 
 MODULES = ["test_cli", "test_service", "test_auth", "test_consultations", "test_bad_input", "test_lists",
            "test_overlaps", "test_explanations", "test_text_weights", "test_register", "test_area_files",
-           "test_import", "test_alerts", "test_digests", "test_ops", "test_outage", "test_http_framing", "test_public",
-           "test_scope_limits", "test_reads", "test_calendar_churn", "test_calendar_large"]
+           "test_import", "test_alerts", "test_digests", "test_subscription_changes", "test_ops", "test_outage",
+           "test_http_framing", "test_public", "test_scope_limits", "test_reads", "test_calendar_churn",
+           "test_calendar_large"]
 
 
 def main():
