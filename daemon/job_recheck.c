@@ -32,6 +32,7 @@ struct recheck {
     bool deferred;                /* the item was deferred, not checked */
     /* the gauge */
     bool depth_busy;
+    db_conn *depth_conn;          /* held while the depth is read */
     long depth;
     unsigned long checked;        /* re-checks committed by this instance */
 };
@@ -270,28 +271,27 @@ void recheck_run(recheck *w)
 
 static void on_depth(PGresult *res, void *arg)
 {
-    db_conn *conn = ((void **)arg)[1];
-    recheck *w = ((void **)arg)[0];
-    free(arg);
+    recheck *w = arg;
     if (db_ok(res) && PQntuples(res) == 1)
         w->depth = atol(PQgetvalue(res, 0, 0));
+    db_conn *conn = w->depth_conn;
+    w->depth_conn = NULL;
     db_release(conn);
     w->depth_busy = false;
 }
 
+/* The gauge's connection is kept in w (nothing allocated per poll), so a
+ * daemon stopping with the query in flight leaves nothing behind: the pool
+ * is freed with its connections. */
 static void on_depth_conn(db_conn *conn, void *arg)
 {
     recheck *w = arg;
-    void **ctx = conn ? malloc(2 * sizeof *ctx) : NULL;
-    if (!ctx) {
-        if (conn)
-            db_release(conn);
+    if (!conn) {
         w->depth_busy = false;
         return;
     }
-    ctx[0] = w;
-    ctx[1] = conn;
-    db_query(conn, SQL_RECHECK_DEPTH, 0, NULL, on_depth, ctx);
+    w->depth_conn = conn;
+    db_query(conn, SQL_RECHECK_DEPTH, 0, NULL, on_depth, w);
 }
 
 static void on_poll(evutil_socket_t fd, short what, void *arg)
