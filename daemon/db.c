@@ -123,6 +123,18 @@ static void watch(db_conn *c, short what)
     event_add(c->io, NULL);
 }
 
+/* Sends what libpq holds for the server and watches the socket: for reading,
+ * and for writing too while some is left to send. A failed flush loses the
+ * connection (conn_lost). */
+static void flush_and_watch(db_conn *c)
+{
+    int f = PQflush(c->pg);
+    if (f < 0)
+        conn_lost(c, PQerrorMessage(c->pg));
+    else
+        watch(c, f ? (EV_READ | EV_WRITE) : EV_READ);
+}
+
 static void arm_timer(db_conn *c, int ms)
 {
     struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
@@ -504,11 +516,7 @@ static void send_query(db_conn *c, const char *sql, int n, const char *const *pa
     }
     c->state = C_QUERY;
     arm_timer(c, c->pool->statement_timeout_ms + QUERY_GRACE_MS);
-    int f = PQflush(c->pg);
-    if (f < 0)
-        conn_lost(c, PQerrorMessage(c->pg));
-    else
-        watch(c, f ? (EV_READ | EV_WRITE) : EV_READ);
+    flush_and_watch(c);
 }
 
 /* A ready, unheld connection: give it to the first waiter (reads at the head
@@ -764,11 +772,7 @@ void db_pipeline(db_conn *c, const db_call *calls, int n, db_pipeline_cb cb, voi
         return;
     }
     arm_timer(c, c->pool->statement_timeout_ms + QUERY_GRACE_MS);
-    int f = PQflush(c->pg);
-    if (f < 0)
-        conn_lost(c, PQerrorMessage(c->pg));
-    else
-        watch(c, f ? (EV_READ | EV_WRITE) : EV_READ);
+    flush_and_watch(c);
 }
 
 const PGresult *db_pipeline_failure(PGresult *const *res, int n, bool *lost)
@@ -858,11 +862,7 @@ static void read_send(db_conn *c, const char *sql, int nparams, const char *cons
         conn_lost(c, PQerrorMessage(c->pg));
         return;
     }
-    int f = PQflush(c->pg);
-    if (f < 0)
-        conn_lost(c, PQerrorMessage(c->pg));
-    else
-        watch(c, f ? (EV_READ | EV_WRITE) : EV_READ);
+    flush_and_watch(c);
 }
 
 /* The connection is gone: every read on it gets NULL, in order. Callbacks may
