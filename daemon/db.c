@@ -635,6 +635,18 @@ void db_pool_free(db_pool *p)
     free(p);
 }
 
+/* Puts w last in the pool's queue of waiters (first come, first served). */
+static void waiter_enqueue(db_pool *p, waiter *w)
+{
+    w->next = NULL;
+    if (p->tail)
+        p->tail->next = w;
+    else
+        p->head = w;
+    p->tail = w;
+    p->nwaiting++;
+}
+
 void db_acquire(db_pool *p, db_acquire_cb cb, void *arg)
 {
     for (int i = 0; i < p->size; i++) {
@@ -657,13 +669,7 @@ void db_acquire(db_pool *p, db_acquire_cb cb, void *arg)
     w->cb = cb;
     w->arg = arg;
     w->read = NULL;
-    w->next = NULL;
-    if (p->tail)
-        p->tail->next = w;
-    else
-        p->head = w;
-    p->tail = w;
-    p->nwaiting++;
+    waiter_enqueue(p, w);
 }
 
 /* db_query's statement came back as a pipeline of one. */
@@ -1026,12 +1032,7 @@ void db_read(db_pool *p, const char *sql, int nparams, const char *const *params
         cb(NULL, arg);
         return;
     }
-    if (p->tail)
-        p->tail->next = w;
-    else
-        p->head = w;
-    p->tail = w;
-    p->nwaiting++;
+    waiter_enqueue(p, w);
 }
 
 void db_pool_set_plan_refresh(db_pool *p, int runs)
