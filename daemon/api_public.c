@@ -34,16 +34,13 @@
 #include "server.h"
 #include "store_feeds.h"
 
-/* 200 with body and its ETag (given, or the body's hash when NULL), or 304
- * when the client holds it already. */
-static void reply_tagged(request *rq, const char *ctype, const char *cache, const char *given, const char *body,
-                         size_t len)
+/* 200 with body and its ETag (the body's hash), or 304 when the client
+ * holds it already. (A calendar's ETag names what its bytes are made from
+ * instead: calendar_headers.) */
+static void reply_tagged(request *rq, const char *ctype, const char *cache, const char *body, size_t len)
 {
     char etag[ETAG_LEN];
-    if (given)
-        snprintf(etag, sizeof etag, "%s", given);
-    else
-        etag_of(body, len, etag);
+    etag_of(body, len, etag);
     reply_header(rq, "ETag", etag);
     reply_header(rq, "Cache-Control", cache);
     const char *inm = evhttp_find_header(evhttp_request_get_input_headers(rq->req), "If-None-Match");
@@ -115,12 +112,15 @@ static pstate *pstate_new(request *rq, feed_select sel)
     return st;
 }
 
-static void reply_calendar_body(request *rq, const char *body, size_t len, bool truncated)
+/* The headers of every calendar answer (200 or 304): its ETag (from its
+ * keys, on_keys), Cache-Control, and whether the list was cut. */
+static void calendar_headers(request *rq, bool truncated)
 {
     pstate *st = rq->state;
     if (truncated)
         reply_header(rq, "X-Consultd-Truncated", "true");
-    reply_tagged(rq, "text/calendar; charset=utf-8", st->cache, st->etag, body, len);
+    reply_header(rq, "ETag", st->etag);
+    reply_header(rq, "Cache-Control", st->cache);
 }
 
 static void read_keys(request *rq);
@@ -300,10 +300,7 @@ static void assemble(request *rq)
         if (b)
             (void)body_cache_put(rq->srv->calendar_events, st->keys[i], b, n, 0);
     }
-    if (st->truncated)
-        reply_header(rq, "X-Consultd-Truncated", "true");
-    reply_header(rq, "ETag", st->etag);
-    reply_header(rq, "Cache-Control", st->cache);
+    calendar_headers(rq, st->truncated);
     reply_text_owned(rq, 200, "text/calendar; charset=utf-8", body, len); /* If-None-Match missed in on_keys */
 }
 
@@ -362,8 +359,7 @@ static void on_keys(PGresult *res, void *arg)
     }
     const char *inm = evhttp_find_header(evhttp_request_get_input_headers(rq->req), "If-None-Match");
     if (etag_none_match_hit(inm, st->etag)) {
-        reply_header(rq, "ETag", st->etag);
-        reply_header(rq, "Cache-Control", st->cache);
+        calendar_headers(rq, false);
         reply_text(rq, 304, "text/calendar; charset=utf-8", "", 0);
         return;
     }
@@ -371,7 +367,8 @@ static void on_keys(PGresult *res, void *arg)
     unsigned flags;
     const char *kept = body_cache_get(rq->srv->calendars, st->etag, &len, &flags);
     if (kept) {
-        reply_calendar_body(rq, kept, len, flags & CALENDAR_TRUNCATED);
+        calendar_headers(rq, flags & CALENDAR_TRUNCATED);
+        reply_text(rq, 200, "text/calendar; charset=utf-8", kept, len);
         return;
     }
     assemble(rq);
@@ -408,7 +405,7 @@ static void reply_json_rows(request *rq, PGresult *res)
     }
     if (rows > n)
         reply_header(rq, "X-Consultd-Truncated", "true");
-    reply_tagged(rq, "application/json; charset=utf-8", st->cache, NULL, out.s, out.len);
+    reply_tagged(rq, "application/json; charset=utf-8", st->cache, out.s, out.len);
     outbuf_free(&out);
 }
 
@@ -433,7 +430,7 @@ static void reply_csv_rows(request *rq, PGresult *res)
     if (rows > n)
         reply_header(rq, "X-Consultd-Truncated", "true");
     reply_header(rq, "Content-Disposition", "inline; filename=\"consultations.csv\"");
-    reply_tagged(rq, "text/csv; charset=utf-8; header=present", st->cache, NULL, out.s, out.len);
+    reply_tagged(rq, "text/csv; charset=utf-8; header=present", st->cache, out.s, out.len);
     outbuf_free(&out);
 }
 
@@ -598,7 +595,7 @@ void api_public_static(request *rq)
             continue;
         for (size_t f = 0; f < embedded_console_count; f++) /* embedded beside the console */
             if (strcmp(embedded_console[f].name, statics[i].file) == 0) {
-                reply_tagged(rq, statics[i].ctype, "public, no-cache", NULL, embedded_console[f].data,
+                reply_tagged(rq, statics[i].ctype, "public, no-cache", embedded_console[f].data,
                              embedded_console[f].len);
                 return;
             }

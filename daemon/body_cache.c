@@ -27,9 +27,8 @@ struct body_cache {
  * MurmurHash3's finaliser does): keys are tens of bytes, looked up thousands
  * of times per calendar, so a byte-at-a-time hash would be most of the
  * look-up's cost. */
-static uint64_t key_hash(const char *key)
+static uint64_t key_hash(const char *key, size_t len)
 {
-    size_t len = strlen(key);
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ len, w;
     for (; len >= 8; key += 8, len -= 8) {
         memcpy(&w, key, 8);
@@ -118,7 +117,7 @@ const char *body_cache_get(body_cache *c, const char *key, size_t *len, unsigned
 {
     if (!c || !key)
         return NULL;
-    entry *e = *slot_of(c, key, key_hash(key));
+    entry *e = *slot_of(c, key, key_hash(key, strlen(key)));
     if (!e)
         return NULL;
     unlink_recency(c, e);
@@ -137,7 +136,7 @@ int body_cache_put(body_cache *c, const char *key, const char *body, size_t len,
     size_t klen = strlen(key);
     if (klen >= BODY_CACHE_KEY_MAX)
         return 1;
-    uint64_t h = key_hash(key);
+    uint64_t h = key_hash(key, klen);
     entry **s = slot_of(c, key, h);
     if (*s)
         drop(c, s, *s);
