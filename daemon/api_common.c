@@ -46,14 +46,21 @@ long api_read_if_match(request *rq, const char *what)
 void api_reply_versioned(request *rq, const PGresult *res, int status, const char *slug, const char *title,
                          const char *detail)
 {
+    int row = res && db_ok(res) && PQntuples(res) > 0 ? 0 : -1;
+    api_reply_versioned_row(rq, res, row, status, slug, title, detail);
+}
+
+void api_reply_versioned_row(request *rq, const PGresult *res, int row, int status, const char *slug,
+                             const char *title, const char *detail)
+{
     if (reply_if_db_error(rq, res))
         return;
-    if (PQntuples(res) == 0) {
+    if (row < 0) {
         reply_problem(rq, status, slug, title, detail, NULL, NULL);
         return;
     }
-    api_set_etag(rq, PQgetvalue(res, 0, 0));
-    reply_json_text(rq, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+    api_set_etag(rq, PQgetvalue(res, row, 0));
+    reply_json_text(rq, 200, PQgetvalue(res, row, 1), (size_t)PQgetlength(res, row, 1));
 }
 
 int api_check_change(request *rq, const PGresult *res, long want_version, char owner[UUID_STR_LEN],

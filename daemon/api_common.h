@@ -17,6 +17,10 @@ long api_read_if_match(request *rq, const char *what);
  * errors as usual; no row: the problem given; else 200 with its ETag. */
 void api_reply_versioned(request *rq, const PGresult *res, int status, const char *slug, const char *title,
                          const char *detail);
+/* The same for row of a result holding several (db_batch.h): row -1 is no
+ * row (the problem given); database errors as usual. */
+void api_reply_versioned_row(request *rq, const PGresult *res, int row, int status, const char *slug,
+                             const char *title, const char *detail);
 
 /* Checks a row from SQL_CONSULTATION_GET (version, doc, organisation, status)
  * before a change: 404 when absent, 403 unless the caller's organisation owns

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "api_common.h"
+#include "db_batch.h"
 #include "job_dispatch.h"
 #include "http_reply.h"
 #include "list_query.h"
@@ -19,10 +20,9 @@ static void not_found(request *rq)
 
 /* ---- GET one -------------------------------------------------------------- */
 
-static void on_get(PGresult *res, void *arg)
+static void on_get(const PGresult *res, int row, void *arg)
 {
-    api_reply_versioned(arg, res, 404, "not-found", "Not found",
-                        "No consultation with this id.");
+    api_reply_versioned_row(arg, res, row, 404, "not-found", "Not found", "No consultation with this id.");
 }
 
 void api_consultation_get(request *rq)
@@ -31,8 +31,8 @@ void api_consultation_get(request *rq)
         not_found(rq);
         return;
     }
-    const char *p[] = { rq->path_param };
-    db_read(rq->srv->db, SQL_CONSULTATION_GET, 1, p, on_get, rq); /* holds no connection: see router.c */
+    /* holds no connection (router.c); read with the other ids asked for in this turn of the loop */
+    db_batch_get(rq->srv->consultation_reads, rq->path_param, on_get, rq);
 }
 
 /* ---- DELETE: cancel ------------------------------------------------------- */

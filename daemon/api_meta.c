@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "body_cache.h"
+#include "db_batch.h"
 #include "catalog.h"
 #include "job_dispatch.h"
 #include "job_recheck.h"
@@ -137,6 +138,23 @@ void api_metrics(request *rq)
                     srv->overlaps_detected, srv->metrics.calendar_events_rendered,
                     body_cache_entries(srv->calendars), body_cache_entries(srv->calendar_events),
                     body_cache_bytes(srv->calendars), body_cache_bytes(srv->calendar_events));
+    db_batch_stats bs = db_batch_stats_get(srv->consultation_reads);
+    metrics_appendf(&buf, &len, &cap,
+                    "# HELP consultd_db_batch_statements_total Statements that read consultations asked for"
+                    " one by one in the same loop turn, by id.\n"
+                    "# TYPE consultd_db_batch_statements_total counter\n"
+                    "consultd_db_batch_statements_total{read=\"consultation\"} %lu\n"
+                    "# HELP consultd_db_batch_keys_total Ids those statements carried (keys / statements: ids a statement).\n"
+                    "# TYPE consultd_db_batch_keys_total counter\n"
+                    "consultd_db_batch_keys_total{read=\"consultation\"} %lu\n"
+                    "# HELP consultd_db_batch_in_flight Those statements sent and not yet answered.\n"
+                    "# TYPE consultd_db_batch_in_flight gauge\n"
+                    "consultd_db_batch_in_flight{read=\"consultation\"} %d\n"
+                    "# HELP consultd_db_batch_gathering Ids asked for and not yet sent (they wait for a statement"
+                    " in flight to be answered).\n"
+                    "# TYPE consultd_db_batch_gathering gauge\n"
+                    "consultd_db_batch_gathering{read=\"consultation\"} %d\n",
+                    bs.statements, bs.keys, bs.in_flight, bs.gathering);
     reply_header(rq, "Cache-Control", "no-cache");
     reply_text(rq, 200, "text/plain; version=0.0.4; charset=utf-8", buf ? buf : "", len);
     free(buf);

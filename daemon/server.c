@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "body_cache.h"
 #include "catalog.h"
+#include "db_batch.h"
 #include "job_dispatch.h"
 #include "job_recheck.h"
 #include "job_housekeeping.h"
@@ -22,9 +23,13 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "router.h"
+#include "store_consultations.h"
 
 #define DRAIN_DEADLINE_S 10
 #define HTTP_MAX_HEADER_FIELDS 100 /* field lines in a request head */
+/* Ids read in one statement by GET /v1/consultations/{id} (db_batch.h): past
+ * some 64 rows a statement saves little more, and one answer waits for all. */
+#define CONSULTATION_READ_KEYS 64
 #define RATELIMIT_MAX_KEYS 20000 /* keys tracked at once (a 3.5 MB table, touched as used) */
 
 bool server_ready(const server *srv)
@@ -293,7 +298,10 @@ int server_run(config *cfg)
     }
     if (srv.db)
         db_pool_set_plan_refresh(srv.db, cfg->database_plan_refresh_runs);
-    if (!srv.db || setup_http(&srv) < 0)
+    if (srv.db)
+        srv.consultation_reads = db_batch_new(srv.base, srv.db, SQL_CONSULTATION_GET_MANY, CONSULTATION_READ_KEYS,
+                                              cfg->database_pool_size); /* a statement a connection */
+    if (!srv.db || !srv.consultation_reads || setup_http(&srv) < 0)
         goto out;
     srv.alerts = dispatcher_new(&srv);
     if (!srv.alerts) {
@@ -364,6 +372,7 @@ out:
     http_guard_free(srv.guard);
     accepting_server = NULL;
     db_pool_free(srv.db);
+    db_batch_free(srv.consultation_reads); /* after the pool: nothing it sent calls back now */
     catalog_abandon(&srv);
     vocab_free(srv.vocab);
     areas_free(srv.areas);

@@ -26,6 +26,7 @@ struct server {
     struct http_guard *guard;     /* strict framing in front of evhttp (owned); see http_guard.h */
     struct evhttp_bound_socket *listener;
     db_pool *db;
+    struct db_batch *consultation_reads; /* GET of one consultation, gathered per loop turn (owned); see db_batch.h */
     vocab *vocab;                 /* NULL until loaded from the database */
     area_register *areas;         /* NULL until loaded from the database */
     unsigned long overlaps_detected;

@@ -127,6 +127,11 @@ const char SQL_CONSULTATION_GET[] =
     "SELECT c.version, consultation_doc(c, g)::text, c.organisation_id, c.status FROM consultations c"
     " JOIN organisations g ON g.id = c.organisation_id WHERE c.id = $1";
 
+const char SQL_CONSULTATION_GET_MANY[] =
+    "SELECT c.version, consultation_doc(c, g)::text, c.organisation_id, c.status, k.i"
+    " FROM string_to_table($1, ',') WITH ORDINALITY AS k(id, i)"
+    " JOIN consultations c ON c.id = k.id::uuid JOIN organisations g ON g.id = c.organisation_id";
+
 const char SQL_CONSULTATION_BY_REF[] =
     "SELECT id FROM consultations WHERE organisation_id = $1 AND external_ref = $2";
 

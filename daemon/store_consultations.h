@@ -62,6 +62,9 @@ extern const char SQL_RECHECK_APPLY[];
  * Returns (version, doc). */
 extern const char SQL_CONSULTATION_CANCEL[];
 extern const char SQL_CONSULTATION_GET[];      /* $1 id: version, doc, organisation_id, status */
+/* $1 ids joined by commas (db_batch.h): the columns of SQL_CONSULTATION_GET for
+ * each id found, then the id's 1-based position in $1. */
+extern const char SQL_CONSULTATION_GET_MANY[];
 extern const char SQL_CONSULTATION_BY_REF[];   /* $1 organisation, $2 external_ref: id */
 
 /* No parameters. Returns (rows in the re-check queue), for its gauge. */

@@ -1,5 +1,7 @@
 """Single-statement reads several at a time on one pool connection (db_read):
-GET /v1/consultations/{id} under concurrency, a lost backend, statement_timeout."""
+reads under concurrency, a lost backend, statement_timeout; and GET
+/v1/consultations/{id}, whose ids asked for together are read in one
+statement (db_batch)."""
 import re
 import threading
 import time
@@ -12,6 +14,12 @@ from common import body
 def metric(d, name):
     m = re.search(r"^%s (\d+)$" % re.escape(name), d.request("GET", "/metrics").body.decode(), re.M)
     return int(m.group(1)) if m else None
+
+
+def batch(d):
+    """The consultation reads' statements and keys sent, in flight and gathering (db_batch)."""
+    return {k: metric(d, 'consultd_db_batch_%s{read="consultation"}' % k)
+            for k in ("statements_total", "keys_total", "in_flight", "gathering")}
 
 
 def lock_consultations(env, seconds):
@@ -88,15 +96,19 @@ def reads_share_connections_and_each_gets_its_own_answer(env):
             check(r.header("content-type").startswith("application/problem+json"), p)
 
     # and they are truly in flight together: with the table locked, eight reads wait on two connections
+    # (a consultation's overlaps: one db_read each; GETs of consultations gather, see below)
+    paths = ["/v1/consultations/%s/overlaps" % ids[i % len(ids)] for i in range(8)]
+    want = [d.request("GET", p, token=token) for p in paths]
+    eq([r.status for r in want], [200] * 8)
     locker = lock_consultations(env, 3)
-    threads, out = get_all(d, token, ["/v1/consultations/" + ids[i % len(ids)] for i in range(8)])
+    threads, out = get_all(d, token, paths)
     wait_until(lambda: metric(d, "consultd_db_reads_in_flight") == 8, "eight reads in flight on two connections",
                timeout=2.5)
     for t in threads:
         t.join(30)
     locker.join()
     eq([r.status for r in out], [200] * 8)
-    eq([r.json["id"] for r in out], [ids[i % len(ids)] for i in range(8)])
+    eq([r.json for r in out], [r.json for r in want])
     eq(metric(d, "consultd_db_reads_in_flight"), 0)
     d.stop()
     check("connection lost" not in d.logs())
@@ -111,7 +123,7 @@ def a_lost_backend_fails_its_queued_reads_with_503_then_service_returns(env):
     cid = r.json["id"]
     errors = metric(d, "consultd_db_errors_total")
     locker = lock_consultations(env, 5)
-    threads, out = get_all(d, token, ["/v1/consultations/" + cid] * 10)
+    threads, out = get_all(d, token, ["/v1/consultations/%s/overlaps" % cid] * 10)
     wait_until(lambda: metric(d, "consultd_db_reads_in_flight") == 10, "ten reads queued on two connections")
     # the daemon's backends waiting on the lock: the pool's two carrying the reads (and any
     # background job's that happened to read the table meanwhile)
@@ -214,4 +226,82 @@ def overlap_and_me_reads_run_without_holding_a_connection(env):
     eq(out[0].header("etag"), want_overlap.header("etag"))
     eq(out[1].json, want_list.json)
     eq(me_out[0].json["organisation"]["id"], a_org)
+    d.stop()
+
+
+@test
+def gets_asked_together_are_read_in_one_statement_each_with_its_own_answer(env):
+    # two connections, so two statements in flight at most: with the table
+    # locked, the first GETs wait in them and the rest gather for the next one
+    d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "2"})
+    _, token = env.new_org("Gathering Council")
+    made = {}
+    for i in range(5):
+        r = d.request("POST", "/v1/consultations", body(title="Gathered %d" % i), token=token)
+        eq(r.status, 201)
+        made[r.json["id"]] = r.json["title"]
+    ids = list(made)
+    r = d.request("PATCH", "/v1/consultations/" + ids[0], {"title": "Gathered 0, changed"}, token=token,
+                  headers={"If-Match": '"1"'})
+    eq(r.status, 200)
+    made[ids[0]] = "Gathered 0, changed"
+    unknown = str(uuid.uuid4())
+    # every id, one twice, one in capitals, one unknown, and one not a UUID (answered without a read)
+    tails = ids + [ids[1], ids[2].upper(), unknown, "not-a-uuid"]
+    before = batch(d)
+    locker = lock_consultations(env, 3)
+    threads, out = get_all(d, token, ["/v1/consultations/" + t for t in tails])
+    asked = len(tails) - 1
+    wait_until(lambda: (lambda b: b["keys_total"] - before["keys_total"] + b["gathering"] == asked
+                        and b["in_flight"] == 2)(batch(d)),
+               "every id asked for: two statements in flight, the rest gathering", timeout=2.5)
+    check(batch(d)["gathering"] >= 1, "ids gather while both statements wait")
+    for t in threads:
+        t.join(30)
+    locker.join()
+    for tail, r in zip(tails, out):
+        if tail.lower() in made:
+            eq(r.status, 200, tail)
+            eq(r.json["id"], tail.lower(), "each GET gets its own row")
+            eq(r.json["title"], made[tail.lower()])
+            eq(r.header("etag"), '"2"' if tail == ids[0] else '"1"')
+        else:
+            eq(r.status, 404, tail)
+            check(r.header("content-type").startswith("application/problem+json"), tail)
+    after = batch(d)
+    eq(after["keys_total"] - before["keys_total"], asked, "every id sent once")
+    check(after["statements_total"] - before["statements_total"] <= 3,
+          "%d ids in at most three statements: %d" % (asked, after["statements_total"] - before["statements_total"]))
+    eq((after["in_flight"], after["gathering"]), (0, 0))
+    d.stop()
+
+
+@test
+def a_lost_backend_fails_the_gathered_gets_with_503_then_service_returns(env):
+    # one connection: one statement in flight, waiting on the lock, the other GETs gathering behind it
+    d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "1"})
+    _, token = env.new_org("Lost Gathering Council")
+    r = d.request("POST", "/v1/consultations", body(title="Gathered then lost"), token=token)
+    eq(r.status, 201)
+    cid = r.json["id"]
+    eq(d.request("GET", "/v1/consultations/" + cid, token=token).status, 200)
+    before = batch(d)
+    locker = lock_consultations(env, 5)
+    threads, out = get_all(d, token, ["/v1/consultations/" + cid] * 5)
+    wait_until(lambda: (lambda b: b["keys_total"] - before["keys_total"] + b["gathering"] == 5
+                        and b["in_flight"] == 1 and b["gathering"] >= 1)(batch(d)),
+               "one statement in flight, the rest gathering")
+    killed = env.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                      "WHERE application_name = 'consultd' AND wait_event_type = 'Lock'")
+    check(int(killed) >= 1, "the pool's connection terminated (%s)" % killed)
+    for t in threads:
+        t.join(30)
+    eq([r.status for r in out], [503] * 5, "the statement in flight and the gathered ids are 503")
+    check(all(r.header("content-type").startswith("application/problem+json") for r in out))
+    env.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+             "WHERE query LIKE 'BEGIN; LOCK TABLE consultations%' AND pid <> pg_backend_pid()")
+    locker.join()
+    wait_until(lambda: d.request("GET", "/v1/consultations/" + cid, token=token).status == 200,
+               "reads served again", timeout=10)
+    eq((batch(d)["in_flight"], batch(d)["gathering"]), (0, 0))
     d.stop()
