@@ -13,7 +13,8 @@
 # daemon's resident memory. Knobs (environment): RUNS (measurements per size, 1),
 # CONNS (wrk connections, 32), PG_MODE=fast (no fsync: CPU cost alone),
 # BENCH_PLANNED (how many stored rows are planned in the posts' years; the rest
-# are history),
+# are history), BIN (the daemon that serves the posts, daemon/consultd by
+# default: two builds compared back to back),
 # BENCH_SQL, PERF_OUT, PROFILE (see below). Needs wrk (apt-get install wrk).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -83,6 +84,19 @@ for size in $sizes; do
   rm -f "$tmp/c.copy" "$tmp/k.copy"
   [ -z "${BENCH_KEEP:-}" ] || touch "$tmp/loaded_$tag"
   fi
+  # A kept database goes back to the rows it was loaded with: those earlier
+  # runs posted (made after the load, which the loaded_ file's time marks) are
+  # deleted with their keys and overlaps, so that every run measures the size
+  # it names, not that size plus every earlier run's posts.
+  if [ -n "$reuse" ]; then
+    since=$(stat -c %Y "$tmp/loaded_$tag")
+    psql -X -q "$CONSULTD_DATABASE_URL" -c "
+      CREATE TEMP TABLE posted AS SELECT id FROM consultations WHERE created_at > to_timestamp($since);
+      DELETE FROM consultation_keys WHERE consultation_id IN (SELECT id FROM posted);
+      DELETE FROM overlap_pairs WHERE consultation_a IN (SELECT id FROM posted) OR consultation_b IN (SELECT id FROM posted);
+      DELETE FROM consultations WHERE id IN (SELECT id FROM posted);" \
+      -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys" -c "VACUUM ANALYZE overlap_pairs" -c "CHECKPOINT"
+  fi
   # BENCH_SQL: statements run before the measurement (for experiments, e.g. dropping an index).
   [ -n "${BENCH_SQL:-}" ] && psql -X -q "$CONSULTD_DATABASE_URL" -c "$BENCH_SQL"
   # a kept database still holds the checks its last run's posts queued
@@ -107,7 +121,7 @@ PY
 
   hport=$(free_port)
   CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 CONSULTD_DATABASE_POOL_SIZE=${POOL:-8} \
-    CONSULTD_DATABASE_URL="$daemon_url" daemon/consultd serve &
+    CONSULTD_DATABASE_URL="$daemon_url" "${BIN:-daemon/consultd}" serve &
   dpid=$!
   tries=0
   until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do

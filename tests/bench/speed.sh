@@ -22,8 +22,8 @@
 # Knobs (environment): IDS (how many stored rows the reads pick from, 100:
 # pgbench takes one script per row, at most 128), PG_MODE=fast (run.sh),
 # ONLY=get (the GET against pgbench alone, on a register built before: the
-# POST rows of the table are then left out), BIN (the daemon the GET runs
-# against, daemon/consultd by default: two builds compared back to back).
+# POST rows of the table are then left out), BIN (the daemon the posts and the
+# GET run against, daemon/consultd by default: two builds compared back to back).
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${1:-15}
