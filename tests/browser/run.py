@@ -450,11 +450,29 @@ def usable_at_a_phone_width(c):
         for page in ("#/overlaps", "#/consultations/%s" % c.wards["id"], "#/consultations/new"):
             c.go(page)
             c.settle()
-            w = c.b.execute_script("return document.documentElement.scrollWidth")
-            check(w <= 392, "%s fits a 390-pixel screen (scroll width %d)" % (page, w))
+            sw, cw = c.b.execute_script("const d = document.documentElement; return [d.scrollWidth, d.clientWidth]")
+            check(sw <= cw, "%s fits a 390-pixel screen (scroll width %d, width %d)" % (page, sw, cw))
         c.go("#/overlaps")
         c.settle()
         c.shot("overlaps-phone")
+        # the alerts page with a subscription's change of delivery open
+        r = c.api("POST", "/v1/subscriptions", {"url": "https://hooks.example.org/phone-%d" % int(time.time() * 1000)})
+        eq(r.status, 201, r)
+        c.go("#/alerts")
+        c.settle()
+        card = c.css("section[data-subscription='%s']" % r.json["id"])
+        card.find_element(By.XPATH, ".//button[text()='Change delivery']").click()
+        sel = c.css("#delivery-%s" % r.json["id"])
+        c.b.execute_script("arguments[0].value = 'weekly'; arguments[0].dispatchEvent(new Event('change'))", sel)
+        check(c.css("#digest_day-%s" % r.json["id"]).is_displayed(), "the weekly fields open")
+        sw, cw = c.b.execute_script("const d = document.documentElement; return [d.scrollWidth, d.clientWidth]")
+        check(sw <= cw, "the alerts page does not scroll sideways (scroll width %d, width %d)" % (sw, cw))
+        wide = c.b.execute_script(
+            "return [...document.querySelectorAll('#main, #main *')].filter(e => e.scrollWidth > e.clientWidth + 1"
+            " && getComputedStyle(e).overflowX !== 'visible').map(e => e.tagName + '.' + e.className)")
+        eq(wide, [], "nothing on the alerts page scrolls sideways (a long webhook address wraps)")
+        c.b.execute_script("arguments[0].scrollIntoView({block: 'center'})", sel)
+        c.shot("alerts-change-delivery-phone")
     finally:
         c.b.set_window_size(1280, 800)
 
