@@ -127,10 +127,16 @@ const char SQL_CONSULTATION_GET[] =
     "SELECT c.version, consultation_doc(c, g)::text, c.organisation_id, c.status FROM consultations c"
     " JOIN organisations g ON g.id = c.organisation_id WHERE c.id = $1";
 
+/* Each id looked up by key in a LATERAL subquery PostgreSQL cannot flatten
+ * (LIMIT): it takes string_to_table for a thousand rows whatever $1 holds, and
+ * as a plain join hash-joined a scan of the whole table on registers of up to
+ * some tens of thousands of rows (12 ms a statement at 11,000, measured with
+ * EXPLAIN ANALYZE, against 0.04 ms by key). */
 const char SQL_CONSULTATION_GET_MANY[] =
-    "SELECT c.version, consultation_doc(c, g)::text, c.organisation_id, c.status, k.i"
-    " FROM string_to_table($1, ',') WITH ORDINALITY AS k(id, i)"
-    " JOIN consultations c ON c.id = k.id::uuid JOIN organisations g ON g.id = c.organisation_id";
+    "SELECT r.version, r.doc, r.organisation_id, r.status, k.i"
+    " FROM string_to_table($1, ',') WITH ORDINALITY AS k(id, i),"
+    " LATERAL (SELECT c.version, consultation_doc(c, g)::text AS doc, c.organisation_id, c.status"
+    " FROM consultations c JOIN organisations g ON g.id = c.organisation_id WHERE c.id = k.id::uuid LIMIT 1) r";
 
 const char SQL_CONSULTATION_BY_REF[] =
     "SELECT id FROM consultations WHERE organisation_id = $1 AND external_ref = $2";

@@ -22,13 +22,14 @@ def batch(d):
             for k in ("statements_total", "keys_total", "in_flight", "gathering")}
 
 
-def lock_consultations(env, seconds):
-    """Holds consultations locked for `seconds` from a thread (returned, started): reads of it wait.
-    The holder may be terminated early (pg_terminate_backend): that ends the lock too."""
+def lock_consultations(env, seconds, url=None):
+    """Holds consultations (of the database at url, or the tests' own) locked for `seconds` from a
+    thread (returned, started): reads of it wait. The holder may be terminated early
+    (pg_terminate_backend): that ends the lock too."""
     def hold():
         try:
             env.psql("BEGIN; LOCK TABLE consultations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(%s); COMMIT;"
-                     % seconds)
+                     % seconds, url)
         except AssertionError as e:
             if "terminating connection" not in str(e):
                 raise
@@ -304,4 +305,46 @@ def a_lost_backend_fails_the_gathered_gets_with_503_then_service_returns(env):
     wait_until(lambda: d.request("GET", "/v1/consultations/" + cid, token=token).status == 200,
                "reads served again", timeout=10)
     eq((batch(d)["in_flight"], batch(d)["gathering"]), (0, 0))
+    d.stop()
+
+
+@test
+def a_get_reads_its_row_by_id_not_by_scanning_the_register(env):
+    # PostgreSQL takes string_to_table for a thousand rows whatever $1 holds: joined to
+    # consultations, a register of some thousands was read whole (a hash join over a scan of
+    # the table, 12 ms a statement at 11,000 rows against 0.04 ms by key) until the table grew
+    # past the point where a thousand key look-ups cost less. The daemon's own statement,
+    # caught waiting on a lock, is planned here as its connection plans it: each id by key.
+    url = env.create_database(env.dbname + "_by_key")
+    env.cli("migrate", db_url=url)
+    env.psql("INSERT INTO areas (code, name, level) VALUES ('E09000007', 'Camden', 'district');"
+             " UPDATE area_register_state SET generation = generation + 1", url)
+    org = env.cli("org", "add", "--name", "Large Register Council", db_url=url).stdout.strip()
+    token = env.cli("key", "add", "--org", org, "--role", "partner", db_url=url).stdout.strip()
+    d = env.daemon(db_url=url, extra_env={"CONSULTD_DATABASE_POOL_SIZE": "1"})
+    r = d.request("POST", "/v1/consultations", body(title="One of five thousand"), token=token)
+    eq(r.status, 201)
+    cid = r.json["id"]
+    env.psql("INSERT INTO consultations SELECT (jsonb_populate_record(c, jsonb_build_object("
+             "'id', gen_random_uuid(), 'external_ref', NULL))).*"
+             " FROM consultations c, generate_series(1, 5000) WHERE c.id = '%s'; ANALYZE consultations" % cid, url)
+    eq(d.request("GET", "/v1/consultations/" + cid, token=token).status, 200)
+    locker = lock_consultations(env, 3, url)
+    threads, out = get_all(d, token, ["/v1/consultations/" + cid])
+    # the background jobs' statements wait on the lock too: the GET's is the one building a document
+    waiting = "SELECT DISTINCT query FROM pg_stat_activity WHERE datname = current_database()" \
+              " AND application_name = 'consultd' AND wait_event_type = 'Lock'" \
+              " AND query LIKE '%consultation_doc(%'"
+    sql = wait_until(lambda: env.psql(waiting, url), "the GET's statement waiting on the lock", timeout=2.5)
+    for t in threads:
+        t.join(30)
+    locker.join()
+    eq(out[0].status, 200)
+    eq(out[0].json["id"], cid)
+    check("\n" not in sql and "$1" in sql, "one statement, taking the ids as $1: %r" % sql)
+    # seven plans: five made for the value, then the generic one a connection keeps
+    plans = env.psql("PREPARE get(text) AS %s;" % sql + " EXPLAIN EXECUTE get('%s');" % cid * 7, url)
+    check("Seq Scan on consultations" not in plans and "consultations_pkey" in plans,
+          "each id read by key, freshly planned and generic; the last plan:\n"
+          + "\n".join(plans.splitlines()[-(len(plans.splitlines()) // 7):]))
     d.stop()
