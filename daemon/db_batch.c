@@ -27,6 +27,8 @@ struct db_batch {
     int max_keys;
     int in_flight_max;              /* statements carrying fewer than max_keys at once */
     int in_flight_n;
+    int max_pending;                /* ids asked for and not yet answered, at most */
+    int pending;
     size_t literal_cap;
     struct event *flush;            /* end of the loop turn: send what gathered */
     batch_call *gathering;          /* keys asked for in this turn, or NULL */
@@ -68,6 +70,7 @@ static void on_result(PGresult *res, void *arg)
     db_batch *b = c->owner;
     unlink_call(c);
     b->in_flight_n--;
+    b->pending -= c->n;
     for (int i = 0; i < c->n; i++)
         c->rows[i] = -1;
     if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) > 0) {
@@ -110,9 +113,10 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
         send_gathered(b); /* else sent when a statement in flight is answered */
 }
 
-db_batch *db_batch_new(struct event_base *base, db_pool *pool, const char *sql, int max_keys, int in_flight_max)
+db_batch *db_batch_new(struct event_base *base, db_pool *pool, const char *sql, int max_keys, int in_flight_max,
+                       int max_pending)
 {
-    if (max_keys < 1 || max_keys > 1024 || in_flight_max < 1)
+    if (max_keys < 1 || max_keys > 1024 || in_flight_max < 1 || max_pending < 1)
         return NULL;
     db_batch *b = calloc(1, sizeof *b);
     if (!b)
@@ -121,6 +125,7 @@ db_batch *db_batch_new(struct event_base *base, db_pool *pool, const char *sql, 
     b->sql = sql;
     b->max_keys = max_keys;
     b->in_flight_max = in_flight_max;
+    b->max_pending = max_pending;
     b->literal_cap = (size_t)max_keys * DB_BATCH_KEY_MAX; /* each key and its ',' or the '\0' */
     b->flush = event_new(base, -1, 0, on_flush, b);
     if (!b->flush) {
@@ -147,7 +152,7 @@ void db_batch_free(db_batch *b)
 void db_batch_get(db_batch *b, const char *key, db_batch_cb cb, void *arg)
 {
     size_t klen = strlen(key);
-    if (klen == 0 || klen >= DB_BATCH_KEY_MAX || strchr(key, ',')) {
+    if (klen == 0 || klen >= DB_BATCH_KEY_MAX || strchr(key, ',') || b->pending >= b->max_pending) {
         cb(NULL, -1, arg);
         return;
     }
@@ -165,6 +170,7 @@ void db_batch_get(db_batch *b, const char *key, db_batch_cb cb, void *arg)
     memcpy(c->literal + c->len, key, klen + 1);
     c->len += klen;
     c->askers[c->n++] = (asker){ cb, arg };
+    b->pending++;
     if (c->n == b->max_keys)
         send_gathered(b);
 }

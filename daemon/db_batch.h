@@ -49,10 +49,14 @@ typedef struct db_batch_stats {
  * in_flight_max (>= 1) of its statements are unanswered, holding the keys
  * asked for until one is answered (a full statement's worth goes at once):
  * when PostgreSQL is the bound, keys wait for it in one statement rather than
- * in many. NULL when out of memory or an argument is out of range. Owned by the caller; freed with
+ * in many. At most max_pending (>= 1) ids wait for their rows at once,
+ * gathering or in flight: the bound database.max_waiting puts on the reads
+ * that wait for a connection, counted by id, since one statement carries many.
+ * NULL when out of memory or an argument is out of range. Owned by the caller; freed with
  * db_batch_free after db_pool_free (so that no statement it sent can still
  * call back). */
-db_batch *db_batch_new(struct event_base *base, db_pool *pool, const char *sql, int max_keys, int in_flight_max);
+db_batch *db_batch_new(struct event_base *base, db_pool *pool, const char *sql, int max_keys, int in_flight_max,
+                       int max_pending);
 
 /* Frees b and every statement of it still in flight or gathering, without
  * calling their callbacks (as db_pool_free: at shutdown, when the requests
@@ -63,7 +67,8 @@ void db_batch_free(db_batch *b);
  * carries it is answered. That statement is sent at the end of the current
  * turn of the loop (or when max_keys have gathered, or when one in flight is
  * answered, as above), or at once with res NULL when key is empty, longer than
- * DB_BATCH_KEY_MAX - 1 bytes or holds a comma, or memory runs out. key is copied; the caller checks its form (a key
+ * DB_BATCH_KEY_MAX - 1 bytes or holds a comma, when max_pending ids already
+ * wait, or when memory runs out. key is copied; the caller checks its form (a key
  * the statement cannot cast fails the whole batch's statement). */
 void db_batch_get(db_batch *b, const char *key, db_batch_cb cb, void *arg);
 

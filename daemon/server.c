@@ -300,8 +300,13 @@ int server_run(config *cfg)
         db_pool_set_plan_refresh(srv.db, cfg->database_plan_refresh_runs);
     if (srv.db)
         srv.consultation_reads = db_batch_new(srv.base, srv.db, SQL_CONSULTATION_GET_MANY, CONSULTATION_READ_KEYS,
-                                              cfg->database_pool_size); /* a statement a connection */
-    if (!srv.db || !srv.consultation_reads || setup_http(&srv) < 0)
+                                              cfg->database_pool_size, /* a statement a connection */
+                                              cfg->database_max_waiting);
+    if (!srv.db || !srv.consultation_reads) {
+        log_error("cannot start the database pool (out of memory)");
+        goto out;
+    }
+    if (setup_http(&srv) < 0)
         goto out;
     srv.alerts = dispatcher_new(&srv);
     if (!srv.alerts) {

@@ -348,3 +348,29 @@ def a_get_reads_its_row_by_id_not_by_scanning_the_register(env):
           "each id read by key, freshly planned and generic; the last plan:\n"
           + "\n".join(plans.splitlines()[-(len(plans.splitlines()) // 7):]))
     d.stop()
+
+
+@test
+def gathered_gets_are_bounded_by_max_waiting(env):
+    # one connection and room for three waiting ids: with the table locked, one
+    # GET's statement waits in flight, two ids gather, the rest are 503 at once
+    d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "1", "CONSULTD_DATABASE_MAX_WAITING": "3"})
+    _, token = env.new_org("Bounded Council")
+    r = d.request("POST", "/v1/consultations", body(title="Asked for too often"), token=token)
+    eq(r.status, 201)
+    cid = r.json["id"]
+    eq(d.request("GET", "/v1/consultations/" + cid, token=token).status, 200)  # the key cached
+    locker = lock_consultations(env, 3)
+    t0 = time.time()
+    threads, out = get_all(d, token, ["/v1/consultations/" + cid] * 6)
+    for t in threads:
+        t.join(30)
+    locker.join()
+    eq(sorted(r.status for r in out), [200] * 3 + [503] * 3, "three ids wait, three are refused")
+    refused = [r for r in out if r.status == 503]
+    check(all(r.header("retry-after") for r in refused), "503 carries Retry-After")
+    check(all(r.header("content-type").startswith("application/problem+json") for r in refused))
+    check(time.time() - t0 >= 2.5, "the three that waited were answered after the lock")
+    eq((batch(d)["in_flight"], batch(d)["gathering"]), (0, 0))
+    eq(d.request("GET", "/v1/consultations/" + cid, token=token).status, 200)
+    d.stop()
