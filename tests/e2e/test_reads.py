@@ -22,6 +22,16 @@ def batch(d):
             for k in ("statements_total", "keys_total", "in_flight", "gathering")}
 
 
+def post_titled(d, token, title, n):
+    """Posts n consultations titled "<title> 0", "<title> 1"...: {id: title}, in order."""
+    made = {}
+    for i in range(n):
+        r = d.request("POST", "/v1/consultations", body(title="%s %d" % (title, i)), token=token)
+        eq(r.status, 201)
+        made[r.json["id"]] = r.json["title"]
+    return made
+
+
 def lock_consultations(env, seconds, url=None):
     """Holds consultations (of the database at url, or the tests' own) locked for `seconds` from a
     thread (returned, started): reads of it wait. The holder may be terminated early
@@ -56,11 +66,7 @@ def reads_share_connections_and_each_gets_its_own_answer(env):
     # two connections, sixteen readers: known ids, unknown ids and malformed ones interleaved
     d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "2"})
     _, token = env.new_org("Pipelined Council")
-    made = {}
-    for i in range(6):
-        r = d.request("POST", "/v1/consultations", body(title="Read test %d" % i), token=token)
-        eq(r.status, 201)
-        made[r.json["id"]] = r.json["title"]
+    made = post_titled(d, token, "Read test", 6)
     ids = list(made)
     unknown = [str(uuid.uuid4()) for _ in range(3)]
     paths = []
@@ -236,11 +242,7 @@ def gets_asked_together_are_read_in_one_statement_each_with_its_own_answer(env):
     # locked, the first GETs wait in them and the rest gather for the next one
     d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "2"})
     _, token = env.new_org("Gathering Council")
-    made = {}
-    for i in range(5):
-        r = d.request("POST", "/v1/consultations", body(title="Gathered %d" % i), token=token)
-        eq(r.status, 201)
-        made[r.json["id"]] = r.json["title"]
+    made = post_titled(d, token, "Gathered", 5)
     ids = list(made)
     r = d.request("PATCH", "/v1/consultations/" + ids[0], {"title": "Gathered 0, changed"}, token=token,
                   headers={"If-Match": '"1"'})
