@@ -32,6 +32,15 @@ def post_titled(d, token, title, n):
     return made
 
 
+def post_one_and_read_it(d, token, title):
+    """Posts one consultation and reads it once, so that the API key is cached and
+    the reads a test makes afterwards are the only ones: its id."""
+    r = d.request("POST", "/v1/consultations", body(title=title), token=token)
+    eq(r.status, 201)
+    eq(d.request("GET", "/v1/consultations/" + r.json["id"], token=token).status, 200)
+    return r.json["id"]
+
+
 def lock_consultations(env, seconds, url=None):
     """Holds consultations (of the database at url, or the tests' own) locked for `seconds` from a
     thread (returned, started): reads of it wait. The holder may be terminated early
@@ -164,10 +173,7 @@ def statement_timeout_ends_each_queued_read_alone(env):
     # connection is kept
     d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "1", "CONSULTD_DATABASE_STATEMENT_TIMEOUT_MS": "400"})
     _, token = env.new_org("Patient Council")
-    r = d.request("POST", "/v1/consultations", body(title="Slow to read"), token=token)
-    eq(r.status, 201)
-    cid = r.json["id"]
-    d.request("GET", "/v1/consultations/" + cid, token=token)  # the key cached: the reads below are the only ones
+    cid = post_one_and_read_it(d, token, "Slow to read")
     errors = metric(d, "consultd_db_errors_total")
     locker = lock_consultations(env, 4)
     t0 = time.time()
@@ -284,10 +290,7 @@ def a_lost_backend_fails_the_gathered_gets_with_503_then_service_returns(env):
     # one connection: one statement in flight, waiting on the lock, the other GETs gathering behind it
     d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "1"})
     _, token = env.new_org("Lost Gathering Council")
-    r = d.request("POST", "/v1/consultations", body(title="Gathered then lost"), token=token)
-    eq(r.status, 201)
-    cid = r.json["id"]
-    eq(d.request("GET", "/v1/consultations/" + cid, token=token).status, 200)
+    cid = post_one_and_read_it(d, token, "Gathered then lost")
     before = batch(d)
     locker = lock_consultations(env, 5)
     threads, out = get_all(d, token, ["/v1/consultations/" + cid] * 5)
@@ -358,10 +361,7 @@ def gathered_gets_are_bounded_by_max_waiting(env):
     # GET's statement waits in flight, two ids gather, the rest are 503 at once
     d = env.daemon(extra_env={"CONSULTD_DATABASE_POOL_SIZE": "1", "CONSULTD_DATABASE_MAX_WAITING": "3"})
     _, token = env.new_org("Bounded Council")
-    r = d.request("POST", "/v1/consultations", body(title="Asked for too often"), token=token)
-    eq(r.status, 201)
-    cid = r.json["id"]
-    eq(d.request("GET", "/v1/consultations/" + cid, token=token).status, 200)  # the key cached
+    cid = post_one_and_read_it(d, token, "Asked for too often")
     locker = lock_consultations(env, 3)
     t0 = time.time()
     threads, out = get_all(d, token, ["/v1/consultations/" + cid] * 6)
