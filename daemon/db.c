@@ -620,6 +620,8 @@ void db_pool_free(db_pool *p)
             PQclear(c->last);
         for (int k = 0; k < c->rd_n; k++)
             PQclear(c->rd[(c->rd_head + k) % DB_READ_DEPTH].res);
+        for (int k = 0; k < DB_PIPELINE_MAX; k++)
+            PQclear(c->pl_res[k]); /* a pipeline cut off mid-way: the results it had so far */
         if (c->pg)
             PQfinish(c->pg);
     }
