@@ -46,7 +46,7 @@ long api_read_if_match(request *rq, const char *what)
 void api_reply_versioned(request *rq, const PGresult *res, int status, const char *slug, const char *title,
                          const char *detail)
 {
-    int row = res && db_ok(res) && PQntuples(res) > 0 ? 0 : -1;
+    int row = db_ok(res) && PQntuples(res) > 0 ? 0 : -1;
     api_reply_versioned_row(rq, res, row, status, slug, title, detail);
 }
 

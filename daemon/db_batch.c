@@ -7,16 +7,16 @@
 typedef struct asker {
     db_batch_cb cb;
     void *arg;
+    int row;                        /* its row in the result, -1 none */
 } asker;
 
 /* One statement's keys and callers, gathering and then in flight, in one
- * allocation: the askers, their rows, then the array literal. */
+ * allocation: the askers, then the keys' text. */
 typedef struct batch_call {
     struct batch_call *prev, *next; /* the batch's statements in flight */
     db_batch *owner;
     int n;
     asker *askers;
-    int *rows;
     char *literal;                  /* key,key,... */
     size_t len;
 } batch_call;
@@ -36,18 +36,16 @@ struct db_batch {
     db_batch_stats stats;
 };
 
-
 static batch_call *call_new(db_batch *b)
 {
-    size_t askers = (size_t)b->max_keys * sizeof(asker), rows = (size_t)b->max_keys * sizeof(int);
-    batch_call *c = malloc(sizeof *c + askers + rows + b->literal_cap);
+    size_t askers = (size_t)b->max_keys * sizeof(asker);
+    batch_call *c = malloc(sizeof *c + askers + b->literal_cap);
     if (!c)
         return NULL;
     memset(c, 0, sizeof *c);
     c->owner = b;
     c->askers = (asker *)(c + 1);
-    c->rows = (int *)((char *)c->askers + askers);
-    c->literal = (char *)c->rows + rows;
+    c->literal = (char *)c->askers + askers;
     c->literal[0] = '\0';
     return c;
 }
@@ -71,18 +69,16 @@ static void on_result(PGresult *res, void *arg)
     unlink_call(c);
     b->in_flight_n--;
     b->pending -= c->n;
-    for (int i = 0; i < c->n; i++)
-        c->rows[i] = -1;
-    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQnfields(res) > 0) {
+    if (db_ok(res) && PQnfields(res) > 0) {
         int last = PQnfields(res) - 1;
         for (int r = 0; r < PQntuples(res); r++) {
             long pos = strtol(PQgetvalue(res, r, last), NULL, 10);
             if (pos >= 1 && pos <= c->n)
-                c->rows[pos - 1] = r;
+                c->askers[pos - 1].row = r;
         }
     }
     for (int i = 0; i < c->n; i++)
-        c->askers[i].cb(res, c->rows[i], c->askers[i].arg);
+        c->askers[i].cb(res, c->askers[i].row, c->askers[i].arg);
     free(c);
     if (b->gathering && b->in_flight_n < b->in_flight_max)
         send_gathered(b); /* what gathered while the statements were full */
@@ -169,7 +165,7 @@ void db_batch_get(db_batch *b, const char *key, db_batch_cb cb, void *arg)
         c->literal[c->len++] = ',';
     memcpy(c->literal + c->len, key, klen + 1);
     c->len += klen;
-    c->askers[c->n++] = (asker){ cb, arg };
+    c->askers[c->n++] = (asker){ cb, arg, -1 };
     b->pending++;
     if (c->n == b->max_keys)
         send_gathered(b);

@@ -27,8 +27,9 @@
 
 #define DRAIN_DEADLINE_S 10
 #define HTTP_MAX_HEADER_FIELDS 100 /* field lines in a request head */
-/* Ids read in one statement by GET /v1/consultations/{id} (db_batch.h): past
- * some 64 rows a statement saves little more, and one answer waits for all. */
+/* Ids read in one statement by GET /v1/consultations/{id} (db_batch.h), at
+ * most: it bounds a statement's text and how long one answer waits for the
+ * rows of the others. Under load 8 to 9 gather (tests/bench/speed.sh). */
 #define CONSULTATION_READ_KEYS 64
 #define RATELIMIT_MAX_KEYS 20000 /* keys tracked at once (a 3.5 MB table, touched as used) */
 
@@ -296,12 +297,12 @@ int server_run(config *cfg)
         log_error("cannot initialise libcurl");
         goto out;
     }
-    if (srv.db)
+    if (srv.db) {
         db_pool_set_plan_refresh(srv.db, cfg->database_plan_refresh_runs);
-    if (srv.db)
         srv.consultation_reads = db_batch_new(srv.base, srv.db, SQL_CONSULTATION_GET_MANY, CONSULTATION_READ_KEYS,
                                               cfg->database_pool_size, /* a statement a connection */
                                               cfg->database_max_waiting);
+    }
     if (!srv.db || !srv.consultation_reads) {
         log_error("cannot start the database pool (out of memory)");
         goto out;
