@@ -444,14 +444,16 @@ def residents_page_lists_public_consultations_by_month(c):
 
 @test
 def usable_at_a_phone_width(c):
+    def fits(what):  # the page's own width: the window's 390 pixels less its scroll bar
+        sw, cw = c.b.execute_script("const d = document.documentElement; return [d.scrollWidth, d.clientWidth]")
+        check(sw <= cw, "%s fits a 390-pixel screen (scroll width %d, width %d)" % (what, sw, cw))
     c.b.set_window_size(390, 844)
     try:
         c.sign_in(c.coord)
         for page in ("#/overlaps", "#/consultations/%s" % c.wards["id"], "#/consultations/new"):
             c.go(page)
             c.settle()
-            sw, cw = c.b.execute_script("const d = document.documentElement; return [d.scrollWidth, d.clientWidth]")
-            check(sw <= cw, "%s fits a 390-pixel screen (scroll width %d, width %d)" % (page, sw, cw))
+            fits(page)
         c.go("#/overlaps")
         c.settle()
         c.shot("overlaps-phone")
@@ -465,8 +467,7 @@ def usable_at_a_phone_width(c):
         sel = c.css("#delivery-%s" % r.json["id"])
         c.b.execute_script("arguments[0].value = 'weekly'; arguments[0].dispatchEvent(new Event('change'))", sel)
         check(c.css("#digest_day-%s" % r.json["id"]).is_displayed(), "the weekly fields open")
-        sw, cw = c.b.execute_script("const d = document.documentElement; return [d.scrollWidth, d.clientWidth]")
-        check(sw <= cw, "the alerts page does not scroll sideways (scroll width %d, width %d)" % (sw, cw))
+        fits("the alerts page with a change of delivery open")
         wide = c.b.execute_script(
             "return [...document.querySelectorAll('#main, #main *')].filter(e => e.scrollWidth > e.clientWidth + 1"
             " && getComputedStyle(e).overflowX !== 'visible').map(e => e.tagName + '.' + e.className)")
