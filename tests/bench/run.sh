@@ -86,15 +86,17 @@ for size in $sizes; do
   fi
   # A kept database goes back to the rows it was loaded with: those earlier
   # runs posted (made after the load, which the loaded_ file's time marks) are
-  # deleted with their keys and overlaps, so that every run measures the size
-  # it names, not that size plus every earlier run's posts.
+  # deleted with their keys and overlaps, and the fatigue buckets they had
+  # alerted (the load alerts none) forgotten, so that every run measures the
+  # size it names, not that size plus every earlier run's posts.
   if [ -n "$reuse" ]; then
     since=$(stat -c %Y "$tmp/loaded_$tag")
     psql -X -q "$CONSULTD_DATABASE_URL" -c "
       CREATE TEMP TABLE posted AS SELECT id FROM consultations WHERE created_at > to_timestamp($since);
       DELETE FROM consultation_keys WHERE consultation_id IN (SELECT id FROM posted);
       DELETE FROM overlap_pairs WHERE consultation_a IN (SELECT id FROM posted) OR consultation_b IN (SELECT id FROM posted);
-      DELETE FROM consultations WHERE id IN (SELECT id FROM posted);" \
+      DELETE FROM consultations WHERE id IN (SELECT id FROM posted);
+      TRUNCATE fatigue_alerted;" \
       -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys" -c "VACUUM ANALYZE overlap_pairs" -c "CHECKPOINT"
   fi
   # BENCH_SQL: statements run before the measurement (for experiments, e.g. dropping an index).
