@@ -137,6 +137,9 @@ install: all
 	install -m 0644 schema/*.sql $(DESTDIR)$(PREFIX)/share/consultd/schema/
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/consultd.service.in > $(DESTDIR)$(PREFIX)/lib/systemd/system/consultd.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/consultd.service
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -f systemd/instance.sed systemd/consultd.service.in \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/consultd@.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/consultd@.service
 	install -m 0644 systemd/consultd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/consultd.conf
 	install -m 0644 systemd/consultd.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/consultd.conf
 	install -m 0644 man/consultd.8 $(DESTDIR)$(PREFIX)/share/man/man8/consultd.8

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "delivery_policy.h"
+#include "http_listen.h"
 
 typedef enum { T_STR, T_INT, T_BOOL, T_ENUM } key_type;
 
@@ -35,6 +36,8 @@ static const key_def keys[] = {
     { "database", "connect_timeout_s", T_INT, O(database_connect_timeout_s), "5", 1, 60, NULL, false },
     { "database", "plan_refresh_runs", T_INT, O(database_plan_refresh_runs), "1000", 1, 100000000, NULL, false },
     { "server", "listen", T_STR, O(server_listen), "127.0.0.1:8080", 0, 0, NULL, false },
+    { "server", "reuse_port", T_BOOL, O(server_reuse_port), "false", 0, 0, NULL, false },
+    { "server", "admin_listen", T_STR, O(server_admin_listen), "", 0, 0, NULL, false },
     { "server", "max_body_bytes", T_INT, O(server_max_body_bytes), "1048576", 1024, 16777216, NULL, true },
     { "server", "max_import_bytes", T_INT, O(server_max_import_bytes), "16777216", 1024, 268435456, NULL, false },
     { "server", "max_header_bytes", T_INT, O(server_max_header_bytes), "16384", 1024, 1048576, NULL, false },
@@ -110,11 +113,10 @@ static int check_structured(const key_def *k, const char *value, char *err, size
                  k->section, k->key, value);
         return -1;
     }
-    if (k->offset == O(server_listen)) {
-        const char *colon = strrchr(value, ':');
-        char *end;
-        long port = colon ? strtol(colon + 1, &end, 10) : -1;
-        if (!colon || colon == value || *(colon + 1) == '\0' || *end || port < 0 || port > 65535) {
+    if (k->offset == O(server_listen) || (k->offset == O(server_admin_listen) && *value)) {
+        char host[256];
+        unsigned short port;
+        if (http_listen_split(value, host, sizeof host, &port) < 0) {
             snprintf(err, errlen, "%s.%s: must be host:port (port 0 to 65535), got \"%s\"",
                      k->section, k->key, value);
             return -1;

@@ -21,6 +21,8 @@ typedef struct config {
     int database_max_waiting;
     int database_connect_timeout_s;
     char *server_listen;
+    bool server_reuse_port;       /* share server_listen with other consultd processes (SO_REUSEPORT) */
+    char *server_admin_listen;    /* "" or host:port answering only /healthz, /readyz and /metrics */
     int server_max_body_bytes;
     int server_max_import_bytes;
     int server_max_header_bytes;

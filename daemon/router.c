@@ -216,9 +216,14 @@ static int read_body(request *rq)
     return 0;
 }
 
-void router_dispatch(struct evhttp_request *req, void *arg)
+/* The operations routes: all that server.admin_listen answers. */
+static bool is_ops_route(const route *r)
 {
-    server *srv = arg;
+    return r->handler == api_healthz || r->handler == api_readyz || r->handler == api_metrics;
+}
+
+static void dispatch(struct evhttp_request *req, server *srv, bool ops_only)
+{
     request *rq = calloc(1, sizeof *rq);
     if (!rq) {
         evhttp_send_reply(req, 503, "Service Unavailable", NULL);
@@ -266,7 +271,7 @@ void router_dispatch(struct evhttp_request *req, void *arg)
     bool path_known = false;
     for (size_t i = 0; i < NROUTES; i++) {
         char param[sizeof rq->path_param];
-        if (!match(routes[i].pattern, path, param, sizeof param))
+        if ((ops_only && !is_ops_route(&routes[i])) || !match(routes[i].pattern, path, param, sizeof param))
             continue;
         path_known = true;
         if (strcmp(routes[i].method, rq->method) != 0) {
@@ -297,4 +302,14 @@ void router_dispatch(struct evhttp_request *req, void *arg)
         auth_begin_read(rq, rq->route->handler);
     else
         auth_begin(rq, rq->route->handler);
+}
+
+void router_dispatch(struct evhttp_request *req, void *arg)
+{
+    dispatch(req, arg, false);
+}
+
+void router_dispatch_ops(struct evhttp_request *req, void *arg)
+{
+    dispatch(req, arg, true);
 }

@@ -22,5 +22,8 @@ struct route {
 
 /* evhttp generic callback; arg is the server. */
 void router_dispatch(struct evhttp_request *req, void *arg);
+/* The same for server.admin_listen: GET /healthz, /readyz and /metrics as on
+ * the main address; any other path is 404 problem+json, as an unknown one. */
+void router_dispatch_ops(struct evhttp_request *req, void *arg);
 
 #endif

@@ -1,4 +1,4 @@
-/* server.c - event loop, HTTP listener and its limits, signals, graceful stop. */
+/* server.c - event loop, HTTP listeners and their limits, signals, graceful stop. */
 #include "server.h"
 
 #include <curl/curl.h>
@@ -19,6 +19,7 @@
 #include "job_text_weights.h"
 #include "textsim.h"
 #include "http_guard.h"
+#include "http_listen.h"
 #include "http_reply.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -108,6 +109,10 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
         evhttp_del_accept_socket(srv->http, srv->listener);
         srv->listener = NULL;
     }
+    if (srv->admin_listener) {
+        evhttp_del_accept_socket(srv->admin_http, srv->admin_listener);
+        srv->admin_listener = NULL;
+    }
     struct timeval deadline = { DRAIN_DEADLINE_S, 0 };
     event_base_loopexit(srv->base, &deadline);
     on_drain(-1, 0, srv);
@@ -141,6 +146,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     merged.database_url = strdup(srv->cfg->database_url);
     free(merged.server_listen);
     merged.server_listen = strdup(srv->cfg->server_listen);
+    free(merged.server_admin_listen);
+    merged.server_admin_listen = strdup(srv->cfg->server_admin_listen);
+    merged.server_reuse_port = srv->cfg->server_reuse_port;
     merged.database_pool_size = srv->cfg->database_pool_size;
     merged.database_statement_timeout_ms = srv->cfg->database_statement_timeout_ms;
     merged.database_max_waiting = srv->cfg->database_max_waiting;
@@ -158,26 +166,6 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     show_status(srv);
 }
 
-/* Splits "host:port" or "[v6]:port". */
-static int split_listen(const char *listen, char *host, size_t hlen, unsigned short *port)
-{
-    const char *colon = strrchr(listen, ':');
-    if (!colon)
-        return -1;
-    size_t n = (size_t)(colon - listen);
-    const char *h = listen;
-    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-        h++;
-        n -= 2;
-    }
-    if (n == 0 || n >= hlen)
-        return -1;
-    memcpy(host, h, n);
-    host[n] = '\0';
-    *port = (unsigned short)atoi(colon + 1);
-    return 0;
-}
-
 #define ACCEPT_PAUSE_MS 500
 
 /* libevent hands the accept error callback the evhttp, not our context, and
@@ -192,6 +180,8 @@ static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
     server *srv = arg;
     if (srv->listener && !srv->stopping)
         evconnlistener_enable(evhttp_bound_socket_get_listener(srv->listener));
+    if (srv->admin_listener && !srv->stopping)
+        evconnlistener_enable(evhttp_bound_socket_get_listener(srv->admin_listener));
 }
 
 /* accept() failed. Out of descriptors (or memory), the listening socket stays
@@ -250,20 +240,36 @@ static int setup_http(server *srv)
     evhttp_set_default_content_type(srv->http, "application/json; charset=utf-8");
     evhttp_set_gencb(srv->http, router_dispatch, srv);
 
-    char host[256];
-    unsigned short port;
-    if (split_listen(c->server_listen, host, sizeof host, &port) < 0) {
-        log_error("server.listen: cannot read \"%s\" as host:port", c->server_listen);
-        return -1;
-    }
-    srv->listener = evhttp_bind_socket_with_handle(srv->http, host, port);
+    char err[512];
+    srv->listener = http_listen(srv->http, srv->base, c->server_listen, c->server_reuse_port, err, sizeof err);
     if (!srv->listener) {
-        log_error("server.listen: cannot listen on %s (address in use, or not an address of this host)",
-                  c->server_listen);
+        log_error("server.listen: %s", err);
         return -1;
     }
     accepting_server = srv;
     evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(srv->listener), on_accept_error);
+    if (!*c->server_admin_listen)
+        return 0;
+    /* The operations address: the same limits and framing guard, the three
+     * operations routes only (router_dispatch_ops). */
+    srv->admin_http = evhttp_new(srv->base);
+    if (!srv->admin_http)
+        return -1;
+    evhttp_set_bevcb(srv->admin_http, http_guard_bev, srv->guard);
+    evhttp_set_max_body_size(srv->admin_http, (ev_ssize_t)max_body);
+    evhttp_set_max_headers_size(srv->admin_http, (ev_ssize_t)c->server_max_header_bytes);
+    evhttp_set_timeout(srv->admin_http, c->server_timeout_s);
+    evhttp_set_allowed_methods(srv->admin_http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                                    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                                    EVHTTP_REQ_OPTIONS);
+    evhttp_set_default_content_type(srv->admin_http, "application/json; charset=utf-8");
+    evhttp_set_gencb(srv->admin_http, router_dispatch_ops, srv);
+    srv->admin_listener = http_listen(srv->admin_http, srv->base, c->server_admin_listen, false, err, sizeof err);
+    if (!srv->admin_listener) {
+        log_error("server.admin_listen: %s", err);
+        return -1;
+    }
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(srv->admin_listener), on_accept_error);
     return 0;
 }
 
@@ -347,7 +353,9 @@ int server_run(config *cfg)
             goto out;
     }
 
-    log_info("consultd %s listening on %s", CONSULTD_VERSION, cfg->server_listen);
+    log_info("consultd %s listening on %s%s%s%s", CONSULTD_VERSION, cfg->server_listen,
+             cfg->server_reuse_port ? " (shared: server.reuse_port)" : "",
+             *cfg->server_admin_listen ? ", operations routes on " : "", cfg->server_admin_listen);
     /* Ready once it listens: until the database answers, requests get 503 and
      * /readyz says why (STATUS= shows it too). */
     notify_send(&srv.notify, "READY=1\n");
@@ -375,6 +383,8 @@ out:
         request_free(srv.requests);
     if (srv.http)
         evhttp_free(srv.http);
+    if (srv.admin_http)
+        evhttp_free(srv.admin_http);
     http_guard_free(srv.guard);
     accepting_server = NULL;
     db_pool_free(srv.db);

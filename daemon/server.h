@@ -25,6 +25,8 @@ struct server {
     struct evhttp *http;
     struct http_guard *guard;     /* strict framing in front of evhttp (owned); see http_guard.h */
     struct evhttp_bound_socket *listener;
+    struct evhttp *admin_http;    /* server.admin_listen's: operations routes only (NULL when not set) */
+    struct evhttp_bound_socket *admin_listener;
     db_pool *db;
     struct db_batch *consultation_reads; /* GET of one consultation, gathered per loop turn (owned); see db_batch.h */
     vocab *vocab;                 /* NULL until loaded from the database */

@@ -6,9 +6,11 @@
 # 1. GET /v1/consultations/{id} of random ids (wrk, 2 threads, 32 connections)
 #    against pgbench -M prepared -c32 -j2 selecting the same rows by primary
 #    key, for the same time: requests/s, their ratio, and the CPU each spends
-#    per request (daemon, PostgreSQL); then pgbench running the GET's own
-#    statement (the document built in SQL), for PostgreSQL's share of a GET
-#    without the daemon in the way.
+#    per request (daemon, PostgreSQL); once with one daemon (pool of 4), once
+#    with two sharing the port (server.reuse_port, pools of 2: one event loop
+#    per core); then pgbench running the GET's own statement (the document
+#    built in SQL), for PostgreSQL's share of a GET without the daemon in the
+#    way.
 # 2. POST /v1/consultations with the overlap check at 1,000,000 stored (all but
 #    10,000 of them history: BENCH_PLANNED=10000) and at 10,000 stored
 #    (tests/bench/run.sh): requests/s, p99, CPU per request, the ratio of the
@@ -60,8 +62,9 @@ port=$(free_port)
 url=$(scripts/pg.sh start "$keep/pg" "$port" ${PG_MODE:-})
 dpid=""
 cleanup() {
-  [ -z "$dpid" ] || kill "$dpid" 2>/dev/null || true
-  [ -z "$dpid" ] || wait "$dpid" 2>/dev/null || true
+  # shellcheck disable=SC2086
+  [ -z "$dpid" ] || kill $dpid 2>/dev/null || true
+  [ -z "$dpid" ] || wait 2>/dev/null || true
   scripts/pg.sh stop "$keep/pg" || true
   rm -rf "$out"
 }
@@ -96,26 +99,47 @@ end
 EOF
 } > "$out/get.lua"
 
-hport=$(free_port)
-CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 \
-  CONSULTD_DATABASE_URL="$pgconn" "$bin" serve &
-dpid=$!
-until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do
-  kill -0 "$dpid" 2>/dev/null || { echo "speed: the daemon exited" >&2; exit 1; }
-  sleep 0.1
-done
 pgpid=$(head -n 1 "$keep/pg/data/postmaster.pid")
 hz=$(getconf CLK_TCK)
 # PostgreSQL's CPU time (ticks): the postmaster, its live children, and the
 # backends that have exited (reaped by the postmaster: cutime, cstime).
 pg_ticks() { { awk '{print $16 + $17}' "/proc/$1/stat"; cpu_ticks "$1"; } | awk '{s += $1} END {print s + 0}'; }
 
-wrk -t2 -c32 -d3s -s "$out/get.lua" "http://127.0.0.1:$hport" >/dev/null   # warm-up
-d0=$(cpu_ticks "$dpid"); p0=$(pg_ticks "$pgpid")
-wrk -t2 -c32 -d"${secs}s" --latency -s "$out/get.lua" "http://127.0.0.1:$hport" > "$out/get.txt"
-d1=$(cpu_ticks "$dpid"); p1=$(pg_ticks "$pgpid")
-get_rps=$(sed -n 's/^requests\/s: //p' "$out/get.txt")
-kill "$dpid"; wait "$dpid" 2>/dev/null || true; dpid=""
+# get_run N: N daemons sharing one port (server.reuse_port when N > 1), the
+# pool's 4 connections split among them; wrk against the port. Writes
+# $out/get$N.txt, and the daemons' and PostgreSQL's CPU ticks to $out/cpu$N.
+get_run() {
+  n=$1 hport=$(free_port) dpids="" admins=""
+  for _ in $(seq "$n"); do
+    admin=127.0.0.1:$(free_port)
+    CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 \
+      CONSULTD_SERVER_REUSE_PORT=$([ "$n" -gt 1 ] && echo true || echo false) \
+      CONSULTD_SERVER_ADMIN_LISTEN=$admin CONSULTD_DATABASE_POOL_SIZE=$((4 / n)) \
+      CONSULTD_DATABASE_URL="$pgconn" "$bin" serve &
+    dpids="$dpids $!" admins="$admins $admin"
+  done
+  dpid=$dpids
+  # each one ready on its own operations address: the shared port may answer for another
+  for a in $admins; do
+    until curl -sf "http://$a/readyz" >/dev/null 2>&1; do
+      for p in $dpids; do kill -0 "$p" 2>/dev/null || { echo "speed: a daemon exited" >&2; exit 1; }; done
+      sleep 0.1
+    done
+  done
+  wrk -t2 -c32 -d3s -s "$out/get.lua" "http://127.0.0.1:$hport" >/dev/null   # warm-up
+  d0=0; for p in $dpids; do d0=$((d0 + $(cpu_ticks "$p"))); done; p0=$(pg_ticks "$pgpid")
+  wrk -t2 -c32 -d"${secs}s" --latency -s "$out/get.lua" "http://127.0.0.1:$hport" > "$out/get$n.txt"
+  d1=0; for p in $dpids; do d1=$((d1 + $(cpu_ticks "$p"))); done; p1=$(pg_ticks "$pgpid")
+  echo "$((d1 - d0)) $((p1 - p0))" > "$out/cpu$n"
+  # shellcheck disable=SC2086
+  kill $dpids; for p in $dpids; do wait "$p" 2>/dev/null || true; done; dpid=""
+}
+get_run 1
+get_run 2
+get_rps=$(sed -n 's/^requests\/s: //p' "$out/get1.txt")
+get2_rps=$(sed -n 's/^requests\/s: //p' "$out/get2.txt")
+read -r d p < "$out/cpu1"
+read -r d2 p2 < "$out/cpu2"
 
 scripts=""
 for f in "$out"/pk*.sql; do scripts="$scripts -f $f"; done
@@ -139,8 +163,11 @@ sleep 1; r1=$(pg_ticks "$pgpid")
 doc_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/pgdoc.txt")
 doc_n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgdoc.txt")
 
-echo "== GET /v1/consultations/{id} of $nids stored ids at 1,000,000 stored ($mdb), wrk -t2 -c32 -d${secs}s"
-grep -E 'requests/s|latency|non-2xx' "$out/get.txt" | sed 's/^/   /'
+for n in 1 2; do
+  echo "== GET /v1/consultations/{id} of $nids stored ids at 1,000,000 stored ($mdb), wrk -t2 -c32 -d${secs}s," \
+    "$n daemon(s) on the port, database.pool_size $((4 / n)) each"
+  grep -E 'requests/s|latency|non-2xx' "$out/get$n.txt" | sed 's/^/   /'
+done
 echo "== load: $(uptime | sed 's/.*load average/load average/')"
 
 # ---- the table ----
@@ -154,15 +181,21 @@ post() { # size field: from run.sh's output for that size
     END { if (f == "rps") print rps; if (f == "p99") print p99; if (f == "cpu") print d " / " p; if (f == "peak") print peak }' "$out/post.txt"
 }
 awk -v only="$only" -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -v s="$secs" 'BEGIN {print r * s}')" \
-  -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v q=$((q1 - q0)) -v pn="$pg_n" -v hz="$hz" \
+  -v g2="$get2_rps" -v n2="$(awk -v r="$get2_rps" -v s="$secs" 'BEGIN {print r * s}')" -v d2="$d2" -v p2="$p2" \
+  -v p99a="$(sed -n 's/.*p99: \([0-9.]*\) ms/\1/p' "$out/get1.txt")" -v p99b="$(sed -n 's/.*p99: \([0-9.]*\) ms/\1/p' "$out/get2.txt")" \
+  -v d="$d" -v p="$p" -v q=$((q1 - q0)) -v pn="$pg_n" -v hz="$hz" \
   -v dt="$doc_tps" -v dn="$doc_n" -v r=$((r1 - r0)) \
   -v r1="$(post 1000000 rps)" -v r2="$(post 10000 rps)" -v p99="$(post 1000000 p99)" \
   -v c1="$(post 1000000 cpu)" -v c2="$(post 10000 cpu)" -v peak="$(post 1000000 peak)" -v peak2="$(post 10000 peak)" 'BEGIN {
   printf "\n%-52s %-34s %s\n", "path", "measured", "target"
   printf "%-52s %-34s %s\n", "GET one vs pgbench -M prepared, same rows by key",
     sprintf("%.0f/s vs %.0f/s: %.2f", g, t, g / t), ">= 0.6"
-  printf "%-52s daemon %.3f ms, PostgreSQL %.3f ms (pgbench: PostgreSQL %.3f ms)\n", "   CPU per GET:",
-    d / hz / n * 1000, p / hz / n * 1000, q / hz / pn * 1000
+  printf "%-52s daemon %.3f ms, PostgreSQL %.3f ms (pgbench: PostgreSQL %.3f ms); p99 %s ms\n", "   CPU per GET:",
+    d / hz / n * 1000, p / hz / n * 1000, q / hz / pn * 1000, p99a
+  printf "%-52s %-34s %s\n", "   two daemons on the port (server.reuse_port)",
+    sprintf("%.0f/s vs %.0f/s: %.2f", g2, t, g2 / t), ">= 0.6"
+  printf "%-52s daemons %.3f ms, PostgreSQL %.3f ms; p99 %s ms\n", "   CPU per GET:",
+    d2 / hz / n2 * 1000, p2 / hz / n2 * 1000, p99b
   printf "%-52s %.0f/s, PostgreSQL %.3f ms a statement\n", "   pgbench -M prepared running SQL_CONSULTATION_GET:",
     dt, r / hz / dn * 1000
   if (only == "get") exit

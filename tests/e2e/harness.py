@@ -129,8 +129,9 @@ class Env:
             d = self._shared = self.daemon()
         return d
 
-    def daemon(self, extra_env=None, db_url=None, wait_ready=True, args=None, preexec_fn=None):
-        d = Daemon(self, extra_env, db_url, args, preexec_fn)
+    def daemon(self, extra_env=None, db_url=None, wait_ready=True, args=None, preexec_fn=None, port=None):
+        """A daemon of its own, listening on port (a free one when None) unless extra_env sets CONSULTD_LISTEN."""
+        d = Daemon(self, extra_env, db_url, args, preexec_fn, port)
         self.daemons.append(d)
         d.start(wait_ready)
         return d
@@ -166,11 +167,11 @@ class Response:
 
 
 class Daemon:
-    def __init__(self, env, extra_env, db_url, args=None, preexec_fn=None):
+    def __init__(self, env, extra_env, db_url, args=None, preexec_fn=None, port=None):
         self.env = env
         self.args = list(args or [])  # before "serve", e.g. ["-c", path]
         self.preexec_fn = preexec_fn
-        self.port = free_port()
+        self.port = port or free_port()
         self.extra = dict(extra_env or {})
         self.extra.setdefault("CONSULTD_LISTEN", "127.0.0.1:%d" % self.port)
         self.db_url = db_url

@@ -209,7 +209,8 @@ def install_lays_out_a_verified_unit_and_man_pages(env):
                            capture_output=True, text=True, timeout=300)
         eq(p.returncode, 0, p.stderr)
         for f in ["usr/local/bin/consultd", "etc/consultd/consultd.conf",
-                  "usr/local/lib/systemd/system/consultd.service", "usr/local/lib/sysusers.d/consultd.conf",
+                  "usr/local/lib/systemd/system/consultd.service", "usr/local/lib/systemd/system/consultd@.service",
+                  "usr/local/lib/sysusers.d/consultd.conf",
                   "usr/local/lib/tmpfiles.d/consultd.conf", "usr/local/share/man/man8/consultd.8",
                   "usr/local/share/man/man5/consultd.conf.5", "usr/local/share/consultd/schema/001_core.sql"]:
             check(os.path.isfile(os.path.join(dest, f)), "installed: " + f)
@@ -222,12 +223,19 @@ def install_lays_out_a_verified_unit_and_man_pages(env):
                        "CapabilityBoundingSet=\n", "SystemCallFilter=@system-service", "RuntimeDirectory="]:
             check(option in unit, "the unit has " + option.strip())
         # systemd-analyze verify needs the binary where ExecStart says: point it into DESTDIR.
-        check_unit = os.path.join(dest, "consultd.service")
-        with open(check_unit, "w") as f:
-            f.write(unit.replace("/usr/local/bin/", dest + "/usr/local/bin/"))
-        v = subprocess.run(["systemd-analyze", "verify", check_unit], capture_output=True, text=True, timeout=60,
-                           env=dict(os.environ, MANPATH=os.path.join(dest, "usr/local/share/man")))
-        eq((v.returncode, v.stderr.strip()), (0, ""), "systemd-analyze verify")
+        # The template of one of several processes sharing the port: the same unit, and the two settings.
+        template = open(os.path.join(dest, "usr/local/lib/systemd/system/consultd@.service")).read()
+        check("Environment=CONSULTD_SERVER_REUSE_PORT=true CONSULTD_SERVER_ADMIN_LISTEN=127.0.0.1:%i\n" in template,
+              template)
+        eq([line for line in template.splitlines() if not line.startswith(("#", "Environment=", "Description="))],
+           [line for line in unit.splitlines() if not line.startswith(("#", "Description="))])
+        for name, text in [("consultd.service", unit), ("consultd@9101.service", template)]:
+            check_unit = os.path.join(dest, name)
+            with open(check_unit, "w") as f:
+                f.write(text.replace("/usr/local/bin/", dest + "/usr/local/bin/"))
+            v = subprocess.run(["systemd-analyze", "verify", check_unit], capture_output=True, text=True,
+                               timeout=60, env=dict(os.environ, MANPATH=os.path.join(dest, "usr/local/share/man")))
+            eq((v.returncode, v.stderr.strip()), (0, ""), "systemd-analyze verify " + name)
         for page, heading in [("man8/consultd.8", "SIGNALS"), ("man5/consultd.conf.5", "[limits]")]:
             m = subprocess.run(["man", "--warnings", "-l", os.path.join(dest, "usr/local/share/man", page)],
                                capture_output=True, text=True, timeout=60, env=dict(os.environ, MANWIDTH="80"))

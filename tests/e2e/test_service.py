@@ -1,10 +1,11 @@
 """Unauthenticated service endpoints, vocabularies, areas, graceful stop."""
+import http.client
 import json
 import re
 import threading
 import time
 
-from harness import test, eq, check, problem
+from harness import test, eq, check, problem, free_port, wait_until
 
 
 @test
@@ -173,3 +174,76 @@ def access_log_is_json_without_secrets(env):
     eq(hit[0]["route"], "/v1/vocabularies/{name}")
     eq(hit[0]["status"], 200)
     check(hit[0]["organisation"], "organisation id logged")
+
+
+def _get(port, path, method="GET"):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request(method, path)
+        r = c.getresponse()
+        return r.status, r.read().decode(errors="replace")
+    finally:
+        c.close()
+
+
+def _healthz_answered(admin_port):
+    status, text = _get(admin_port, "/metrics")
+    eq(status, 200)
+    m = re.search(r'^consultd_http_requests_total\{method="GET",route="/healthz",status="200"\} (\d+)$', text, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def _ready(port):
+    try:
+        return _get(port, "/readyz")[0] == 200
+    except ConnectionRefusedError:
+        return False
+
+
+@test
+def instances_share_a_port_with_reuse_port(env):
+    # server.reuse_port: several daemons on one host and port, each its own event loop and
+    # pool, the kernel spreading connections; server.admin_listen: each one's own metrics
+    port, admin = free_port(), [free_port(), free_port()]
+    ds = [env.daemon(port=port, extra_env={"CONSULTD_LISTEN": "127.0.0.1:%d" % port,
+                                           "CONSULTD_SERVER_REUSE_PORT": "true",
+                                           "CONSULTD_SERVER_ADMIN_LISTEN": "127.0.0.1:%d" % a}) for a in admin]
+    for a in admin:  # each one's own readiness: the shared port may have answered for the other
+        wait_until(lambda: _ready(a), "the daemon on admin port %d ready" % a, timeout=20)
+    before = [_healthz_answered(a) for a in admin]
+    for _ in range(40):  # a connection each
+        eq(ds[0].request("GET", "/healthz").status, 200)
+    after = [_healthz_answered(a) for a in admin]
+    served = [b - a for a, b in zip(before, after)]
+    eq(sum(served), 40, "each request counted once, by the daemon that answered it: %s" % served)
+    check(min(served) > 0, "both daemons accepted connections: %s" % served)
+
+    # the operations address answers the operations routes only
+    eq(_get(admin[0], "/readyz")[0], 200)
+    eq(_get(admin[0], "/healthz")[0], 200)
+    status, text = _get(admin[0], "/v1/vocabularies/topics")
+    eq(status, 404, text)
+    check("problem:not-found" in text, text)
+    eq(_get(admin[0], "/openapi.json")[0], 404)
+    eq(_get(admin[0], "/metrics", method="POST")[0], 405)
+
+    # a daemon without reuse_port cannot take the port, and says what would let it
+    p = env.cli("serve", extra_env={"CONSULTD_LISTEN": "127.0.0.1:%d" % port}, check=False)
+    eq(p.returncode, 1, p.stderr)
+    check("Address already in use" in p.stderr and "server.reuse_port = true" in p.stderr, p.stderr)
+    p = env.cli("serve", extra_env={"CONSULTD_LISTEN": "127.0.0.1:%d" % free_port(),
+                                    "CONSULTD_SERVER_ADMIN_LISTEN": "127.0.0.1:%d" % admin[1]}, check=False)
+    eq(p.returncode, 1, p.stderr)
+    check("server.admin_listen: cannot listen on 127.0.0.1:%d" % admin[1] in p.stderr, p.stderr)
+
+    # one stops: the other takes every new connection; the stopped one's addresses are closed
+    ds[0].stop()
+    for _ in range(10):
+        eq(ds[1].request("GET", "/healthz").status, 200)
+    eq(_healthz_answered(admin[1]) - after[1], 10)
+    try:
+        _get(admin[0], "/healthz")
+        raise AssertionError("the stopped daemon's admin address still answers")
+    except ConnectionRefusedError:
+        pass
+    ds[1].stop()

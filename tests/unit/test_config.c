@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "http_listen.h"
 
 static void defaults_match_contract(void **state)
 {
@@ -75,11 +76,42 @@ static void out_of_range_and_bad_types(void **state)
     assert_int_equal(config_set(&c, "log", "format", "xml", err, sizeof err), -1);
     assert_non_null(strstr(err, "text|json"));
     assert_int_equal(config_set(&c, "server", "listen", "nocolon", err, sizeof err), -1);
+    assert_int_equal(config_set(&c, "server", "listen", ":8080", err, sizeof err), -1);
+    assert_int_equal(config_set(&c, "server", "listen", "127.0.0.1:65536", err, sizeof err), -1);
+    assert_int_equal(config_set(&c, "server", "listen", "127.0.0.1:", err, sizeof err), -1);
+    assert_int_equal(config_set(&c, "server", "listen", "[::1]:8080", err, sizeof err), 0);
+    /* admin_listen: empty (off) or host:port, checked as listen is */
+    assert_string_equal(c.server_admin_listen, "");
+    assert_int_equal(config_set(&c, "server", "admin_listen", "127.0.0.1:9101", err, sizeof err), 0);
+    assert_int_equal(config_set(&c, "server", "admin_listen", "9101", err, sizeof err), -1);
+    assert_non_null(strstr(err, "server.admin_listen: must be host:port"));
+    assert_int_equal(config_set(&c, "server", "admin_listen", "", err, sizeof err), 0);
+    assert_false(c.server_reuse_port);
+    assert_int_equal(config_set(&c, "server", "reuse_port", "sometimes", err, sizeof err), -1);
+    assert_int_equal(config_set(&c, "server", "reuse_port", "true", err, sizeof err), 0);
+    assert_true(c.server_reuse_port);
     assert_int_equal(config_set(&c, "alerts", "retry_schedule", "10,x", err, sizeof err), -1);
     assert_int_equal(config_set(&c, "alerts", "retry_schedule", "10, 20,30", err, sizeof err), 0);
     assert_int_equal(config_apply_ini(&c, "t", "url = x\n", err, sizeof err), -1);
     assert_non_null(strstr(err, "outside a [section]"));
     config_free(&c);
+}
+
+static void listen_addresses_split(void **state)
+{
+    (void)state;
+    char host[16];
+    unsigned short port = 1;
+    assert_int_equal(http_listen_split("[::1]:8080", host, sizeof host, &port), 0);
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 8080);
+    assert_int_equal(http_listen_split("localhost:0", host, sizeof host, &port), 0);
+    assert_string_equal(host, "localhost");
+    assert_int_equal(port, 0);
+    assert_int_equal(http_listen_split("[]:80", host, sizeof host, &port), -1);
+    assert_int_equal(http_listen_split("127.0.0.1:80x", host, sizeof host, &port), -1);
+    assert_int_equal(http_listen_split("127.0.0.1:-1", host, sizeof host, &port), -1);
+    assert_int_equal(http_listen_split("a-name-far-too-long:80", host, sizeof host, &port), -1);
 }
 
 static void environment_wins_and_alias(void **state)
@@ -164,6 +196,7 @@ int main(void)
         cmocka_unit_test(ini_sets_keys),
         cmocka_unit_test(unknown_key_names_key_and_line),
         cmocka_unit_test(out_of_range_and_bad_types),
+        cmocka_unit_test(listen_addresses_split),
         cmocka_unit_test(environment_wins_and_alias),
         cmocka_unit_test(missing_database_says_what_to_set),
         cmocka_unit_test(dump_masks_password),

@@ -1,0 +1,82 @@
+/* http_listen.c - the daemon's listening sockets (http_listen.h). */
+#include "http_listen.h"
+
+#include <errno.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LISTEN_BACKLOG 128 /* as evhttp_bind_socket */
+
+int http_listen_split(const char *address, char *host, size_t hlen, unsigned short *port)
+{
+    const char *colon = strrchr(address, ':');
+    if (!colon)
+        return -1;
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end || errno || p < 0 || p > 65535)
+        return -1;
+    size_t n = (size_t)(colon - address);
+    const char *h = address;
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+        h++;
+        n -= 2;
+    }
+    if (n == 0 || n >= hlen)
+        return -1;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    *port = (unsigned short)p;
+    return 0;
+}
+
+struct evhttp_bound_socket *http_listen(struct evhttp *http, struct event_base *base, const char *address,
+                                        bool reuse_port, char *err, size_t errlen)
+{
+    char host[256], port_text[8];
+    unsigned short port;
+    if (http_listen_split(address, host, sizeof host, &port) < 0) {
+        snprintf(err, errlen, "cannot read \"%s\" as host:port", address);
+        return NULL;
+    }
+    snprintf(port_text, sizeof port_text, "%u", (unsigned)port);
+    struct evutil_addrinfo hints, *found = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = EVUTIL_AI_PASSIVE;
+    int rc = evutil_getaddrinfo(host, port_text, &hints, &found);
+    if (rc != 0 || !found) {
+        snprintf(err, errlen, "cannot resolve \"%s\": %s", host, rc ? evutil_gai_strerror(rc) : "no address");
+        if (found)
+            evutil_freeaddrinfo(found);
+        return NULL;
+    }
+    unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+    if (reuse_port)
+        flags |= LEV_OPT_REUSEABLE_PORT;
+    /* No callback yet: the listener starts disabled and evhttp_bind_listener
+     * enables it with evhttp's. */
+    struct evconnlistener *l =
+        evconnlistener_new_bind(base, NULL, NULL, flags, LISTEN_BACKLOG, found->ai_addr, (int)found->ai_addrlen);
+    int bind_errno = errno;
+    evutil_freeaddrinfo(found);
+    if (!l) {
+        snprintf(err, errlen, "cannot listen on %s: %s%s", address, strerror(bind_errno),
+                 bind_errno == EADDRINUSE ? " (another process has it; consultd processes share a port only when "
+                                            "each sets server.reuse_port = true)"
+                                          : "");
+        return NULL;
+    }
+    struct evhttp_bound_socket *bound = evhttp_bind_listener(http, l);
+    if (!bound) {
+        evconnlistener_free(l);
+        snprintf(err, errlen, "cannot listen on %s: out of memory", address);
+        return NULL;
+    }
+    return bound;
+}
