@@ -117,7 +117,7 @@ static int check_structured(const key_def *k, const char *value, char *err, size
         char host[256];
         unsigned short port;
         if (http_listen_split(value, host, sizeof host, &port) < 0) {
-            snprintf(err, errlen, "%s.%s: must be host:port (port 0 to 65535), got \"%s\"",
+            snprintf(err, errlen, "%s.%s: must be host:port or [v6]:port (port 0 to 65535), got \"%s\"",
                      k->section, k->key, value);
             return -1;
         }
@@ -331,7 +331,15 @@ int config_load(config *cfg, const char *path, bool explicit_path, char *const *
             return -1;
         cfg->path = strdup(path);
     }
-    return config_apply_env(cfg, envp, err, errlen);
+    if (config_apply_env(cfg, envp, err, errlen) < 0)
+        return -1;
+    /* The one check across keys: the operations address is a second socket of the same process. */
+    if (http_listen_clash(cfg->server_listen, cfg->server_admin_listen)) {
+        snprintf(err, errlen, "server.admin_listen: %s takes the port of server.listen (%s): give the operations "
+                 "address a port of its own", cfg->server_admin_listen, cfg->server_listen);
+        return -1;
+    }
+    return 0;
 }
 
 int config_require_database(const config *cfg, char *err, size_t errlen)

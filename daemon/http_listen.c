@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define LISTEN_BACKLOG 128 /* as evhttp_bind_socket */
 
@@ -15,16 +16,21 @@ int http_listen_split(const char *address, char *host, size_t hlen, unsigned sho
     const char *colon = strrchr(address, ':');
     if (!colon)
         return -1;
-    char *end;
-    errno = 0;
-    long p = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || *end || errno || p < 0 || p > 65535)
+    /* digits only: strtol would also take blanks, a sign or a 0x */
+    const char *digits = colon + 1;
+    size_t nd = strspn(digits, "0123456789");
+    if (nd == 0 || nd > 5 || digits[nd] != '\0')
+        return -1;
+    long p = strtol(digits, NULL, 10);
+    if (p > 65535)
         return -1;
     size_t n = (size_t)(colon - address);
     const char *h = address;
     if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
         h++;
         n -= 2;
+    } else if (memchr(h, ':', n) || memchr(h, '[', n) || memchr(h, ']', n)) {
+        return -1; /* an IPv6 address without its brackets, or half of them */
     }
     if (n == 0 || n >= hlen)
         return -1;
@@ -34,8 +40,23 @@ int http_listen_split(const char *address, char *host, size_t hlen, unsigned sho
     return 0;
 }
 
+bool http_listen_clash(const char *a, const char *b)
+{
+    char ha[256], hb[256];
+    unsigned short pa, pb;
+    if (http_listen_split(a, ha, sizeof ha, &pa) < 0 || http_listen_split(b, hb, sizeof hb, &pb) < 0)
+        return false;
+    if (pa != pb || pa == 0)
+        return false;
+    if (strcasecmp(ha, hb) == 0 || strcmp(ha, "::") == 0 || strcmp(hb, "::") == 0)
+        return true;
+    /* 0.0.0.0 takes the port on every IPv4 address (a name may be either family: not judged) */
+    bool a_any4 = strcmp(ha, "0.0.0.0") == 0, b_any4 = strcmp(hb, "0.0.0.0") == 0;
+    return (a_any4 && !strchr(hb, ':')) || (b_any4 && !strchr(ha, ':'));
+}
+
 struct evhttp_bound_socket *http_listen(struct evhttp *http, struct event_base *base, const char *address,
-                                        bool reuse_port, char *err, size_t errlen)
+                                        bool reuse_port, const char *in_use, char *err, size_t errlen)
 {
     char host[256], port_text[8];
     unsigned short port;
@@ -66,10 +87,9 @@ struct evhttp_bound_socket *http_listen(struct evhttp *http, struct event_base *
     int bind_errno = errno;
     evutil_freeaddrinfo(found);
     if (!l) {
-        snprintf(err, errlen, "cannot listen on %s: %s%s", address, strerror(bind_errno),
-                 bind_errno == EADDRINUSE ? " (another process has it; consultd processes share a port only when "
-                                            "each sets server.reuse_port = true)"
-                                          : "");
+        bool taken = bind_errno == EADDRINUSE && in_use && *in_use;
+        snprintf(err, errlen, "cannot listen on %s: %s%s%s%s", address, strerror(bind_errno), taken ? " (" : "",
+                 taken ? in_use : "", taken ? ")" : "");
         return NULL;
     }
     struct evhttp_bound_socket *bound = evhttp_bind_listener(http, l);

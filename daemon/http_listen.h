@@ -12,9 +12,19 @@
 /* Splits "host:port" or "[v6 address]:port" (the form of server.listen and
  * server.admin_listen). Writes the host without brackets, NUL-terminated,
  * into host (hlen bytes) and the port into *port. Returns 0, or -1 when
- * there is no colon, the host is empty or longer than hlen - 1 bytes, or the
- * port is not a number from 0 to 65535. Pure. */
+ * there is no colon, the host is empty or longer than hlen - 1 bytes, the
+ * host holds a colon or bracket outside a pair of brackets around it (an
+ * IPv6 address is written in brackets, RFC 3986 section 3.2.2), or the port
+ * is not 1 to 5 decimal digits making 0 to 65535 (no sign, no blanks). Pure. */
 int http_listen_split(const char *address, char *host, size_t hlen, unsigned short *port);
+
+/* true when one process cannot listen on both addresses: both parse
+ * (http_listen_split), their port is the same and not 0, and either the
+ * hosts are the same text (case-insensitive), or one of them is the IPv6
+ * wildcard "::" (which also takes IPv4 on Linux's default dual-stack
+ * sockets, ipv6(7)), or one is "0.0.0.0" and the other no IPv6 address.
+ * A name and an address it resolves to are not compared (no lookup). Pure. */
+bool http_listen_clash(const char *a, const char *b);
 
 /* Listens on address ("host:port"; a name is resolved, the first address
  * found is used) and hands accepted connections to http. With reuse_port the
@@ -22,8 +32,10 @@ int http_listen_split(const char *address, char *host, size_t hlen, unsigned sho
  * also ask for it may listen on the same address, and the kernel spreads new
  * connections among them. Returns evhttp's handle of the socket (owned by
  * http: evhttp_del_accept_socket or evhttp_free closes it), or NULL with the
- * reason written into err (errlen bytes, NUL-terminated). */
+ * reason written into err (errlen bytes, NUL-terminated); when the address is
+ * in use, the reason ends with in_use in parentheses (the caller's advice,
+ * which depends on what the address is for; NULL or "" for none). */
 struct evhttp_bound_socket *http_listen(struct evhttp *http, struct event_base *base, const char *address,
-                                        bool reuse_port, char *err, size_t errlen);
+                                        bool reuse_port, const char *in_use, char *err, size_t errlen);
 
 #endif

@@ -241,7 +241,10 @@ static int setup_http(server *srv)
     evhttp_set_gencb(srv->http, router_dispatch, srv);
 
     char err[512];
-    srv->listener = http_listen(srv->http, srv->base, c->server_listen, c->server_reuse_port, err, sizeof err);
+    srv->listener = http_listen(srv->http, srv->base, c->server_listen, c->server_reuse_port,
+                                "another process has it; consultd processes share a port only when each sets "
+                                "server.reuse_port = true",
+                                err, sizeof err);
     if (!srv->listener) {
         log_error("server.listen: %s", err);
         return -1;
@@ -264,7 +267,10 @@ static int setup_http(server *srv)
                                                     EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(srv->admin_http, "application/json; charset=utf-8");
     evhttp_set_gencb(srv->admin_http, router_dispatch_ops, srv);
-    srv->admin_listener = http_listen(srv->admin_http, srv->base, c->server_admin_listen, false, err, sizeof err);
+    srv->admin_listener = http_listen(srv->admin_http, srv->base, c->server_admin_listen, false,
+                                      "server.listen or another process has it; each process needs an "
+                                      "operations address of its own, never shared",
+                                      err, sizeof err);
     if (!srv->admin_listener) {
         log_error("server.admin_listen: %s", err);
         return -1;

@@ -235,6 +235,16 @@ def instances_share_a_port_with_reuse_port(env):
                                     "CONSULTD_SERVER_ADMIN_LISTEN": "127.0.0.1:%d" % admin[1]}, check=False)
     eq(p.returncode, 1, p.stderr)
     check("server.admin_listen: cannot listen on 127.0.0.1:%d" % admin[1] in p.stderr, p.stderr)
+    # ... and is not told to share it: an operations address is never bound with SO_REUSEPORT
+    check("reuse_port" not in p.stderr and "operations address of its own" in p.stderr, p.stderr)
+    # the operations address on the main one's socket is a configuration error, found before binding
+    for listen, admin_on in [("127.0.0.1:%d" % port, "127.0.0.1:%d" % port),
+                             ("0.0.0.0:%d" % port, "127.0.0.1:%d" % port)]:
+        for command in ["check-config", "serve"]:
+            p = env.cli(command, extra_env={"CONSULTD_LISTEN": listen, "CONSULTD_SERVER_REUSE_PORT": "true",
+                                            "CONSULTD_SERVER_ADMIN_LISTEN": admin_on}, check=False)
+            eq(p.returncode, 2, p.stderr)
+            check("server.admin_listen: %s takes the port of server.listen" % admin_on in p.stderr, p.stderr)
 
     # one stops: the other takes every new connection; the stopped one's addresses are closed
     ds[0].stop()

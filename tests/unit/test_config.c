@@ -112,6 +112,55 @@ static void listen_addresses_split(void **state)
     assert_int_equal(http_listen_split("127.0.0.1:80x", host, sizeof host, &port), -1);
     assert_int_equal(http_listen_split("127.0.0.1:-1", host, sizeof host, &port), -1);
     assert_int_equal(http_listen_split("a-name-far-too-long:80", host, sizeof host, &port), -1);
+    /* the port is digits only: strtol's leading blanks and signs are not a port */
+    assert_int_equal(http_listen_split("127.0.0.1: 80", host, sizeof host, &port), -1);
+    assert_int_equal(http_listen_split("127.0.0.1:+80", host, sizeof host, &port), -1);
+    assert_int_equal(http_listen_split("127.0.0.1:-0", host, sizeof host, &port), -1);
+    assert_int_equal(http_listen_split("127.0.0.1:0x50", host, sizeof host, &port), -1);
+    /* an IPv6 address only in brackets (RFC 3986 3.2.2): "::1:80" could be either */
+    assert_int_equal(http_listen_split("::1:80", host, sizeof host, &port), -1);
+    assert_int_equal(http_listen_split("[::1:80", host, sizeof host, &port), -1);
+    assert_int_equal(http_listen_split("[::]:80", host, sizeof host, &port), 0);
+    assert_string_equal(host, "::");
+}
+
+static void listen_addresses_clash(void **state)
+{
+    (void)state;
+    /* the same socket, or a wildcard that covers the other: one process cannot bind both */
+    assert_true(http_listen_clash("127.0.0.1:8080", "127.0.0.1:8080"));
+    assert_true(http_listen_clash("LocalHost:8080", "localhost:8080"));
+    assert_true(http_listen_clash("0.0.0.0:8080", "127.0.0.1:8080"));
+    assert_true(http_listen_clash("127.0.0.1:8080", "0.0.0.0:8080"));
+    assert_true(http_listen_clash("[::]:8080", "127.0.0.1:8080"));
+    assert_true(http_listen_clash("[::1]:8080", "[::]:8080"));
+    assert_true(http_listen_clash("[::1]:8080", "[::1]:8080"));
+    /* different ports, different addresses, or port 0 (the kernel picks a free one each time) */
+    assert_false(http_listen_clash("127.0.0.1:8080", "127.0.0.1:8081"));
+    assert_false(http_listen_clash("127.0.0.1:8080", "127.0.0.2:8080"));
+    assert_false(http_listen_clash("0.0.0.0:8080", "[::1]:8080"));
+    assert_false(http_listen_clash("127.0.0.1:0", "127.0.0.1:0"));
+    assert_false(http_listen_clash("127.0.0.1:8080", ""));
+    assert_false(http_listen_clash("nocolon", "nocolon"));
+}
+
+static void admin_listen_must_not_be_listen(void **state)
+{
+    (void)state;
+    config c;
+    char err[256];
+    char *same[] = { "CONSULTD_DATABASE_URL=postgresql://u@h/db", "CONSULTD_LISTEN=127.0.0.1:8080",
+                     "CONSULTD_SERVER_ADMIN_LISTEN=127.0.0.1:8080", NULL };
+    assert_int_equal(config_load(&c, "/nonexistent/consultd.conf", false, same, err, sizeof err), -1);
+    assert_non_null(strstr(err, "server.admin_listen"));
+    assert_non_null(strstr(err, "server.listen"));
+    config_free(&c);
+    char *wild[] = { "CONSULTD_LISTEN=0.0.0.0:9101", "CONSULTD_SERVER_ADMIN_LISTEN=127.0.0.1:9101", NULL };
+    assert_int_equal(config_load(&c, "/nonexistent/consultd.conf", false, wild, err, sizeof err), -1);
+    config_free(&c);
+    char *apart[] = { "CONSULTD_LISTEN=0.0.0.0:8080", "CONSULTD_SERVER_ADMIN_LISTEN=127.0.0.1:9101", NULL };
+    assert_int_equal(config_load(&c, "/nonexistent/consultd.conf", false, apart, err, sizeof err), 0);
+    config_free(&c);
 }
 
 static void environment_wins_and_alias(void **state)
@@ -197,6 +246,8 @@ int main(void)
         cmocka_unit_test(unknown_key_names_key_and_line),
         cmocka_unit_test(out_of_range_and_bad_types),
         cmocka_unit_test(listen_addresses_split),
+        cmocka_unit_test(listen_addresses_clash),
+        cmocka_unit_test(admin_listen_must_not_be_listen),
         cmocka_unit_test(environment_wins_and_alias),
         cmocka_unit_test(missing_database_says_what_to_set),
         cmocka_unit_test(dump_masks_password),
