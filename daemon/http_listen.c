@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,4 +101,19 @@ struct evhttp_bound_socket *http_listen(struct evhttp *http, struct event_base *
         return NULL;
     }
     return bound;
+}
+
+int http_listen_bound(struct evhttp_bound_socket *bound, char *out, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    evutil_socket_t fd = evhttp_bound_socket_get_fd(bound);
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+        getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, port, sizeof port,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        return -1;
+    bool v6 = ss.ss_family == AF_INET6;
+    int n = snprintf(out, len, "%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
 }

@@ -38,4 +38,10 @@ bool http_listen_clash(const char *a, const char *b);
 struct evhttp_bound_socket *http_listen(struct evhttp *http, struct event_base *base, const char *address,
                                         bool reuse_port, const char *in_use, char *err, size_t errlen);
 
+/* The address bound's socket has, as "host:port" or "[v6]:port" with
+ * numbers only (getsockname(2)): the port the kernel chose for port 0, the
+ * address a name resolved to. Writes it NUL-terminated into out (len bytes;
+ * 64 hold any) and returns 0, or -1 when it cannot be had or does not fit. */
+int http_listen_bound(struct evhttp_bound_socket *bound, char *out, size_t len);
+
 #endif

@@ -359,9 +359,15 @@ int server_run(config *cfg)
             goto out;
     }
 
-    log_info("consultd %s listening on %s%s%s%s", CONSULTD_VERSION, cfg->server_listen,
-             cfg->server_reuse_port ? " (shared: server.reuse_port)" : "",
-             *cfg->server_admin_listen ? ", operations routes on " : "", cfg->server_admin_listen);
+    /* The addresses as bound: port 0 becomes the port the kernel chose, a name its address. */
+    char on[64], ops_on[64] = "";
+    if (http_listen_bound(srv.listener, on, sizeof on) < 0)
+        snprintf(on, sizeof on, "%s", cfg->server_listen);
+    if (srv.admin_listener && http_listen_bound(srv.admin_listener, ops_on, sizeof ops_on) < 0)
+        snprintf(ops_on, sizeof ops_on, "%s", cfg->server_admin_listen);
+    log_info("consultd %s listening on %s%s%s%s", CONSULTD_VERSION, on,
+             cfg->server_reuse_port ? " (shared: server.reuse_port)" : "", *ops_on ? ", operations routes on " : "",
+             ops_on);
     /* Ready once it listens: until the database answers, requests get 503 and
      * /readyz says why (STATUS= shows it too). */
     notify_send(&srv.notify, "READY=1\n");

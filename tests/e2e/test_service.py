@@ -257,3 +257,18 @@ def instances_share_a_port_with_reuse_port(env):
     except ConnectionRefusedError:
         pass
     ds[1].stop()
+
+
+@test
+def the_log_names_the_ports_bound(env):
+    # port 0 asks the kernel for a free port: the log says which, or the address cannot be found
+    d = env.daemon(extra_env={"CONSULTD_SERVER_ADMIN_LISTEN": "127.0.0.1:0"})
+    m = re.search(r"listening on 127\.0\.0\.1:(\d+), operations routes on 127\.0\.0\.1:(\d+)", d.logs())
+    check(m, d.logs()[-2000:])
+    eq(int(m.group(1)), d.port)
+    admin = int(m.group(2))
+    check(admin not in (0, d.port), admin)
+    status, text = _get(admin, "/healthz")
+    eq((status, text), (200, '{"status":"ok"}\n'))
+    eq(_get(admin, "/v1/vocabularies/topics")[0], 404)
+    d.stop()
