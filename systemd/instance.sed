@@ -12,5 +12,8 @@
 #   systemctl enable --now consultd@9101 consultd@9102\
 # Installed by "make install".
 s|^Description=\(.*\)|Description=\1 (process %i)|
+# systemd removes a unit's RuntimeDirectory when the unit stops, without
+# counting the other units that name it: each process gets one of its own.
+s|^RuntimeDirectory=consultd$|RuntimeDirectory=consultd/%i|
 /^\[Service\]/a\
 Environment=CONSULTD_SERVER_REUSE_PORT=true CONSULTD_SERVER_ADMIN_LISTEN=127.0.0.1:%i

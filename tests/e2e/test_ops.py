@@ -228,7 +228,9 @@ def install_lays_out_a_verified_unit_and_man_pages(env):
         check("Environment=CONSULTD_SERVER_REUSE_PORT=true CONSULTD_SERVER_ADMIN_LISTEN=127.0.0.1:%i\n" in template,
               template)
         eq([line for line in template.splitlines() if not line.startswith(("#", "Environment=", "Description="))],
-           [line for line in unit.splitlines() if not line.startswith(("#", "Description="))])
+           [line.replace("RuntimeDirectory=consultd", "RuntimeDirectory=consultd/%i")
+            for line in unit.splitlines() if not line.startswith(("#", "Description="))],
+           "the same unit; a runtime directory each (systemd removes it when any unit naming it stops)")
         for name, text in [("consultd.service", unit), ("consultd@9101.service", template)]:
             check_unit = os.path.join(dest, name)
             with open(check_unit, "w") as f:
