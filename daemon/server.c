@@ -210,12 +210,32 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
         evconnlistener_enable(l); /* cannot pause: better busy than deaf */
 }
 
+/* An evhttp on the loop with the server's limits behind the framing guard
+ * (srv->guard, made first), handing every request to dispatch. The same for
+ * server.listen and server.admin_listen: only dispatch differs. NULL (logged)
+ * when out of memory; the caller owns the result. */
+static struct evhttp *new_http(server *srv, int max_body, void (*dispatch)(struct evhttp_request *, void *))
+{
+    const config *c = srv->cfg;
+    struct evhttp *http = evhttp_new(srv->base);
+    if (!http) {
+        log_error("cannot set up an HTTP server (out of memory)");
+        return NULL;
+    }
+    evhttp_set_bevcb(http, http_guard_bev, srv->guard);
+    evhttp_set_max_body_size(http, (ev_ssize_t)max_body);
+    evhttp_set_max_headers_size(http, (ev_ssize_t)c->server_max_header_bytes);
+    evhttp_set_timeout(http, c->server_timeout_s);
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+    evhttp_set_default_content_type(http, "application/json; charset=utf-8");
+    evhttp_set_gencb(http, dispatch, srv);
+    return http;
+}
+
 static int setup_http(server *srv)
 {
     const config *c = srv->cfg;
-    srv->http = evhttp_new(srv->base);
-    if (!srv->http)
-        return -1;
     int max_body = c->server_max_body_bytes > c->server_max_import_bytes ? c->server_max_body_bytes
                                                                          : c->server_max_import_bytes;
     /* Every request passes the framing guard before evhttp parses it, with
@@ -231,14 +251,9 @@ static int setup_http(server *srv)
         log_error("cannot set up the HTTP framing guard (out of memory or no random bytes)");
         return -1;
     }
-    evhttp_set_bevcb(srv->http, http_guard_bev, srv->guard);
-    evhttp_set_max_body_size(srv->http, (ev_ssize_t)max_body);
-    evhttp_set_max_headers_size(srv->http, (ev_ssize_t)c->server_max_header_bytes);
-    evhttp_set_timeout(srv->http, c->server_timeout_s);
-    evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
-                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-    evhttp_set_default_content_type(srv->http, "application/json; charset=utf-8");
-    evhttp_set_gencb(srv->http, router_dispatch, srv);
+    srv->http = new_http(srv, max_body, router_dispatch);
+    if (!srv->http)
+        return -1;
 
     char err[512];
     srv->listener = http_listen(srv->http, srv->base, c->server_listen, c->server_reuse_port,
@@ -253,20 +268,10 @@ static int setup_http(server *srv)
     evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(srv->listener), on_accept_error);
     if (!*c->server_admin_listen)
         return 0;
-    /* The operations address: the same limits and framing guard, the three
-     * operations routes only (router_dispatch_ops). */
-    srv->admin_http = evhttp_new(srv->base);
+    /* The operations address: the three operations routes only. */
+    srv->admin_http = new_http(srv, max_body, router_dispatch_ops);
     if (!srv->admin_http)
         return -1;
-    evhttp_set_bevcb(srv->admin_http, http_guard_bev, srv->guard);
-    evhttp_set_max_body_size(srv->admin_http, (ev_ssize_t)max_body);
-    evhttp_set_max_headers_size(srv->admin_http, (ev_ssize_t)c->server_max_header_bytes);
-    evhttp_set_timeout(srv->admin_http, c->server_timeout_s);
-    evhttp_set_allowed_methods(srv->admin_http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                                    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
-                                                    EVHTTP_REQ_OPTIONS);
-    evhttp_set_default_content_type(srv->admin_http, "application/json; charset=utf-8");
-    evhttp_set_gencb(srv->admin_http, router_dispatch_ops, srv);
     srv->admin_listener = http_listen(srv->admin_http, srv->base, c->server_admin_listen, false,
                                       "server.listen or another process has it; each process needs an "
                                       "operations address of its own, never shared",
