@@ -424,6 +424,34 @@ int config_restart_only_changes(const config *a, const config *b, char *err, siz
     return n;
 }
 
+int config_keep_restart_only(config *fresh, const config *running)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (keys[i].reloadable)
+            continue;
+        void *to = (char *)fresh + keys[i].offset;
+        const void *from = (const char *)running + keys[i].offset;
+        switch (keys[i].type) {
+        case T_STR:
+        case T_ENUM: {
+            char *copy = strdup(*(char *const *)from ? *(char *const *)from : "");
+            if (!copy)
+                return -1;
+            free(*(char **)to);
+            *(char **)to = copy;
+            break;
+        }
+        case T_INT:
+            *(int *)to = *(const int *)from;
+            break;
+        case T_BOOL:
+            *(bool *)to = *(const bool *)from;
+            break;
+        }
+    }
+    return 0;
+}
+
 void config_public_url(const config *cfg, char *out, size_t len)
 {
     if (cfg->server_public_url && *cfg->server_public_url)

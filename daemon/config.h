@@ -82,6 +82,13 @@ void config_dump(const config *cfg, FILE *out);
  * returns how many there are. Logs nothing: the caller does. */
 int config_restart_only_changes(const config *a, const config *b, char *err, size_t errlen);
 
+/* For a reload: sets every key that cannot change without a restart (the
+ * ones config_restart_only_changes counts) in fresh to its value in running;
+ * strings are copied, so each config still owns and frees its own. Returns
+ * 0, or -1 when out of memory (fresh then holds some running values and some
+ * of its own, still valid to config_free). */
+int config_keep_restart_only(config *fresh, const config *running);
+
 /* The address people reach the service at, without a trailing slash:
  * server.public_url, or http://<server.listen> when that is not set. Used
  * for feed addresses, calendar events' and alert bodies' console_url. */

@@ -141,24 +141,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     if (config_restart_only_changes(srv->cfg, &fresh, changed, sizeof changed) > 0)
         log_warn("reload: %s changed but take effect only after a restart", changed);
     /* Keep the running values of keys that cannot change without a restart. */
-    config merged = fresh;
-    free(merged.database_url);
-    merged.database_url = strdup(srv->cfg->database_url);
-    free(merged.server_listen);
-    merged.server_listen = strdup(srv->cfg->server_listen);
-    free(merged.server_admin_listen);
-    merged.server_admin_listen = strdup(srv->cfg->server_admin_listen);
-    merged.server_reuse_port = srv->cfg->server_reuse_port;
-    merged.database_pool_size = srv->cfg->database_pool_size;
-    merged.database_statement_timeout_ms = srv->cfg->database_statement_timeout_ms;
-    merged.database_max_waiting = srv->cfg->database_max_waiting;
-    merged.database_connect_timeout_s = srv->cfg->database_connect_timeout_s;
-    merged.database_plan_refresh_runs = srv->cfg->database_plan_refresh_runs;
-    merged.server_max_import_bytes = srv->cfg->server_max_import_bytes;
-    merged.server_max_header_bytes = srv->cfg->server_max_header_bytes;
-    merged.server_timeout_s = srv->cfg->server_timeout_s;
+    if (config_keep_restart_only(&fresh, srv->cfg) < 0) {
+        log_error("reload refused, keeping the running configuration: out of memory");
+        config_free(&fresh);
+        notify_send(&srv->notify, "READY=1\nSTATUS=reload refused: see the log; running on the old configuration\n");
+        srv->status_shown = -1;
+        return;
+    }
     config_free(srv->cfg);
-    *srv->cfg = merged;
+    *srv->cfg = fresh;
     log_setup((log_level)log_level_parse(srv->cfg->log_level), strcmp(srv->cfg->log_format, "json") == 0);
     log_info("reload: configuration applied");
     notify_send(&srv->notify, "READY=1\n");

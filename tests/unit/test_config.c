@@ -163,6 +163,44 @@ static void admin_listen_must_not_be_listen(void **state)
     config_free(&c);
 }
 
+static void reload_keeps_restart_only_keys(void **state)
+{
+    (void)state;
+    config running, fresh;
+    char err[512];
+    config_defaults(&running);
+    config_defaults(&fresh);
+    assert_int_equal(config_set(&running, "database", "url", "postgresql://u@h/a", err, sizeof err), 0);
+    assert_int_equal(config_set(&running, "server", "admin_listen", "127.0.0.1:9101", err, sizeof err), 0);
+    /* every restart-only key changed in the file, and a reloadable one */
+    assert_int_equal(config_set(&fresh, "database", "url", "postgresql://u@h/b", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "database", "pool_size", "9", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "database", "statement_timeout_ms", "999", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "database", "max_waiting", "7", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "database", "connect_timeout_s", "9", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "database", "plan_refresh_runs", "9", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "server", "listen", "127.0.0.1:1", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "server", "reuse_port", "true", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "server", "admin_listen", "", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "server", "max_import_bytes", "2048", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "server", "max_header_bytes", "2048", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "server", "timeout_s", "9", err, sizeof err), 0);
+    assert_int_equal(config_set(&fresh, "limits", "key_rate", "9", err, sizeof err), 0);
+    assert_int_equal(config_restart_only_changes(&running, &fresh, err, sizeof err), 12);
+
+    assert_int_equal(config_keep_restart_only(&fresh, &running), 0);
+    assert_int_equal(config_restart_only_changes(&running, &fresh, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    assert_string_equal(fresh.database_url, "postgresql://u@h/a");
+    assert_ptr_not_equal(fresh.database_url, running.database_url); /* a copy: each config frees its own */
+    assert_string_equal(fresh.server_admin_listen, "127.0.0.1:9101");
+    assert_false(fresh.server_reuse_port);
+    assert_int_equal(fresh.database_pool_size, 4);
+    assert_int_equal(fresh.limits_key_rate, 9); /* reloadable: the file's value */
+    config_free(&running);
+    config_free(&fresh);
+}
+
 static void environment_wins_and_alias(void **state)
 {
     (void)state;
@@ -248,6 +286,7 @@ int main(void)
         cmocka_unit_test(listen_addresses_split),
         cmocka_unit_test(listen_addresses_clash),
         cmocka_unit_test(admin_listen_must_not_be_listen),
+        cmocka_unit_test(reload_keeps_restart_only_keys),
         cmocka_unit_test(environment_wins_and_alias),
         cmocka_unit_test(missing_database_says_what_to_set),
         cmocka_unit_test(dump_masks_password),
