@@ -164,6 +164,10 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
  * while the listener exists and read only by on_accept_error. */
 static server *accepting_server;
 
+/* The pause is over: accept again on both addresses. One timer serves both
+ * listeners, so this enables the one that was not paused too; that changes
+ * nothing (its event is already added). After a stop signal the listeners
+ * are gone (NULL) and stay so. */
 static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
