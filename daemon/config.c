@@ -333,10 +333,18 @@ int config_load(config *cfg, const char *path, bool explicit_path, char *const *
     }
     if (config_apply_env(cfg, envp, err, errlen) < 0)
         return -1;
-    /* The one check across keys: the operations address is a second socket of the same process. */
+    /* Checks across keys: the operations address is a second socket of the
+     * same process, and a port is shared only when it is the same for all. */
     if (http_listen_clash(cfg->server_listen, cfg->server_admin_listen)) {
         snprintf(err, errlen, "server.admin_listen: %s takes the port of server.listen (%s): give the operations "
                  "address a port of its own", cfg->server_admin_listen, cfg->server_listen);
+        return -1;
+    }
+    char host[256];
+    unsigned short port;
+    if (cfg->server_reuse_port && http_listen_split(cfg->server_listen, host, sizeof host, &port) == 0 && port == 0) {
+        snprintf(err, errlen, "server.reuse_port: server.listen (%s) has port 0, a free port for each process, "
+                 "so there is nothing to share: give the port", cfg->server_listen);
         return -1;
     }
     return 0;

@@ -65,7 +65,8 @@ int config_apply_env(config *cfg, char *const *envp, char *err, size_t errlen);
 /* The whole load: defaults, then the file (path, or the default path when it
  * exists; an explicitly named file must exist), then the environment.
  * Then the keys are checked against each other: server.admin_listen must not
- * take server.listen's socket (http_listen_clash). Returns 0, or -1 with one
+ * take server.listen's socket (http_listen_clash), and server.reuse_port
+ * needs a server.listen port other than 0. Returns 0, or -1 with one
  * line in err (exit status 2 material). */
 int config_load(config *cfg, const char *path, bool explicit_path, char *const *envp,
                 char *err, size_t errlen);

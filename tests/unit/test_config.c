@@ -161,6 +161,14 @@ static void admin_listen_must_not_be_listen(void **state)
     char *apart[] = { "CONSULTD_LISTEN=0.0.0.0:8080", "CONSULTD_SERVER_ADMIN_LISTEN=127.0.0.1:9101", NULL };
     assert_int_equal(config_load(&c, "/nonexistent/consultd.conf", false, apart, err, sizeof err), 0);
     config_free(&c);
+    /* port 0 is a free port for each process: nothing to share */
+    char *any_port[] = { "CONSULTD_LISTEN=127.0.0.1:0", "CONSULTD_SERVER_REUSE_PORT=true", NULL };
+    assert_int_equal(config_load(&c, "/nonexistent/consultd.conf", false, any_port, err, sizeof err), -1);
+    assert_non_null(strstr(err, "server.reuse_port"));
+    config_free(&c);
+    char *alone[] = { "CONSULTD_LISTEN=127.0.0.1:0", "CONSULTD_SERVER_ADMIN_LISTEN=127.0.0.1:0", NULL };
+    assert_int_equal(config_load(&c, "/nonexistent/consultd.conf", false, alone, err, sizeof err), 0);
+    config_free(&c);
 }
 
 static void reload_keeps_restart_only_keys(void **state)
