@@ -5,6 +5,7 @@ never skipped, never repeated, and no held event lost or left behind.
 Days pass as in test_digests.py: everything stored about one subscription is
 moved into the past at once."""
 import datetime
+import os
 import subprocess
 import threading
 import time
@@ -344,11 +345,15 @@ def a_patch_waits_for_a_window_being_closed(env):
                " UPDATE subscriptions SET digest_last_end = '%s' WHERE id = '%s';"
                " SELECT pg_sleep(2); COMMIT;" % (s["id"], moved, s["id"]))
         holder = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", a.url, "-c", sql],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  env=dict(os.environ, PGAPPNAME="window-lock-holder"))
         try:
+            # that session's lock, not one the daemon's own digest job holds for a moment
             wait_for(lambda: a.psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                                    " JOIN pg_stat_activity s ON s.pid = l.pid"
                                     " WHERE c.relname = 'subscriptions' AND l.mode = 'RowShareLock'"
-                                    " AND l.granted") != "0", what="the other session's lock")
+                                    " AND l.granted AND s.application_name = 'window-lock-holder'") != "0",
+                     what="the other session's lock")
             t0 = time.time()
             t = changed(d, coord, s, {"digest_time": "06:00"})
             waited = time.time() - t0
