@@ -228,6 +228,24 @@ static struct evhttp *new_http(server *srv, int max_body, void (*dispatch)(struc
     return http;
 }
 
+/* Listens on address for http (http_listen.h; in_use is its advice when the
+ * address is taken) and pauses accepting there when descriptors run out
+ * (on_accept_error). Returns the bound socket, owned by http, or NULL with
+ * the reason logged under the configuration key's name. */
+static struct evhttp_bound_socket *bind_address(server *srv, struct evhttp *http, const char *key,
+                                                const char *address, bool reuse_port, const char *in_use)
+{
+    char err[512];
+    struct evhttp_bound_socket *bound = http_listen(http, srv->base, address, reuse_port, in_use, err, sizeof err);
+    if (!bound) {
+        log_error("%s: %s", key, err);
+        return NULL;
+    }
+    accepting_server = srv;
+    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound), on_accept_error);
+    return bound;
+}
+
 static int setup_http(server *srv)
 {
     const config *c = srv->cfg;
@@ -250,32 +268,22 @@ static int setup_http(server *srv)
     if (!srv->http)
         return -1;
 
-    char err[512];
-    srv->listener = http_listen(srv->http, srv->base, c->server_listen, c->server_reuse_port,
-                                "another process has it; consultd processes share a port only when each sets "
-                                "server.reuse_port = true",
-                                err, sizeof err);
-    if (!srv->listener) {
-        log_error("server.listen: %s", err);
+    srv->listener = bind_address(srv, srv->http, "server.listen", c->server_listen, c->server_reuse_port,
+                                 "another process has it; consultd processes share a port only when each sets "
+                                 "server.reuse_port = true");
+    if (!srv->listener)
         return -1;
-    }
-    accepting_server = srv;
-    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(srv->listener), on_accept_error);
     if (!*c->server_admin_listen)
         return 0;
     /* The operations address: the three operations routes only. */
     srv->admin_http = new_http(srv, max_body, router_dispatch_ops);
     if (!srv->admin_http)
         return -1;
-    srv->admin_listener = http_listen(srv->admin_http, srv->base, c->server_admin_listen, false,
-                                      "server.listen or another process has it; each process needs an "
-                                      "operations address of its own, never shared",
-                                      err, sizeof err);
-    if (!srv->admin_listener) {
-        log_error("server.admin_listen: %s", err);
+    srv->admin_listener = bind_address(srv, srv->admin_http, "server.admin_listen", c->server_admin_listen, false,
+                                       "server.listen or another process has it; each process needs an "
+                                       "operations address of its own, never shared");
+    if (!srv->admin_listener)
         return -1;
-    }
-    evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(srv->admin_listener), on_accept_error);
     return 0;
 }
 
