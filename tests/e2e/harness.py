@@ -75,14 +75,33 @@ class Env:
             raise AssertionError("psql failed: %s" % out.stderr)
         return out.stdout.strip()
 
+    def hold_table_lock(self, table, seconds, url=None, on_error=None):
+        """Holds table (of the database at url, or the tests' own) locked ACCESS EXCLUSIVE for
+        `seconds` from a thread, and returns the thread, started, once the lock is granted: queries
+        of the table sent after that wait. on_error(e) sees a failure of the holding session (for
+        one that is terminated on purpose); by default it is raised in the thread."""
+        sql = "BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(%s); COMMIT;" % (table, seconds)
+
+        def hold():
+            try:
+                self.psql(sql, url)
+            except AssertionError as e:
+                if on_error is None:
+                    raise
+                on_error(e)
+        t = threading.Thread(target=hold)
+        t.start()
+        granted = ("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                   " JOIN pg_stat_activity a ON a.pid = l.pid WHERE c.relname = '%s'"
+                   " AND l.mode = 'AccessExclusiveLock' AND l.granted AND a.query LIKE 'BEGIN; LOCK TABLE %s %%'"
+                   % (table, table))
+        wait_until(lambda: self.psql(granted, url) != "0" or not t.is_alive(), "the lock on %s" % table, timeout=30)
+        return t
+
     def lock_api_keys(self, seconds):
         """Holds the key table locked for `seconds` from a thread (returned, started), so that
         authenticated requests sent meanwhile stay in flight in the daemon."""
-        t = threading.Thread(target=self.psql, args=(
-            "BEGIN; LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(%s); COMMIT;" % seconds,))
-        t.start()
-        time.sleep(0.2)
-        return t
+        return self.hold_table_lock("api_keys", seconds)
 
     def create_database(self, name=None):
         name = name or self.dbname

@@ -501,7 +501,9 @@ def notify_wakes_the_dispatchers(env):
         listener = subprocess.Popen(["psql", "-X", "-q", a.url, "-c", "LISTEN consultd_alerts", "-c",
                                      "SELECT pg_sleep(2.5)"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     text=True)
-        time.sleep(0.5)
+        # listening once its second command runs
+        wait_for(lambda: a.psql("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(2.5)'"
+                                " AND state = 'active'") != "0", 10, "the listener listening")
         pair(d, coord, ward)
         out = listener.communicate(timeout=20)[0]
         check('notification "consultd_alerts"' in out, "NOTIFY sent for the new overlap: %r" % out)

@@ -3,8 +3,6 @@ lookup between two vintages (succession); checked through SQL and GET /v1/areas/
 imports into a database of its own, so the shared register stays as run.py built it."""
 import os
 import tempfile
-import threading
-import time
 
 from harness import test, eq, check
 
@@ -142,15 +140,7 @@ def area_import_failing_in_the_database_changes_nothing(env):
     env.cli("areas", "import", os.path.join(env.data_dir, "cases", CASES[1]), db_url=url)
     before = env.psql(SNAPSHOT, url)
     # Hold area_successions locked: the import fails at its merge, after writing areas and aliases.
-    started = threading.Event()
-
-    def hold():
-        started.set()
-        env.psql("BEGIN; LOCK TABLE area_successions IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;", url)
-    t = threading.Thread(target=hold)
-    t.start()
-    started.wait()
-    time.sleep(0.5)
+    t = env.hold_table_lock("area_successions", 3, url)
     p = env.cli("areas", "import", SUCCESSIONS, os.path.join(env.data_dir, "cases", CASES[10]),
                 db_url=url + "?options=-c%20lock_timeout%3D300", check=False)
     t.join()

@@ -43,19 +43,25 @@ def post_one_and_read_it(d, token, title):
 
 def lock_consultations(env, seconds, url=None):
     """Holds consultations (of the database at url, or the tests' own) locked for `seconds` from a
-    thread (returned, started): reads of it wait. The holder may be terminated early
-    (pg_terminate_backend): that ends the lock too."""
-    def hold():
-        try:
-            env.psql("BEGIN; LOCK TABLE consultations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(%s); COMMIT;"
-                     % seconds, url)
-        except AssertionError as e:
-            if "terminating connection" not in str(e):
-                raise
-    t = threading.Thread(target=hold)
-    t.start()
-    time.sleep(0.2)
-    return t
+    thread (returned, started, once the lock is granted): reads of it wait. The holder may be
+    terminated early (pg_terminate_backend, release_consultations): that ends the lock too."""
+    def terminated(e):
+        if "terminating connection" not in str(e):
+            raise e
+    return env.hold_table_lock("consultations", seconds, url, on_error=terminated)
+
+
+def release_consultations(env, locker, url=None):
+    """Ends a lock_consultations hold at once (terminating its session) and waits for its thread."""
+    env.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+             "WHERE query LIKE 'BEGIN; LOCK TABLE consultations%' AND pid <> pg_backend_pid()", url)
+    locker.join()
+
+
+# Tests that look at reads while consultations are locked hold the lock this long
+# at most and end it when they have looked: on a slow machine (ASan, other work)
+# the looking may take seconds, and a lock that ends first would end the test.
+HOLD_S = 20
 
 
 def get_all(d, token, paths):
@@ -116,13 +122,13 @@ def reads_share_connections_and_each_gets_its_own_answer(env):
     paths = ["/v1/consultations/%s/overlaps" % ids[i % len(ids)] for i in range(8)]
     want = [d.request("GET", p, token=token) for p in paths]
     eq([r.status for r in want], [200] * 8)
-    locker = lock_consultations(env, 3)
+    locker = lock_consultations(env, HOLD_S)
     threads, out = get_all(d, token, paths)
     wait_until(lambda: metric(d, "consultd_db_reads_in_flight") == 8, "eight reads in flight on two connections",
-               timeout=2.5)
+               timeout=10)
+    release_consultations(env, locker)
     for t in threads:
         t.join(30)
-    locker.join()
     eq([r.status for r in out], [200] * 8)
     eq([r.json for r in out], [r.json for r in want])
     eq(metric(d, "consultd_db_reads_in_flight"), 0)
@@ -138,7 +144,7 @@ def a_lost_backend_fails_its_queued_reads_with_503_then_service_returns(env):
     eq(r.status, 201)
     cid = r.json["id"]
     errors = metric(d, "consultd_db_errors_total")
-    locker = lock_consultations(env, 5)
+    locker = lock_consultations(env, HOLD_S)
     threads, out = get_all(d, token, ["/v1/consultations/%s/overlaps" % cid] * 10)
     wait_until(lambda: metric(d, "consultd_db_reads_in_flight") == 10, "ten reads queued on two connections")
     # the daemon's backends waiting on the lock: the pool's two carrying the reads (and any
@@ -151,9 +157,7 @@ def a_lost_backend_fails_its_queued_reads_with_503_then_service_returns(env):
     eq([r.status for r in out], [503] * 10, "every read queued on a lost connection is 503")
     check(all(r.header("retry-after") for r in out), "503 carries Retry-After")
     check(all(r.header("content-type").startswith("application/problem+json") for r in out))
-    env.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-             "WHERE query LIKE 'BEGIN; LOCK TABLE consultations%' AND pid <> pg_backend_pid()")
-    locker.join()
+    release_consultations(env, locker)
     start = time.time()
     wait_until(lambda: d.request("GET", "/v1/consultations/" + cid, token=token).status == 200,
                "reads served again", timeout=10)
@@ -222,17 +226,17 @@ def overlap_and_me_reads_run_without_holding_a_connection(env):
     paths = ["/v1/overlaps/" + oid, "/v1/consultations/%s/overlaps" % b.json["id"],
              "/v1/overlaps/" + str(uuid.uuid4()), "/v1/consultations/%s/overlaps" % uuid.uuid4(),
              "/v1/overlaps/nope"] * 2
-    locker = lock_consultations(env, 3)
+    locker = lock_consultations(env, HOLD_S)
     threads, out = get_all(d, a_tok, paths)
     wait_until(lambda: metric(d, "consultd_db_reads_in_flight") == 8, "eight reads in flight on one connection",
-               timeout=2.5)
+               timeout=10)
     me_threads, me_out = get_all(d, a_tok, ["/v1/me"] * 2)
     waiting = 'consultd_db_pool_connections{state="waiting"} 2'
     wait_until(lambda: waiting in d.request("GET", "/metrics").body.decode(), "two reads waiting for room on it",
-               timeout=2.5)
+               timeout=10)
+    release_consultations(env, locker)
     for t in threads + me_threads:
         t.join(30)
-    locker.join()
     eq([r.status for r in out], [200, 200, 404, 404, 404] * 2)
     eq([r.status for r in me_out], [200, 200])
     eq(out[0].json, want_overlap.json)
@@ -258,16 +262,16 @@ def gets_asked_together_are_read_in_one_statement_each_with_its_own_answer(env):
     # every id, one twice, one in capitals, one unknown, and one not a UUID (answered without a read)
     tails = ids + [ids[1], ids[2].upper(), unknown, "not-a-uuid"]
     before = batch(d)
-    locker = lock_consultations(env, 3)
+    locker = lock_consultations(env, HOLD_S)
     threads, out = get_all(d, token, ["/v1/consultations/" + t for t in tails])
     asked = len(tails) - 1
     wait_until(lambda: (lambda b: b["keys_total"] - before["keys_total"] + b["gathering"] == asked
                         and b["in_flight"] == 2)(batch(d)),
-               "every id asked for: two statements in flight, the rest gathering", timeout=2.5)
+               "every id asked for: two statements in flight, the rest gathering", timeout=10)
     check(batch(d)["gathering"] >= 1, "ids gather while both statements wait")
+    release_consultations(env, locker)
     for t in threads:
         t.join(30)
-    locker.join()
     for tail, r in zip(tails, out):
         if tail.lower() in made:
             eq(r.status, 200, tail)
@@ -292,7 +296,7 @@ def a_lost_backend_fails_the_gathered_gets_with_503_then_service_returns(env):
     _, token = env.new_org("Lost Gathering Council")
     cid = post_one_and_read_it(d, token, "Gathered then lost")
     before = batch(d)
-    locker = lock_consultations(env, 5)
+    locker = lock_consultations(env, HOLD_S)
     threads, out = get_all(d, token, ["/v1/consultations/" + cid] * 5)
     wait_until(lambda: (lambda b: b["keys_total"] - before["keys_total"] + b["gathering"] == 5
                         and b["in_flight"] == 1 and b["gathering"] >= 1)(batch(d)),
@@ -304,9 +308,7 @@ def a_lost_backend_fails_the_gathered_gets_with_503_then_service_returns(env):
         t.join(30)
     eq([r.status for r in out], [503] * 5, "the statement in flight and the gathered ids are 503")
     check(all(r.header("content-type").startswith("application/problem+json") for r in out))
-    env.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-             "WHERE query LIKE 'BEGIN; LOCK TABLE consultations%' AND pid <> pg_backend_pid()")
-    locker.join()
+    release_consultations(env, locker)
     wait_until(lambda: d.request("GET", "/v1/consultations/" + cid, token=token).status == 200,
                "reads served again", timeout=10)
     eq((batch(d)["in_flight"], batch(d)["gathering"]), (0, 0))
@@ -334,16 +336,16 @@ def a_get_reads_its_row_by_id_not_by_scanning_the_register(env):
              "'id', gen_random_uuid(), 'external_ref', NULL))).*"
              " FROM consultations c, generate_series(1, 5000) WHERE c.id = '%s'; ANALYZE consultations" % cid, url)
     eq(d.request("GET", "/v1/consultations/" + cid, token=token).status, 200)
-    locker = lock_consultations(env, 3, url)
+    locker = lock_consultations(env, HOLD_S, url)
     threads, out = get_all(d, token, ["/v1/consultations/" + cid])
     # the background jobs' statements wait on the lock too: the GET's is the one building a document
     waiting = "SELECT DISTINCT query FROM pg_stat_activity WHERE datname = current_database()" \
               " AND application_name = 'consultd' AND wait_event_type = 'Lock'" \
               " AND query LIKE '%consultation_doc(%'"
-    sql = wait_until(lambda: env.psql(waiting, url), "the GET's statement waiting on the lock", timeout=2.5)
+    sql = wait_until(lambda: env.psql(waiting, url), "the GET's statement waiting on the lock", timeout=10)
+    release_consultations(env, locker, url)
     for t in threads:
         t.join(30)
-    locker.join()
     eq(out[0].status, 200)
     eq(out[0].json["id"], cid)
     check("\n" not in sql and "$1" in sql, "one statement, taking the ids as $1: %r" % sql)
