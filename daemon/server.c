@@ -118,6 +118,16 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
     on_drain(-1, 0, srv);
 }
 
+/* A reload that cannot be applied: logs why, frees what was loaded (fresh)
+ * and tells systemd the daemon runs on as before. */
+static void refuse_reload(server *srv, config *fresh, const char *why)
+{
+    log_error("reload refused, keeping the running configuration: %s", why);
+    config_free(fresh);
+    notify_send(&srv->notify, "READY=1\nSTATUS=reload refused: see the log; running on the old configuration\n");
+    srv->status_shown = -1;
+}
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
@@ -131,10 +141,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
     if (notify_reloading_message(msg, sizeof msg, (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u) == 0)
         notify_send(&srv->notify, msg);
     if (config_load(&fresh, srv->cfg->path, srv->cfg->path != NULL, environ, err, sizeof err) < 0) {
-        log_error("reload refused, keeping the running configuration: %s", err);
-        config_free(&fresh);
-        notify_send(&srv->notify, "READY=1\nSTATUS=reload refused: see the log; running on the old configuration\n");
-        srv->status_shown = -1;
+        refuse_reload(srv, &fresh, err);
         return;
     }
     char changed[512];
@@ -142,10 +149,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
         log_warn("reload: %s changed but take effect only after a restart", changed);
     /* Keep the running values of keys that cannot change without a restart. */
     if (config_keep_restart_only(&fresh, srv->cfg) < 0) {
-        log_error("reload refused, keeping the running configuration: out of memory");
-        config_free(&fresh);
-        notify_send(&srv->notify, "READY=1\nSTATUS=reload refused: see the log; running on the old configuration\n");
-        srv->status_shown = -1;
+        refuse_reload(srv, &fresh, "out of memory");
         return;
     }
     config_free(srv->cfg);
