@@ -253,22 +253,29 @@ class Daemon:
 
     def request(self, method, path, body=None, token=None, headers=None, raw=None, ctype="application/json",
                 timeout=15):
-        h = {}
-        if token:
-            h["Authorization"] = "Bearer " + token
-        if raw is None and body is not None:
-            raw = json.dumps(body).encode()
-        if raw is not None and ctype:
-            h["Content-Type"] = ctype
-        h.update(headers or {})
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            c.request(method, path, body=raw, headers=h)
-            r = c.getresponse()
-            data = r.read()
-            return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
-        finally:
-            c.close()
+        return http_request(self.port, method, path, body, token, headers, raw, ctype, timeout)
+
+
+def http_request(port, method, path, body=None, token=None, headers=None, raw=None, ctype="application/json",
+                 timeout=15):
+    """One request on a connection of its own to 127.0.0.1:port: a JSON body (or raw bytes), a
+    bearer token, extra headers. Returns the Response."""
+    h = {}
+    if token:
+        h["Authorization"] = "Bearer " + token
+    if raw is None and body is not None:
+        raw = json.dumps(body).encode()
+    if raw is not None and ctype:
+        h["Content-Type"] = ctype
+    h.update(headers or {})
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request(method, path, body=raw, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+    finally:
+        c.close()
 
 
 def wait_until(fn, what, timeout=30.0, every=0.05):

@@ -1,11 +1,10 @@
 """Unauthenticated service endpoints, vocabularies, areas, graceful stop."""
-import http.client
 import json
 import re
 import threading
 import time
 
-from harness import test, eq, check, problem, free_port, wait_until
+from harness import test, eq, check, problem, free_port, http_request, wait_until
 
 
 @test
@@ -177,13 +176,8 @@ def access_log_is_json_without_secrets(env):
 
 
 def _get(port, path, method="GET"):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        c.request(method, path)
-        r = c.getresponse()
-        return r.status, r.read().decode(errors="replace")
-    finally:
-        c.close()
+    r = http_request(port, method, path, timeout=10)
+    return r.status, r.body.decode(errors="replace")
 
 
 def _healthz_answered(admin_port):
