@@ -109,30 +109,29 @@ pg_ticks() { { awk '{print $16 + $17}' "/proc/$1/stat"; cpu_ticks "$1"; } | awk 
 # pool's 4 connections split among them; wrk against the port. Writes
 # $out/get$N.txt, and the daemons' and PostgreSQL's CPU ticks to $out/cpu$N.
 get_run() {
-  n=$1 hport=$(free_port) dpids="" admins=""
+  n=$1 hport=$(free_port) dpid="" admins=""
   for _ in $(seq "$n"); do
     admin=127.0.0.1:$(free_port)
     CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 \
       CONSULTD_SERVER_REUSE_PORT=$([ "$n" -gt 1 ] && echo true || echo false) \
       CONSULTD_SERVER_ADMIN_LISTEN=$admin CONSULTD_DATABASE_POOL_SIZE=$((4 / n)) \
       CONSULTD_DATABASE_URL="$pgconn" "$bin" serve &
-    dpids="$dpids $!" admins="$admins $admin"
+    dpid="$dpid $!" admins="$admins $admin"
   done
-  dpid=$dpids
   # each one ready on its own operations address: the shared port may answer for another
   for a in $admins; do
     until curl -sf "http://$a/readyz" >/dev/null 2>&1; do
-      for p in $dpids; do kill -0 "$p" 2>/dev/null || { echo "speed: a daemon exited" >&2; exit 1; }; done
+      for p in $dpid; do kill -0 "$p" 2>/dev/null || { echo "speed: a daemon exited" >&2; exit 1; }; done
       sleep 0.1
     done
   done
   wrk -t2 -c32 -d3s -s "$out/get.lua" "http://127.0.0.1:$hport" >/dev/null   # warm-up
-  d0=0; for p in $dpids; do d0=$((d0 + $(cpu_ticks "$p"))); done; p0=$(pg_ticks "$pgpid")
+  d0=0; for p in $dpid; do d0=$((d0 + $(cpu_ticks "$p"))); done; p0=$(pg_ticks "$pgpid")
   wrk -t2 -c32 -d"${secs}s" --latency -s "$out/get.lua" "http://127.0.0.1:$hport" > "$out/get$n.txt"
-  d1=0; for p in $dpids; do d1=$((d1 + $(cpu_ticks "$p"))); done; p1=$(pg_ticks "$pgpid")
+  d1=0; for p in $dpid; do d1=$((d1 + $(cpu_ticks "$p"))); done; p1=$(pg_ticks "$pgpid")
   echo "$((d1 - d0)) $((p1 - p0))" > "$out/cpu$n"
   # shellcheck disable=SC2086
-  kill $dpids; for p in $dpids; do wait "$p" 2>/dev/null || true; done; dpid=""
+  kill $dpid; for p in $dpid; do wait "$p" 2>/dev/null || true; done; dpid=""
 }
 get_run 1
 get_run 2
