@@ -57,6 +57,16 @@ static void finish(request *rq, int status, const char *content_type, struct evb
         request_free(rq);
         return;
     }
+    /* HEAD: the header fields GET would have, Content-Length included, and no
+     * content (RFC 9110 sections 9.3.2 and 8.6). */
+    if (strcmp(rq->method, "HEAD") == 0) {
+        if (status != 204 && status != 304) {
+            char len[24];
+            snprintf(len, sizeof len, "%zu", body ? evbuffer_get_length(body) : 0);
+            evhttp_add_header(h, "Content-Length", len);
+        }
+        body = NULL;
+    }
     /* A request whose client has gone has no connection and is freed unsent. */
     if (evhttp_request_get_connection(rq->req)) {
         rq->srv->unsent++;

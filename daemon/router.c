@@ -222,6 +222,14 @@ static bool is_ops_route(const route *r)
     return r->handler == api_healthz || r->handler == api_readyz || r->handler == api_metrics;
 }
 
+/* Whether route r answers method: its own, and HEAD wherever it answers GET
+ * (RFC 9110 section 9.3.2; http_reply.c sends the header fields without the
+ * content). */
+static bool answers(const route *r, const char *method)
+{
+    return strcmp(r->method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0);
+}
+
 static void dispatch(struct evhttp_request *req, server *srv, bool ops_only)
 {
     request *rq = calloc(1, sizeof *rq);
@@ -274,10 +282,11 @@ static void dispatch(struct evhttp_request *req, server *srv, bool ops_only)
         if ((ops_only && !is_ops_route(&routes[i])) || !match(routes[i].pattern, path, param, sizeof param))
             continue;
         path_known = true;
-        if (strcmp(routes[i].method, rq->method) != 0) {
+        if (!answers(&routes[i], rq->method)) {
             if (!strstr(allow, routes[i].method)) {
                 size_t n = strlen(allow);
-                snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", routes[i].method);
+                bool get = strcmp(routes[i].method, "GET") == 0;
+                snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", get ? "GET, HEAD" : routes[i].method);
             }
             continue;
         }

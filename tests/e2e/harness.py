@@ -243,7 +243,8 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                raise AssertionError("daemon did not stop within 15 s of SIGTERM")
+                raise AssertionError("daemon did not stop within 15 s of SIGTERM; its log ends:\n" +
+                                     self.logs()[-3000:])
         self.env.check_sanitizer(self.logs(), "daemon")
         if self in self.env.daemons:
             self.env.daemons.remove(self)

@@ -336,3 +336,45 @@ def large_answers_reach_a_slow_reader_whole(env):
         at = end + 4 + n
         count += 1
     eq(count, 250, "every answer")
+
+
+@test
+def head_answers_as_get_without_content(env):
+    """RFC 9110 section 9.3.2: HEAD wherever GET, with GET's header fields and no content, so a
+    request pipelined after it is read as its own."""
+    d = env.shared()
+    p = Poster(env, "Head Council")
+    made = d.request("POST", "/v1/consultations", raw=p.body(), token=p.token)
+    eq(made.status, 201)
+    cid = made.json["id"]
+    got = d.request("GET", "/v1/consultations/" + cid, token=p.token)
+    eq(got.status, 200)
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
+    s.sendall(p.head(b"Host: x\r\n\r\n", method=b"HEAD", path=("/v1/consultations/" + cid).encode()) +
+              b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = read_all(s)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    eq(lines[0].split(" ")[1], "200", "HEAD status")
+    h = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    eq(h.get("content-length"), str(len(got.body)), "Content-Length is the length GET sends")
+    eq(h.get("etag"), got.header("etag"), "the same ETag as GET")
+    eq(h.get("content-type"), got.header("content-type"))
+    check(rest.startswith(b"HTTP/1.1 200"), "no content after HEAD's header: the next answer follows, %r" % rest[:60])
+    eq(statuses(rest), [200], "the pipelined GET answered")
+
+    cal = d.request("GET", "/public/consultations.ics")
+    r = d.request("HEAD", "/public/consultations.ics", headers={"If-None-Match": cal.header("etag")})
+    eq((r.status, r.body), (304, b""), "a conditional HEAD is answered as a conditional GET")
+    r = d.request("HEAD", "/v1/consultations/01a20257-ad26-7a7f-bc6a-d4d48df44399", token=p.token)
+    eq((r.status, r.body), (404, b""))
+    check(int(r.header("content-length")) > 0, "a HEAD's 404 gives the problem's length")
+    eq(d.request("HEAD", "/v1/consultations/" + cid).status, 401, "HEAD needs the key GET needs")
+    eq(d.request("HEAD", "/healthz").status, 200)
+    r = d.request("HEAD", "/public/consultations.ics")
+    eq((r.status, r.header("content-type").split(";")[0], r.body), (200, "text/calendar", b""))
+    eq(r.header("content-length"), str(len(cal.body)))
+    r = d.request("HEAD", "/v1/consultations/" + cid + "/outreach", token=p.token)
+    eq((r.status, r.header("allow")), (405, "POST"), "HEAD only where GET is served")
+    r = d.request("DELETE", "/public/consultations.ics")
+    eq((r.status, r.header("allow")), (405, "GET, HEAD"), "Allow names HEAD beside GET")
