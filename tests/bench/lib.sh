@@ -7,6 +7,12 @@ cpu_ticks() {
   done | awk '{s += $1} END {print s + 0}'
 }
 
+# PostgreSQL's CPU time (ticks): the postmaster ($1), its live children, and
+# the backends that have exited (the postmaster has reaped them: cutime, cstime).
+pg_ticks() {
+  { awk '{print $16 + $17}' "/proc/$1/stat"; cpu_ticks "$1"; } | awk '{s += $1} END {print s + 0}'
+}
+
 # CPU time (clock ticks) the whole machine has spent, idle and I/O wait excluded.
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $6 + $7 + $8}' /proc/stat; }
 
@@ -28,4 +34,19 @@ with gzip.open(data + "/consultations/regulations_gov_rules_proposed_rules.csv.g
             break
 open(out, "w").write("\n".join(titles) + "\n")
 PY
+}
+
+# Takes a kept register back to the rows it was loaded with: the rows made
+# after the load (the time of the file $2 marks it) are deleted with their
+# keys, overlaps and queued checks, and the fatigue buckets they had alerted
+# (the load alerts none) forgotten. bench_reset CONN LOADED_FILE
+bench_reset() {
+  psql -X -q "$1" -c "
+    CREATE TEMP TABLE posted AS SELECT id FROM consultations WHERE created_at > to_timestamp($(stat -c %Y "$2"));
+    DELETE FROM consultation_keys WHERE consultation_id IN (SELECT id FROM posted);
+    DELETE FROM overlap_pairs WHERE consultation_a IN (SELECT id FROM posted) OR consultation_b IN (SELECT id FROM posted);
+    DELETE FROM fatigue_pending WHERE consultation_id IN (SELECT id FROM posted);
+    DELETE FROM consultations WHERE id IN (SELECT id FROM posted);
+    TRUNCATE fatigue_alerted;" \
+    -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys" -c "VACUUM ANALYZE overlap_pairs" -c "CHECKPOINT"
 }

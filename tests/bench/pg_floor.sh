@@ -34,12 +34,6 @@ echo "$row" > "$tmp/one.sql"
 { printf '%s\n' '\startpipeline' 'BEGIN;'; for _ in 1 2 3 4 5 6 7 8; do printf '%s\n' "$row"; done
   printf '%s\n' 'COMMIT;' '\endpipeline'; } > "$tmp/eight.sql"
 
-# PostgreSQL's CPU time (ticks): the postmaster, its live children, and the
-# backends that have exited (the postmaster has reaped them: cutime, cstime).
-pg_ticks() {
-  { awk '{print $16 + $17}' "/proc/$1/stat"; cpu_ticks "$1"; } | awk '{s += $1} END {print s + 0}'
-}
-
 pgpid=$(head -n 1 "$tmp/pg/data/postmaster.pid")
 hz=$(getconf CLK_TCK)
 for script in one eight; do

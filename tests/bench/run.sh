@@ -89,16 +89,7 @@ for size in $sizes; do
   # deleted with their keys and overlaps, and the fatigue buckets they had
   # alerted (the load alerts none) forgotten, so that every run measures the
   # size it names, not that size plus every earlier run's posts.
-  if [ -n "$reuse" ]; then
-    since=$(stat -c %Y "$tmp/loaded_$tag")
-    psql -X -q "$CONSULTD_DATABASE_URL" -c "
-      CREATE TEMP TABLE posted AS SELECT id FROM consultations WHERE created_at > to_timestamp($since);
-      DELETE FROM consultation_keys WHERE consultation_id IN (SELECT id FROM posted);
-      DELETE FROM overlap_pairs WHERE consultation_a IN (SELECT id FROM posted) OR consultation_b IN (SELECT id FROM posted);
-      DELETE FROM consultations WHERE id IN (SELECT id FROM posted);
-      TRUNCATE fatigue_alerted;" \
-      -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys" -c "VACUUM ANALYZE overlap_pairs" -c "CHECKPOINT"
-  fi
+  [ -z "$reuse" ] || bench_reset "$CONSULTD_DATABASE_URL" "$tmp/loaded_$tag"
   # BENCH_SQL: statements run before the measurement (for experiments, e.g. dropping an index).
   [ -n "${BENCH_SQL:-}" ] && psql -X -q "$CONSULTD_DATABASE_URL" -c "$BENCH_SQL"
   # a kept database still holds the checks its last run's posts queued

@@ -14,7 +14,9 @@
 # 2. POST /v1/consultations with the overlap check at 1,000,000 stored (all but
 #    10,000 of them history: BENCH_PLANNED=10000) and at 10,000 stored
 #    (tests/bench/run.sh): requests/s, p99, CPU per request, the ratio of the
-#    two rates, and the daemon's peak resident memory under that load.
+#    two rates, and the daemon's peak resident memory under that load; then
+#    the same write without the check, no daemon (tests/bench/register_floor.sh):
+#    the floor under a post's PostgreSQL CPU.
 #
 # The registers are built by tests/bench/run.sh in DIR the first time (minutes
 # for a million) and reused after. Run it alone on the machine:
@@ -51,10 +53,12 @@ if [ "$only" != get ]; then
   { BENCH_KEEP=$keep tests/bench/run.sh 10000 "$secs"
     BENCH_KEEP=$keep BENCH_PLANNED=10000 tests/bench/run.sh 1000000 "$secs"; } | tee "$out/post.txt" |
     grep -E '^==|requests/s|latency|per request|resident|non-2xx'
+  BENCH_KEEP=$keep tests/bench/register_floor.sh "$secs" | tee "$out/floor.txt"
   echo "== load: $(uptime | sed 's/.*load average/load average/')"
 else
   [ -d "$keep/pg" ] || { echo "speed: ONLY=get needs the register built in $keep (run once without ONLY)" >&2; exit 1; }
   : > "$out/post.txt"
+  : > "$out/floor.txt"
 fi
 
 # ---- GET against pgbench ----
@@ -185,7 +189,9 @@ awk -v only="$only" -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -
   -v d="$d" -v p="$p" -v q=$((q1 - q0)) -v pn="$pg_n" -v hz="$hz" \
   -v dt="$doc_tps" -v dn="$doc_n" -v r=$((r1 - r0)) \
   -v r1="$(post 1000000 rps)" -v r2="$(post 10000 rps)" -v p99="$(post 1000000 p99)" \
-  -v c1="$(post 1000000 cpu)" -v c2="$(post 10000 cpu)" -v peak="$(post 1000000 peak)" -v peak2="$(post 10000 peak)" 'BEGIN {
+  -v c1="$(post 1000000 cpu)" -v c2="$(post 10000 cpu)" -v peak="$(post 1000000 peak)" -v peak2="$(post 10000 peak)" \
+  -v fw="$(sed -n 's/^writes\/s: //p' "$out/floor.txt")" \
+  -v fc="$(sed -n 's/.*CPU per write: PostgreSQL \([0-9.]*\) ms.*/\1/p' "$out/floor.txt")" 'BEGIN {
   printf "\n%-52s %-34s %s\n", "path", "measured", "target"
   printf "%-52s %-34s %s\n", "GET one vs pgbench -M prepared, same rows by key",
     sprintf("%.0f/s vs %.0f/s: %.2f", g, t, g / t), ">= 0.6"
@@ -201,6 +207,7 @@ awk -v only="$only" -v g="$get_rps" -v t="$pg_tps" -v n="$(awk -v r="$get_rps" -
   printf "%-52s %-34s %s\n", "POST with the overlap check at 1M stored (990k history)", sprintf("%.0f/s, p99 %s ms", r1, p99),
     ">= 3000/s, p99 < 20 ms"
   printf "%-52s daemon / PostgreSQL ms: %s at 1M, %s at 10k\n", "   CPU per POST:", c1, c2
+  printf "%-52s %.0f/s, PostgreSQL %s ms a write\n", "   its write alone, no check (register_floor.sh):", fw, fc
   printf "%-52s %-34s %s\n", "the same at 1M vs at 10k stored", sprintf("%.2f", r1 / r2), ">= 0.9"
   printf "%-52s %-34s %s\n", "daemon peak RSS under that load", sprintf("%s MiB (10k: %s MiB)", peak, peak2), "< 64 MiB"
 }'
