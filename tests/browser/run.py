@@ -289,6 +289,27 @@ def the_form_completes_areas_and_previews_overlaps(c):
 
 
 @test
+def a_cancelled_consultation_offers_no_outreach(c):
+    r = c.api("POST", "/v1/consultations", {"title": "Parking permits review", "topics": ["transport"],
+              "areas": [BOULTHAM], "fieldwork": {"start": "2028-02-01", "end": "2028-02-20"}}, token=c.partner)
+    eq(r.status, 201, r)
+    cid = r.json["id"]
+    eq(c.api("DELETE", "/v1/consultations/" + cid, token=c.partner, headers={"If-Match": r.header("etag")}).status, 200)
+    c.sign_in(c.partner)
+    c.go("#/consultations/%s" % cid)
+    section = c.wait(lambda b: b.find_element(By.XPATH, "//section[h2[@id='pre-h']]"), "the outreach section")
+    c.settle()
+    check("Cancelled: there is no outreach to send" in section.text, "it says it is cancelled: %r" % section.text)
+    check("Clear" not in section.text, "not 'Clear': %r" % section.text)
+    main = c.b.find_element(By.ID, "main")
+    for label in ("Mark outreach sent", "Edit", "Cancel consultation"):
+        check(not main.find_elements(By.XPATH, ".//*[self::button or self::a][normalize-space()='%s']" % label),
+              "no %r for a cancelled consultation" % label)
+    c.shot("consultation-cancelled")
+    c.audit("a cancelled consultation")
+
+
+@test
 def the_calendar_draws_a_bar_per_consultation(c):
     c.sign_in(c.coord)
     c.go("#/calendar?area=%s&from=2027-09&months=3" % LINCOLN)
