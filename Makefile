@@ -2,6 +2,7 @@
 #   make            build daemon/consultd
 #   make run        install what is missing, build, start a private PostgreSQL under ./var/
 #                   (unless a database URL is configured), migrate, create a demo key, serve
+#   make stop       stop what make run left running: its daemon and its private PostgreSQL
 #   make test       the same set-up, then unit tests, end-to-end tests and the sanitizer build
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -35,7 +36,7 @@ PUBLIC := $(sort $(wildcard public/*))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit e2e asan install clean bench-text fuzz fuzz-http vendor
+.PHONY: all deps run stop test unit e2e asan install clean bench-text fuzz fuzz-http vendor
 all: $(BIN)
 
 $(BUILD)/%.o: daemon/%.c $(wildcard daemon/*.h) | $(BUILD)
@@ -67,6 +68,9 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/dev-run.sh
+
+stop:
+	@scripts/dev-stop.sh
 
 unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)

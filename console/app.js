@@ -11,6 +11,7 @@ import * as fatigue from "./pages/fatigue.js";
 import * as importPage from "./pages/import.js";
 import * as alerts from "./pages/alerts.js";
 import * as feeds from "./pages/feeds.js";
+import * as mine from "./pages/mine.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -19,6 +20,7 @@ let me = null;
 
 const NAV = [
   ["#/overlaps", "Overlaps", () => true],
+  ["#/consultations", "Our consultations", () => true],
   ["#/consultations/new", "New consultation", () => true],
   ["#/calendar", "Calendar", () => true],
   ["#/fatigue", "Fatigue", () => true],
@@ -30,6 +32,7 @@ const NAV = [
 const ROUTES = [
   [/^#\/overlaps\/([0-9a-f-]{36})$/, overlaps.detail],
   [/^#\/overlaps$/, overlaps.inbox],
+  [/^#\/consultations$/, mine.render],
   [/^#\/consultations\/new$/, form.create],
   [/^#\/consultations\/([0-9a-f-]{36})\/edit$/, form.edit],
   [/^#\/consultations\/([0-9a-f-]{36})$/, consultation.show],

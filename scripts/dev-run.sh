@@ -1,7 +1,9 @@
 #!/bin/sh
 # make run: a private PostgreSQL under ./var/ (unless a database URL is
 # configured), migrate, import the ONS lookups when ../shared/data/ons exists,
-# create a demo organisation and key (printed), and serve on localhost.
+# create a demo organisation and key (printed, with the commands that give
+# someone else a key), and serve on localhost until Ctrl-C; make stop stops
+# the daemon and the private PostgreSQL (scripts/dev-stop.sh).
 # Its own settings: RUN_PG_PORT (55432) and RUN_CONFIG (/etc/consultd/consultd.conf).
 # They do not start with CONSULTD_: the daemon refuses unknown CONSULTD_ variables.
 set -eu
@@ -11,12 +13,20 @@ conf=${RUN_CONFIG:-/etc/consultd/consultd.conf}
 mkdir -p var
 chmod 755 var
 
+# which database the printed key commands name (scripts/key-lines.sh MODE [ARG])
+keymode="env"
+keyarg=""
 if [ -z "${CONSULTD_DATABASE_URL:-}" ] && ! grep -qE '^[[:space:]]*url[[:space:]]*=[[:space:]]*[^[:space:]]' "$conf" 2>/dev/null; then
   port=${RUN_PG_PORT:-55432}
   echo "run: starting a private PostgreSQL in ./var/pg on 127.0.0.1:$port"
   CONSULTD_DATABASE_URL=$(scripts/pg.sh start var/pg "$port")
   export CONSULTD_DATABASE_URL
-  echo "run: stop it later with: scripts/pg.sh stop var/pg"
+  keymode=private
+  keyarg=$CONSULTD_DATABASE_URL
+  echo "run: stop it later with: make stop (or scripts/pg.sh stop var/pg)"
+elif [ -z "${CONSULTD_DATABASE_URL:-}" ]; then
+  keymode=config
+  keyarg=$conf
 fi
 export CONSULTD_LISTEN=${CONSULTD_LISTEN:-127.0.0.1:8080}
 cfg=""
@@ -68,8 +78,15 @@ cat <<EOT
            "areas":["E09000007"],"fieldwork":{"start":"2027-03-01","end":"2027-04-15"}}' \\
       http://$CONSULTD_LISTEN/v1/consultations
 
-  Ctrl-C stops the daemon (PostgreSQL keeps running: scripts/pg.sh stop var/pg).
+EOT
+scripts/key-lines.sh "$keymode" ${keyarg:+"$keyarg"}
+cat <<EOT
+
+  Ctrl-C stops the daemon. "make stop" stops the private PostgreSQL in ./var/pg,
+  which Ctrl-C leaves running, and the daemon too if it still runs.
 
 EOT
+# the daemon keeps this shell's process id: make stop (scripts/dev-stop.sh) reads it
+echo $$ > var/consultd.pid
 # shellcheck disable=SC2086
 exec $bin $cfg serve

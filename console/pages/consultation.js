@@ -42,10 +42,12 @@ export async function show(main, [id], { me }) {
         catch (err) { main.appendChild(errorSummary(err)); e.target.disabled = false; }
       } }, "Cancel consultation")));
   }
-  // preflight
-  const pre = (await api("GET", `/v1/consultations/${id}/preflight`)).data;
+  // preflight: a cancelled consultation has no outreach to clear
   const preBox = el("section", { "aria-labelledby": "pre-h" }, el("h2", { id: "pre-h" }, "Before outreach"));
-  if (pre.clear) preBox.appendChild(el("p", { class: "notice ok" }, "Clear: no open overlap and no exceeded fatigue."));
+  const pre = c.status === "cancelled" ? null : (await api("GET", `/v1/consultations/${id}/preflight`)).data;
+  if (!pre) preBox.appendChild(el("p", { class: "notice cancelled" },
+    "Cancelled: there is no outreach to send. The consultation is kept for history, and its open overlaps were resolved when it was cancelled."));
+  else if (pre.clear) preBox.appendChild(el("p", { class: "notice ok" }, "Clear: no open overlap and no exceeded fatigue."));
   else {
     preBox.appendChild(el("p", { class: "notice warn" }, `Not clear: ${pre.overlaps.length} open overlaps, ${pre.fatigue.length} exceeded fatigue buckets.`));
     if (pre.fatigue.length) preBox.appendChild(el("ul", {}, pre.fatigue.map(b =>

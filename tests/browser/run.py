@@ -15,9 +15,11 @@ the run goes on. One that does not unwind within GRACE_S of it, or a start-up
 watchdog (tests/e2e/watchdog.py) names it, kills the browser and the daemon
 and prints the summary."""
 import argparse
+import datetime
 import json
 import os
 import sys
+import tempfile
 import time
 import traceback
 import urllib.parse
@@ -286,6 +288,148 @@ def the_form_completes_areas_and_previews_overlaps(c):
     c.b.find_element(By.ID, "save").click()
     c.wait(lambda b: "/console/#/consultations/" in b.current_url and "new" not in b.current_url, "the saved page")
     eq(c.css("h1").text, "Library opening hours in Birchwood")
+
+
+def our_consultations_fixture(c):
+    """An organisation of its own with 28 consultations: 25 to come, in reverse order of fieldwork, one
+    of them overlapping the county's carers review; two past ones and a cancelled one."""
+    org, token = c.env.new_org("Witham Housing Association", role="partner", kind="housing")
+
+    def post(title, start, end, **more):
+        b = dict(title=title, topics=["libraries"], communities=["general-public"], areas=[LINCOLN],
+                 fieldwork={"start": start, "end": end})
+        b.update(more)
+        r = c.d.request("POST", "/v1/consultations", b, token=token)
+        eq(r.status, 201, "fixture %s: %r" % (title, r))
+        return r
+
+    coming = []
+    for i in reversed(range(24)):  # 40 days apart: they do not overlap each other
+        d0 = datetime.date(2030, 1, 1) + datetime.timedelta(days=40 * i)
+        coming.append((d0, post("Tenants' panel %02d" % i, d0.isoformat(),
+                                (d0 + datetime.timedelta(days=10)).isoformat()).json["id"]))
+    carers = post("Carers' breaks survey", "2027-10-10", "2027-10-25", communities=["carers"],
+                  external_ref="WHA-CARERS").json["id"]
+    old20 = post("Old survey 2020", "2020-03-01", "2020-03-31").json["id"]
+    old21 = post("Old survey 2021", "2021-03-01", "2021-03-31").json["id"]
+    r = post("Cancelled survey", "2029-06-01", "2029-06-30")
+    cancelled = r.json["id"]
+    eq(c.d.request("DELETE", "/v1/consultations/" + cancelled, token=token,
+                   headers={"If-Match": r.header("etag")}).status, 200, "the fixture's cancel")
+    want = [carers] + [cid for _, cid in sorted(coming)] + [cancelled, old21, old20]
+    return org, token, want
+
+
+@test
+def our_consultations_lists_pages_and_downloads_the_organisations_own(c):
+    org, token, want = our_consultations_fixture(c)
+    c.sign_in(token)
+    nav = c.b.find_element(By.ID, "nav")
+    nav.find_element(By.LINK_TEXT, "Our consultations").click()
+    c.wait(lambda b: b.current_url.endswith("#/consultations"), "the page from the navigation")
+    c.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "ol.mine li")) == 25, "the first 25")
+    c.settle()
+    shown = lambda: [e.get_attribute("data-consultation") for e in c.b.find_elements(By.CSS_SELECTOR, "ol.mine li")]
+    eq(shown(), want[:25], "coming ones soonest first, 25 at a time")
+    eq(c.css("#mine-count").text, "Showing 25 of 28 consultations.")
+    row = c.b.find_element(By.CSS_SELECTOR, "li[data-consultation='%s']" % want[0])
+    open_n = len([o for o in c.api("GET", "/v1/consultations/%s/overlaps" % want[0], token=token).json["items"]
+                  if o["status"] == "open"])
+    check(open_n > 0, "the fixture overlaps the county's review")
+    check("%d open overlap" % open_n in row.text, "the open overlaps counted: %r" % row.text)
+    check("PLANNED" in row.text and "10 to 25 October 2027" in row.text and "Lincoln" in row.text
+          and "WHA-CARERS" in row.text, "status, dates, area names and reference: %r" % row.text)
+    eq(row.find_element(By.CSS_SELECTOR, "h2 a").get_attribute("href"), c.base + "/console/#/consultations/" + want[0])
+    c.shot("mine")
+    c.audit("our consultations")
+    # the rest by keyboard: focus goes to the first one added
+    more = c.css("#mine-more")
+    eq(more.text, "Show 3 more")
+    c.b.execute_script("arguments[0].focus()", more)
+    c.b.switch_to.active_element.send_keys(Keys.ENTER)
+    c.wait(lambda b: len(b.find_elements(By.CSS_SELECTOR, "ol.mine li")) == 28, "the last 3")
+    eq(shown(), want, "past and cancelled ones last, latest first")
+    eq(c.b.switch_to.active_element.get_attribute("href"), c.base + "/console/#/consultations/" + want[25],
+       "focus on the first one added")
+    check(not more.is_displayed(), "no more to show")
+    check("CANCELLED" in c.b.find_element(By.CSS_SELECTOR, "li[data-consultation='%s']" % want[25]).text,
+          "the cancelled one says so")
+    # the spreadsheet: the organisation's rows, as the API writes them
+    downloads = tempfile.mkdtemp(prefix="consultd-downloads-")
+    c.b.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": downloads})
+    c.b.find_element(By.ID, "download-csv").click()
+    c.wait(lambda b: "Downloaded consultations-witham-housing-association" in b.find_element(By.ID, "download-status").text,
+           "the download said")
+    files = c.wait(lambda b: [f for f in os.listdir(downloads) if f.endswith(".csv")], "the downloaded file")
+    with open(os.path.join(downloads, files[0]), "rb") as f:
+        got = f.read()
+    api_csv = c.api("GET", "/v1/consultations.csv?organisation=%s" % org, token=token)
+    eq(api_csv.status, 200, api_csv)
+    eq(got, b"\xef\xbb\xbf" + api_csv.body, "the file is the API's CSV of the organisation's rows")
+    eq(len(got.decode("utf-8-sig").strip().splitlines()), 29, "a header and 28 rows")
+    back = c.d.request("POST", "/v1/consultations/import?dry_run=true", token=token, raw=got, ctype="text/csv")
+    eq(back.status, 200, back)
+    eq(back.json["summary"]["failed"], 0, "imported again as it is, no row fails: %r" % back.json["summary"])
+    c.errors()
+    # a phone's width
+    c.b.set_window_size(390, 844)
+    try:
+        c.go("#/overlaps")
+        c.go("#/consultations")
+        c.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "ol.mine li"), "the list at a phone's width")
+        c.settle()
+        sw, cw = c.b.execute_script("const d = document.documentElement; return [d.scrollWidth, d.clientWidth]")
+        check(sw <= cw, "fits a 390-pixel screen (scroll width %d, width %d)" % (sw, cw))
+        c.shot("mine-phone")
+    finally:
+        c.b.set_window_size(1280, 800)
+    # a status chosen, then in the address: a shared link
+    c.wait(lambda b: len(shown()) == 25, "the list again")
+    c.b.execute_script("document.getElementById('mine-status').value = 'cancelled'")
+    c.b.find_element(By.XPATH, "//form[contains(@class, 'filters')]//button[text()='Show']").click()
+    c.wait(lambda b: b.current_url.endswith("#/consultations?status=cancelled"), "the status in the address")
+    c.wait(lambda b: shown() == [want[25]], "the cancelled one alone")
+    c.go("#/overlaps")
+    c.go("#/consultations?status=cancelled")
+    c.wait(lambda b: shown() == [want[25]], "the cancelled one alone, from the address")
+    eq(c.b.find_element(By.ID, "mine-status").get_attribute("value"), "cancelled")
+
+
+@test
+def our_consultations_empty_leads_to_the_form_and_the_import(c):
+    _, token = c.env.new_org("Birchwood Residents Group", role="partner", kind="vcse")
+    c.sign_in(token)
+    c.go("#/consultations")
+    c.wait(lambda b: "No consultations yet" in b.find_element(By.ID, "main").text, "the empty state")
+    c.settle()
+    eq([e.get_attribute("href") for e in c.b.find_elements(By.CSS_SELECTOR, "section.empty a")],
+       [c.base + "/console/#/consultations/new", c.base + "/console/#/import"], "the two ways to start")
+    check(not c.b.find_elements(By.ID, "download-csv"), "nothing to download")
+    c.shot("mine-empty")
+    c.audit("our consultations, empty")
+    c.b.find_element(By.LINK_TEXT, "Plan a consultation").click()
+    c.wait(lambda b: b.find_element(By.ID, "title"), "the form")
+
+
+@test
+def a_cancelled_consultation_offers_no_outreach(c):
+    r = c.api("POST", "/v1/consultations", {"title": "Parking permits review", "topics": ["transport"],
+              "areas": [BOULTHAM], "fieldwork": {"start": "2028-02-01", "end": "2028-02-20"}}, token=c.partner)
+    eq(r.status, 201, r)
+    cid = r.json["id"]
+    eq(c.api("DELETE", "/v1/consultations/" + cid, token=c.partner, headers={"If-Match": r.header("etag")}).status, 200)
+    c.sign_in(c.partner)
+    c.go("#/consultations/%s" % cid)
+    section = c.wait(lambda b: b.find_element(By.XPATH, "//section[h2[@id='pre-h']]"), "the outreach section")
+    c.settle()
+    check("Cancelled: there is no outreach to send" in section.text, "it says it is cancelled: %r" % section.text)
+    check("Clear" not in section.text, "not 'Clear': %r" % section.text)
+    main = c.b.find_element(By.ID, "main")
+    for label in ("Mark outreach sent", "Edit", "Cancel consultation"):
+        check(not main.find_elements(By.XPATH, ".//*[self::button or self::a][normalize-space()='%s']" % label),
+              "no %r for a cancelled consultation" % label)
+    c.shot("consultation-cancelled")
+    c.audit("a cancelled consultation")
 
 
 @test

@@ -4,6 +4,7 @@ import subprocess
 import tempfile
 import threading
 
+import harness
 from harness import test, eq, check
 
 
@@ -129,3 +130,85 @@ def key_revoke(env):
     eq(env.cli("key", "revoke", "01a20257-a418-7ff3-91b2-bcfe381f2f64", check=False).returncode, 1)
     eq(env.cli("key", "revoke", "not-a-uuid", check=False).returncode, 2)
     check(env.psql("SELECT revoked_at IS NOT NULL FROM api_keys WHERE id = '%s'" % key_id) == "t")
+
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def pasted(lines, role):
+    """Runs the key lines make run prints, as pasted into a new terminal (in /, with no CONSULTD_
+    variable), asking for the role; returns the key they print."""
+    script = "\n".join(lines).replace("--role partner", "--role " + role)
+    p = subprocess.run(["sh", "-c", script], cwd="/", capture_output=True, text=True, timeout=60,
+                       env={"PATH": os.environ["PATH"]})
+    eq(p.returncode, 0, "the pasted lines: %s" % p.stderr)
+    return p.stdout.strip()
+
+
+def key_lines(*args):
+    p = subprocess.run([os.path.join(ROOT, "scripts", "key-lines.sh")] + list(args), capture_output=True,
+                       text=True, timeout=30)
+    eq(p.returncode, 0, p.stderr)
+    lines = [l.strip() for l in p.stdout.splitlines()]
+    start = [i for i, l in enumerate(lines) if l.startswith("cd ")]
+    eq(len(start), 1, "one block of command lines: %s" % p.stdout)
+    block = lines[start[0]:start[0] + 3]
+    check("org add" in block[1] and "key add" in block[2], "the organisation, then its key: %r" % block)
+    return block
+
+
+@test
+def make_run_prints_key_lines_that_work_in_another_terminal(env):
+    d = env.shared()
+    with open(os.path.join(ROOT, "scripts", "dev-run.sh")) as f:
+        check('scripts/key-lines.sh "$keymode"' in f.read(), "make run prints the key lines")
+    # make run's private PostgreSQL: the URL is on each line
+    lines = key_lines("private", env.db_url)
+    check(all("CONSULTD_DATABASE_URL=%s " % env.db_url in l for l in lines[1:]), "the database named: %r" % lines)
+    for role in ("partner", "coordinator"):
+        token = pasted(lines, role)
+        me = d.request("GET", "/v1/me", token=token)
+        eq(me.status, 200, me)
+        eq((me.json["role"], me.json["organisation"]["name"]), (role, "Their organisation"))
+    # a configured database: -c FILE on each line (a path with a space and a quote)
+    conf_dir = tempfile.mkdtemp(prefix="consultd conf'")
+    conf = os.path.join(conf_dir, "consultd.conf")
+    with open(conf, "w") as f:
+        f.write("[database]\nurl = %s\n" % env.db_url)
+    token = pasted(key_lines("config", conf), "coordinator")
+    eq(d.request("GET", "/v1/me", token=token).json["role"], "coordinator")
+    eq(subprocess.run([os.path.join(ROOT, "scripts", "key-lines.sh")], capture_output=True).returncode, 2,
+       "usage error")
+
+
+@test
+def make_stop_stops_make_runs_daemon_and_postgresql(env):
+    var = tempfile.mkdtemp(prefix="consultd-run-")
+    os.chmod(var, 0o755)
+    port = harness.free_port()
+    pg = subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "start", os.path.join(var, "pg"), str(port), "fast"],
+                        capture_output=True, text=True, timeout=120)
+    eq(pg.returncode, 0, pg.stderr)
+    try:
+        d = env.daemon()
+        with open(os.path.join(var, "consultd.pid"), "w") as f:
+            f.write("%d\n" % d.proc.pid)
+        p = subprocess.run(["make", "-s", "stop"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, RUN_VAR=var))
+        eq(p.returncode, 0, p.stderr)
+        eq(d.proc.wait(5), 0, "the daemon exited on SIGTERM")
+        d.stop(signalled=True)
+        check("stopped the daemon (process %d)" % d.proc.pid in p.stdout, p.stdout)
+        check("stopped PostgreSQL in %s/pg" % var in p.stdout, p.stdout)
+        check(not os.path.exists(os.path.join(var, "pg", "data", "postmaster.pid")), "PostgreSQL stopped")
+        check(not os.path.exists(os.path.join(var, "consultd.pid")), "the process id forgotten")
+        # again: nothing left to stop, and a stale process id is never signalled
+        with open(os.path.join(var, "consultd.pid"), "w") as f:
+            f.write("%d\n" % os.getpid())
+        p = subprocess.run(["make", "-s", "stop"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, RUN_VAR=var))
+        eq(p.returncode, 0, p.stderr)
+        check("the daemon is not running" in p.stdout and "no PostgreSQL running" in p.stdout, p.stdout)
+    finally:
+        subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "stop", os.path.join(var, "pg")], timeout=120)
+        subprocess.run(["rm", "-rf", var])
