@@ -429,8 +429,10 @@ static bool unchanged(import_job *j, const json_t *base, const json_t *patch, co
     json_t *merged = json_merge_patch(base, patch);
     json_t *e1 = json_array(), *e2 = json_array(), *w = json_array();
     bool same = false;
-    if (merged && consultation_parse(base, j->srv->vocab, j->srv->areas, &a, e1, w) == 0 &&
-        consultation_parse(merged, j->srv->vocab, j->srv->areas, &b, e2, w) == 0 && a.inferred == b.inferred) {
+    /* each parsed side is freed whatever the other gives (a failed parse frees its own) */
+    bool ok_a = merged && consultation_parse(base, j->srv->vocab, j->srv->areas, &a, e1, w) == 0;
+    bool ok_b = ok_a && consultation_parse(merged, j->srv->vocab, j->srv->areas, &b, e2, w) == 0;
+    if (ok_b && a.inferred == b.inferred) {
         consultation_params pa, pb;
         memset(&pa, 0, sizeof pa);
         memset(&pb, 0, sizeof pb);
@@ -439,9 +441,11 @@ static bool unchanged(import_job *j, const json_t *base, const json_t *patch, co
             same = same_params(&pa, &pb);
         consultation_params_free(&pa);
         consultation_params_free(&pb);
-        consultation_free(&a);
-        consultation_free(&b);
     }
+    if (ok_a)
+        consultation_free(&a);
+    if (ok_b)
+        consultation_free(&b);
     json_decref(merged);
     json_decref(e1);
     json_decref(e2);
