@@ -36,9 +36,9 @@ function resultsTable(d) {
     el("thead", {}, el("tr", {}, ["Row", "Reference", "Result", "Overlaps", "Problems"].map(h => el("th", { scope: "col" }, h)))),
     el("tbody", {}, d.rows.map(r => el("tr", { class: r.status === "failed" ? "failed" : null },
       el("td", {}, String(r.row)), el("td", {}, r.external_ref || ""),
-      el("td", {}, tag(r.status.replace("_", " "), r.status === "failed" ? "high" : "status"),
+      el("td", { class: "result" }, tag(r.status.replace("_", " "), r.status === "failed" ? "high" : "status"),
         r.id ? el("div", {}, el("a", { href: `#/consultations/${r.id}` }, "See the consultation")) : null),
-      el("td", {}, (r.overlaps || []).length ? el("ul", {}, r.overlaps.map(overlapItem)) : "none"),
+      el("td", { class: "overlaps" }, (r.overlaps || []).length ? el("ul", {}, r.overlaps.map(overlapItem)) : "none"),
       el("td", {}, rowProblems(r))))));
 }
 
