@@ -81,6 +81,18 @@ bool date_parse_why(const char *s, long *days, char *why, size_t len)
     return true;
 }
 
+bool date_parse_field(const char *s, long *days, const char *field, const char *form_message, json_t *errors)
+{
+    char why[80];
+    if (date_parse_why(s, days, why, sizeof why))
+        return true;
+    if (why[0])
+        errors_add(errors, field, "%.20s is not a real date: %s", s, why);
+    else
+        errors_add(errors, field, "%s", form_message);
+    return false;
+}
+
 bool date_parse(const char *s, long *days)
 {
     return date_parse_why(s, days, NULL, 0);
@@ -312,8 +324,7 @@ static void parse_fieldwork(const json_t *obj, consultation *out, json_t *errors
             else
                 errors_add(errors, field, "must be a real calendar date as YYYY-MM-DD (got \"%.20s\")",
                            json_string_value(v));
-        }
-        else {
+        } else {
             ok[i] = true;
             memcpy(dest[i], json_string_value(v), 11);
         }
