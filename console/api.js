@@ -40,20 +40,25 @@ export async function api(method, path, opts = {}) {
     body = JSON.stringify(opts.body);
   }
   if (opts.ifMatch !== undefined) headers["If-Match"] = `"${opts.ifMatch}"`;
+  const r = await send(path, { method, headers, body });
+  const text = await r.text();
+  const data = parsed(text);
+  if (!r.ok) throw new ApiError(r.status, data);
+  const etag = (r.headers.get("ETag") || "").replace(/"/g, "");
+  return { status: r.status, data, etag, text };
+}
+
+// fetch, again after Retry-After (at most 5 s) while the answer is 503.
+async function send(path, init) {
   for (let attempt = 0; ; attempt++) {
-    const r = await fetch(path, { method, headers, body, cache: "no-store", credentials: "omit" });
-    if (r.status === 503 && attempt < RETRIES) {
-      const wait = Math.min(Number(r.headers.get("Retry-After")) || 1, 5);
-      await sleep(wait * 1000);
-      continue;
-    }
-    const text = await r.text();
-    let data = null;
-    try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
-    if (!r.ok) throw new ApiError(r.status, data);
-    const etag = (r.headers.get("ETag") || "").replace(/"/g, "");
-    return { status: r.status, data, etag, text };
+    const r = await fetch(path, { ...init, cache: "no-store", credentials: "omit" });
+    if (r.status !== 503 || attempt >= RETRIES) return r;
+    await sleep(Math.min(Number(r.headers.get("Retry-After")) || 1, 5) * 1000);
   }
+}
+
+function parsed(text) {
+  try { return text ? JSON.parse(text) : null; } catch (_) { return null; }
 }
 
 // The file name of a Content-Disposition header (RFC 6266 filename="..."), or null.
@@ -69,13 +74,8 @@ export async function download(path, fallbackName) {
   const headers = {};
   const key = getKey();
   if (key) headers["Authorization"] = `Bearer ${key}`;
-  const r = await fetch(path, { headers, cache: "no-store", credentials: "omit" });
-  if (!r.ok) {
-    const text = await r.text();
-    let data = null;
-    try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
-    throw new ApiError(r.status, data);
-  }
+  const r = await send(path, { headers });
+  if (!r.ok) throw new ApiError(r.status, parsed(await r.text()));
   const blob = await r.blob();
   const name = dispositionName(r.headers.get("Content-Disposition")) || fallbackName;
   const url = URL.createObjectURL(blob);
