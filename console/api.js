@@ -25,7 +25,10 @@ export class ApiError extends Error {
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
-// api("GET", "/v1/overlaps", {ifMatch: "3", body: {...}, csv: "text"}) -> {status, data, etag, text}
+// api("GET", "/v1/overlaps", {ifMatch: "3", body: {...}, csv: bytes}) -> {status, data, etag, text}
+// csv: a file's bytes as they are (ArrayBuffer or Blob), never text decoded
+// in the browser: decoding would replace what is not UTF-8 and the server
+// could no longer refuse the file (a string is sent as UTF-8).
 export async function api(method, path, opts = {}) {
   const headers = { "Accept": "application/json" };
   const key = getKey();
@@ -37,20 +40,54 @@ export async function api(method, path, opts = {}) {
     body = JSON.stringify(opts.body);
   }
   if (opts.ifMatch !== undefined) headers["If-Match"] = `"${opts.ifMatch}"`;
+  const r = await send(path, { method, headers, body });
+  const text = await r.text();
+  const data = parsed(text);
+  if (!r.ok) throw new ApiError(r.status, data);
+  const etag = (r.headers.get("ETag") || "").replace(/"/g, "");
+  return { status: r.status, data, etag, text };
+}
+
+// fetch, again after Retry-After (at most 5 s) while the answer is 503.
+async function send(path, init) {
   for (let attempt = 0; ; attempt++) {
-    const r = await fetch(path, { method, headers, body, cache: "no-store", credentials: "omit" });
-    if (r.status === 503 && attempt < RETRIES) {
-      const wait = Math.min(Number(r.headers.get("Retry-After")) || 1, 5);
-      await sleep(wait * 1000);
-      continue;
-    }
-    const text = await r.text();
-    let data = null;
-    try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
-    if (!r.ok) throw new ApiError(r.status, data);
-    const etag = (r.headers.get("ETag") || "").replace(/"/g, "");
-    return { status: r.status, data, etag, text };
+    const r = await fetch(path, { ...init, cache: "no-store", credentials: "omit" });
+    if (r.status !== 503 || attempt >= RETRIES) return r;
+    await sleep(Math.min(Number(r.headers.get("Retry-After")) || 1, 5) * 1000);
   }
+}
+
+function parsed(text) {
+  try { return text ? JSON.parse(text) : null; } catch (_) { return null; }
+}
+
+// The file name of a Content-Disposition header (RFC 6266 filename="..."), or null.
+function dispositionName(header) {
+  const m = /filename="([^"]+)"/.exec(header || "") || /filename=([^;\s]+)/.exec(header || "");
+  return m ? m[1].replace(/[\/\\]/g, "_") : null;
+}
+
+// Downloads a file the API gives only to a signed-in key (a plain link would
+// be sent without it and answered 401): fetched with the key, then saved
+// under the server's file name (else fallbackName) through an object URL.
+export async function download(path, fallbackName) {
+  const headers = {};
+  const key = getKey();
+  if (key) headers["Authorization"] = `Bearer ${key}`;
+  const r = await send(path, { headers });
+  if (!r.ok) throw new ApiError(r.status, parsed(await r.text()));
+  const blob = await r.blob();
+  const name = dispositionName(r.headers.get("Content-Disposition")) || fallbackName;
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.hidden = true;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return name;
 }
 
 // Every page of a list, up to max items.

@@ -481,10 +481,10 @@ void api_fatigue(request *rq)
     long dfrom = 0, dto = 0;
     if (!code || !ons_code_valid(code))
         errors_add(errors, "area", "is required: an ONS GSS code like E09000007");
-    if (from && !date_parse(from, &dfrom))
-        errors_add(errors, "from", "must be a date as YYYY-MM-DD");
-    if (to && !date_parse(to, &dto))
-        errors_add(errors, "to", "must be a date as YYYY-MM-DD");
+    if (from)
+        date_parse_field(from, &dfrom, "from", "must be a date as YYYY-MM-DD", errors);
+    if (to)
+        date_parse_field(to, &dto, "to", "must be a date as YYYY-MM-DD", errors);
     if (community) {
         const vocab_term *t = vocab_resolve(srv->vocab, VOCAB_COMMUNITIES, community);
         if (!t)

@@ -60,22 +60,42 @@ static bool blank(const char *s)
     return true;
 }
 
-bool date_parse(const char *s, long *days)
+bool date_parse_why(const char *s, long *days, char *why, size_t len)
 {
+    if (why && len > 0)
+        why[0] = '\0';
     if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
         return false;
     for (int i = 0; i < 10; i++)
         if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
             return false;
     long y = strtol(s, NULL, 10), m = strtol(s + 5, NULL, 10), d = strtol(s + 8, NULL, 10);
-    static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1)
+    if (y < 1900 || y > 9999) {
+        if (why && len > 0)
+            snprintf(why, len, "the year must be between 1900 and 9999");
         return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap))
+    }
+    if (!civil_date_exists((int)y, (int)m, (int)d, why, len))
         return false;
     *days = civil_days((int)y, (int)m, (int)d);
     return true;
+}
+
+bool date_parse_field(const char *s, long *days, const char *field, const char *form_message, json_t *errors)
+{
+    char why[80];
+    if (date_parse_why(s, days, why, sizeof why))
+        return true;
+    if (why[0])
+        errors_add(errors, field, "%.20s is not a real date: %s", s, why);
+    else
+        errors_add(errors, field, "%s", form_message);
+    return false;
+}
+
+bool date_parse(const char *s, long *days)
+{
+    return date_parse_why(s, days, NULL, 0);
 }
 
 bool email_valid(const char *s)
@@ -291,17 +311,20 @@ static void parse_fieldwork(const json_t *obj, consultation *out, json_t *errors
     const char *names[2] = { "start", "end" };
     char *dest[2] = { out->start, out->end };
     for (int i = 0; i < 2; i++) {
-        char field[32];
+        char field[32], why[80];
         snprintf(field, sizeof field, "fieldwork.%s", names[i]);
         const json_t *v = json_object_get(fw, names[i]);
         if (!v || json_is_null(v))
             errors_add(errors, field, "is required");
         else if (!json_is_string(v))
             errors_add(errors, field, "must be a date string (YYYY-MM-DD)");
-        else if (!date_parse(json_string_value(v), &d[i]))
-            errors_add(errors, field, "must be a real calendar date as YYYY-MM-DD (got \"%.20s\")",
-                       json_string_value(v));
-        else {
+        else if (!date_parse_why(json_string_value(v), &d[i], why, sizeof why)) {
+            if (why[0])
+                errors_add(errors, field, "%.20s is not a real date: %s", json_string_value(v), why);
+            else
+                errors_add(errors, field, "must be a real calendar date as YYYY-MM-DD (got \"%.20s\")",
+                           json_string_value(v));
+        } else {
             ok[i] = true;
             memcpy(dest[i], json_string_value(v), 11);
         }

@@ -61,8 +61,19 @@ int consultation_parse(const json_t *obj, const vocab *v, const area_register *a
 /* The fields a client may not send: set by the server. */
 bool consultation_server_field(const char *name);
 
-/* Days since 1970-01-01 for a valid YYYY-MM-DD calendar date; false otherwise. */
+/* Days since 1970-01-01 for a valid YYYY-MM-DD calendar date (years 1900 to
+ * 9999); false otherwise. */
 bool date_parse(const char *s, long *days);
+/* date_parse, and on failure why (len bytes) says what is wrong when the
+ * text has the form YYYY-MM-DD: the day does not exist ("February 2027 has 28
+ * days", from civil_date_exists) or the year is out of range; why is "" when
+ * the form itself is wrong. */
+bool date_parse_why(const char *s, long *days, char *why, size_t len);
+/* date_parse for a request's field; on failure appends one {"field",
+ * "message"} to errors: "<s> is not a real date: <why>" when s has the
+ * form but names no day, else form_message (the field's own words for the
+ * form it takes). */
+bool date_parse_field(const char *s, long *days, const char *field, const char *form_message, json_t *errors);
 /* true for an address of the form local@domain.tld, within length limits. */
 bool email_valid(const char *s);
 /* Characters (UTF-8 code points) in a valid UTF-8 string. */

@@ -247,9 +247,7 @@ int public_filters_from_query(const struct evkeyvalq *query, const vocab *v, jso
             else
                 add_unique(json_object_get(f, "status"), val);
         } else if (strcmp(k, "from") == 0 || strcmp(k, "to") == 0) {
-            if (!date_parse(val, &days))
-                errors_add(errors, k, "must be a date as YYYY-MM-DD");
-            else
+            if (date_parse_field(val, &days, k, "must be a date as YYYY-MM-DD", errors))
                 json_object_set_new(f, k, json_string(val));
         } else { /* q */
             if (!*val || utf8_length(val) > 200)

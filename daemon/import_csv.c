@@ -146,6 +146,13 @@ static bool read_digits(const char *s, int n, int *out)
 
 bool import_date(const char *s, char out[11])
 {
+    return import_date_why(s, out, NULL, 0);
+}
+
+bool import_date_why(const char *s, char out[11], char *why, size_t len)
+{
+    if (why && len > 0)
+        why[0] = '\0';
     while (*s == ' ')
         s++;
     size_t n = strlen(s);
@@ -168,7 +175,7 @@ bool import_date(const char *s, char out[11])
     char iso[16];
     snprintf(iso, sizeof iso, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
     long days;
-    if (!date_parse(iso, &days))
+    if (!date_parse_why(iso, &days, why, len))
         return false;
     memcpy(out, iso, 11);
     return true;
@@ -291,11 +298,13 @@ int import_row_map(const import_header *h, char *const *cells, size_t n, import_
         case COL_FIELDWORK_END: {
             json_t *fw = object_member(out->body, "fieldwork");
             const char *key = c == COL_FIELDWORK_START ? "start" : "end";
-            char iso[11];
+            char iso[11], why[80];
             if (empty)
                 json_object_set_new(fw, key, json_null());
-            else if (import_date(cell, iso))
+            else if (import_date_why(cell, iso, why, sizeof why))
                 json_object_set_new(fw, key, json_string(iso));
+            else if (why[0])
+                errors_add(errors, name, "%.*s is not a real date: %s", (int)(len < 40 ? len : 40), t, why);
             else
                 errors_add(errors, name, "must be a date, YYYY-MM-DD or DD/MM/YYYY (day first); got \"%.40s\"", t);
             break;

@@ -77,6 +77,10 @@ int import_header_read(char *const *cells, size_t n, import_header *h, json_t *e
  * may be one digit), a real calendar date. Writes YYYY-MM-DD to out (11
  * bytes); false when neither form or no such day. */
 bool import_date(const char *s, char out[11]);
+/* import_date, and on failure why (len bytes) says why when the cell has one
+ * of the two forms but names no real day ("February 2027 has 28 days", as
+ * date_parse_why says it); why is "" when the form itself is wrong. */
+bool import_date_why(const char *s, char out[11], char *why, size_t len);
 
 /* Formula neutralising (OWASP "CSV injection"): a cell starting with =, +, -,
  * @, tab or carriage return (or with apostrophes before one of those) is

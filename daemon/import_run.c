@@ -42,6 +42,8 @@ typedef struct row_task {
     char id[UUID_STR_LEN];        /* the consultation's, once known */
     bool started, done;
     bool updating;                /* the row went to the PATCH handler */
+    bool checking;                /* cells were refused: the rest is checked by a dry run, so the row
+                                     reports every invalid field, and then fails */
     bool prefetched;              /* the batch's lookup answered for it (stored_doc NULL: nothing stored) */
     long stored_version;
     char *stored_doc, *stored_owner, *stored_status;
@@ -304,7 +306,7 @@ static void run_child(row_task *t, json_t *body, const char *patch_id, long if_m
     t->conn = NULL;
     c->body = body;
     TAILQ_INIT(&c->query);
-    if (j->dry_run)
+    if (j->dry_run || t->checking)
         evhttp_add_header(&c->query, "dry_run", "true");
     c->sink = on_child_reply;
     c->sink_arg = t;
@@ -324,11 +326,29 @@ static void run_child(row_task *t, json_t *body, const char *patch_id, long if_m
     }
 }
 
+/* true when one of the first n errors names field. */
+static bool reported(const json_t *errors, size_t n, const char *field)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *f = json_string_value(json_object_get(json_array_get(errors, k), "field"));
+        if (f && field[0] && strcmp(f, field) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void on_child_reply(void *arg, int status, const char *body, size_t len)
 {
     row_task *t = arg;
     import_job *j = t->job;
     json_t *doc = json_loadb(body, len, 0, NULL);
+    if ((status == 200 || status == 201) && t->checking) {
+        /* the rest of the row is right: its cells' errors alone fail it */
+        t->warnings = json_incref(json_object_get(doc, "warnings"));
+        json_decref(doc);
+        task_done(t, "failed");
+        return;
+    }
     if (status == 200 || status == 201) {
         const char *id = json_string_value(json_object_get(doc, "id"));
         if (id)
@@ -353,10 +373,13 @@ static void on_child_reply(void *arg, int status, const char *body, size_t len)
     json_t *errs = json_object_get(doc, "errors");
     size_t i;
     json_t *e;
+    size_t cell_errors = json_array_size(t->errors);
     json_array_foreach(errs, i, e) {
         char field[128];
         const char *f = json_string_value(json_object_get(e, "field"));
         import_field_name(f ? f : "", field, sizeof field);
+        if (reported(t->errors, cell_errors, field))
+            continue; /* a refused cell is left out of the body: "is required" says it again */
         json_t *copy = json_deep_copy(e);
         json_object_set_new(copy, "field", json_string(field));
         json_array_append_new(t->errors, copy);
@@ -406,8 +429,10 @@ static bool unchanged(import_job *j, const json_t *base, const json_t *patch, co
     json_t *merged = json_merge_patch(base, patch);
     json_t *e1 = json_array(), *e2 = json_array(), *w = json_array();
     bool same = false;
-    if (merged && consultation_parse(base, j->srv->vocab, j->srv->areas, &a, e1, w) == 0 &&
-        consultation_parse(merged, j->srv->vocab, j->srv->areas, &b, e2, w) == 0 && a.inferred == b.inferred) {
+    /* each parsed side is freed whatever the other gives (a failed parse frees its own) */
+    bool ok_a = merged && consultation_parse(base, j->srv->vocab, j->srv->areas, &a, e1, w) == 0;
+    bool ok_b = ok_a && consultation_parse(merged, j->srv->vocab, j->srv->areas, &b, e2, w) == 0;
+    if (ok_b && a.inferred == b.inferred) {
         consultation_params pa, pb;
         memset(&pa, 0, sizeof pa);
         memset(&pb, 0, sizeof pb);
@@ -416,9 +441,11 @@ static bool unchanged(import_job *j, const json_t *base, const json_t *patch, co
             same = same_params(&pa, &pb);
         consultation_params_free(&pa);
         consultation_params_free(&pb);
-        consultation_free(&a);
-        consultation_free(&b);
     }
+    if (ok_a)
+        consultation_free(&a);
+    if (ok_b)
+        consultation_free(&b);
     json_decref(merged);
     json_decref(e1);
     json_decref(e2);
@@ -504,7 +531,7 @@ static void decide(row_task *t, const stored_row *s)
     json_decref(base);
     if (same || (strcmp(s->status, "cancelled") == 0 && json_object_size(patch) == 0)) {
         json_decref(patch);
-        task_done(t, "unchanged");
+        task_done(t, t->checking ? "failed" : "unchanged");
         return;
     }
     t->updating = true;
@@ -553,10 +580,10 @@ static void start_task(row_task *t)
     import_job *j = t->job;
     t->started = true;
     j->inflight++;
-    if (json_array_size(t->errors) > 0) {
-        task_done(t, "failed");
-        return;
-    }
+    /* Refused cells do not stop the row's other checks: it goes on as a dry
+     * run (whatever the file's) and fails with every error found. */
+    if (json_array_size(t->errors) > 0)
+        t->checking = true;
     if (!t->r.external_ref && !t->r.id[0]) {
         task_fail(t, "external_ref", "is required (each row is matched on it)");
         return;
@@ -606,7 +633,7 @@ static void on_batch_lookup(PGresult *res, void *arg)
     if (db_ok(res)) {
         for (size_t k = 0; k < j->nbatch; k++) {
             row_task *t = &j->batch[k];
-            if (json_array_size(t->errors) > 0 || repeated_in_batch(j, k, res))
+            if (repeated_in_batch(j, k, res))
                 continue;
             t->prefetched = true;
             for (int i = 0; i < PQntuples(res); i++) {

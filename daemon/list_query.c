@@ -251,10 +251,8 @@ int list_query_build(const struct evkeyvalq *query, const vocab *v, const area_r
             put(&b, " AND c.visibility = $%d", param(q, val, NULL));
         } else if (strcmp(k, "from") == 0 || strcmp(k, "to") == 0) {
             long days;
-            if (!date_parse(val, &days)) {
-                errors_add(errors, k, "must be a date as YYYY-MM-DD");
+            if (!date_parse_field(val, &days, k, "must be a date as YYYY-MM-DD", errors))
                 continue;
-            }
             if (k[0] == 'f')
                 put(&b, " AND c.fieldwork_end >= $%d::date", param(q, val, NULL));
             else
@@ -368,10 +366,8 @@ int overlap_query_build(const struct evkeyvalq *query, const vocab *v, const are
             put(&b, " AND o.score >= $%d::numeric", param(q, val, NULL));
         } else if (strcmp(k, "from") == 0 || strcmp(k, "to") == 0) {
             long days;
-            if (!date_parse(val, &days)) {
-                errors_add(errors, k, "must be a date as YYYY-MM-DD");
+            if (!date_parse_field(val, &days, k, "must be a date as YYYY-MM-DD", errors))
                 continue;
-            }
             put(&b, " AND " EITHER_SIDE "c.fieldwork_%s $%d::date)", k[0] == 'f' ? "end >=" : "start <=",
                 param(q, val, NULL));
         } else {

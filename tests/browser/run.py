@@ -482,6 +482,110 @@ def the_other_pages_pass_the_audit(c):
         c.audit(page)
 
 
+IMPORT_HEADER = "external_ref,title,summary,topics,communities,areas,fieldwork_start,fieldwork_end,methods," \
+    "engagement_level,expected_participants,contact_name,contact_email,visibility\r\n"
+
+
+def upload(c, name, data):
+    """Chooses a file of these bytes on the import page and checks it."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix="consultd-upload-")
+    path = os.path.join(d, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    c.css("#csv").send_keys(path)
+    c.b.find_element(By.XPATH, "//button[text()='Check the file']").click()
+
+
+@test
+def the_import_refuses_a_windows_1252_file_in_plain_words(c):
+    # Excel's "CSV (Comma delimited)": Windows-1252, an en dash (0x96) and a pound sign (0xA3)
+    title = "Rent setting \u2013 \u00a35 increase?"
+    raw = (IMPORT_HEADER + "RENT-1252,%s,,,,%s,2028-03-01,2028-03-20,,,,,,public\r\n" % (title, BOULTHAM)).encode("cp1252")
+    check(b"\x96" in raw and b"\xa3" in raw, "the file holds Windows-1252 bytes")
+    c.sign_in(c.partner)
+    c.go("#/import")
+    upload(c, "rent-1252.csv", raw)
+    box = c.wait(lambda b: b.find_elements(By.ID, "refusal"), "the refusal")[0]
+    text = box.text
+    check("The file was not imported" in text and "not saved as UTF-8" in text, "plain words: %r" % text)
+    check("CSV UTF-8 (Comma delimited)" in text and "Save As" in text, "says what to do in Excel: %r" % text)
+    check("line 2" in text, "names where: %r" % text)
+    eq(c.b.switch_to.active_element.get_attribute("id"), "refusal", "the refusal takes the focus")
+    check(not c.b.find_element(By.ID, "confirm").is_displayed() if c.b.find_elements(By.ID, "confirm") else True,
+          "nothing to confirm")
+    r = c.api("GET", "/v1/consultations?q=%s&limit=200" % urllib.parse.quote("Rent setting"), token=c.partner)
+    eq([x for x in r.json["items"] if x.get("external_ref") == "RENT-1252"], [], "nothing stored")
+    c.errors()  # the 422 is logged by the browser as a failed resource
+    c.shot("import-not-utf8")
+    c.audit("the import's refusal")
+    # the same text saved as UTF-8 goes through, its characters intact
+    upload(c, "rent-utf8.csv", raw.decode("cp1252").encode("utf-8"))
+    c.wait(lambda b: "would create" in b.find_element(By.ID, "main").text, "the dry run of the UTF-8 file")
+
+
+@test
+def the_import_template_downloads_with_the_key(c):
+    c.sign_in(c.partner)
+    c.go("#/import")
+    c.settle()
+    eq(c.b.execute_script("return [...document.querySelectorAll('a[href^=\"/v1/\"]')].length"), 0,
+       "no plain link to the API (it would be sent without the key)")
+    c.b.execute_script(
+        "window.__saved = [];"
+        "const make = URL.createObjectURL;"
+        "URL.createObjectURL = b => { window.__saved.push({blob: b}); return make.call(URL, b); };"
+        "HTMLAnchorElement.prototype.click = function () {"
+        "  if (this.download) window.__saved[window.__saved.length - 1].name = this.download; };")
+    c.b.find_element(By.ID, "template").click()
+    c.wait(lambda b: "Downloaded consultations-template.csv" in b.find_element(By.ID, "main").text, "the download")
+    name, text = c.b.execute_async_script(
+        "const done = arguments[arguments.length - 1]; const s = window.__saved[0];"
+        "s.blob.text().then(t => done([s.name, t]));")
+    eq(name, "consultations-template.csv", "saved under the server's name")
+    check(text.startswith("external_ref,title,"), "the template itself, not a 401 problem: %r" % text[:120])
+    eq(c.errors(), [], "no failed request")
+
+
+@test
+def the_import_preview_names_every_problem_and_each_overlap(c):
+    other = c.api("POST", "/v1/consultations", {
+        "title": "Boultham community safety walkabouts", "topics": ["community-safety"],
+        "communities": ["general-public"], "areas": [BOULTHAM], "fieldwork": {"start": "2028-03-01", "end": "2028-03-31"}},
+        token=c.coord)
+    eq(other.status, 201, other)
+    f = IMPORT_HEADER + (
+        "BRW-1,Boultham street safety survey,,community-safety,general-public,%s,05/03/2028,20/03/2028,,,,,,\r\n"
+        "BRW-2,Abbey rents,,,,Abbey,31/02/2027,2027-03-20,,,,,,\r\n" % BOULTHAM)
+    c.sign_in(c.partner)
+    c.go("#/import")
+    upload(c, "plan.csv", f.encode())
+    c.wait(lambda b: "What the import would do" in b.find_element(By.ID, "main").text, "the dry run")
+    rows = c.b.find_elements(By.CSS_SELECTOR, "table tbody tr")
+    eq(len(rows), 2)
+    check("Boultham community safety walkabouts" in rows[0].text and "Lincolnshire County Council" in rows[0].text,
+          "the overlap names the other consultation and its organisation: %r" % rows[0].text)
+    check("31/02/2027 is not a real date: February 2027 has 28 days" in rows[1].text,
+          "the date's own problem: %r" % rows[1].text)
+    check("areas[0]" in rows[1].text and ABBEY in rows[1].text, "and the ambiguous area with its choices: %r" % rows[1].text)
+    c.b.execute_script("document.querySelector('table').scrollIntoView()")
+    c.shot("import-preview")
+    c.audit("the import's dry run")
+    c.b.find_element(By.ID, "confirm").click()
+    c.wait(lambda b: b.find_elements(By.XPATH, "//h2[text()='Imported']"), "the import")
+    row = c.b.find_elements(By.CSS_SELECTOR, "table tbody tr")[0]
+    see = row.find_element(By.LINK_TEXT, "See the consultation")
+    check("/console/#/consultations/" in see.get_attribute("href"), see.get_attribute("href"))
+    ov = row.find_element(By.LINK_TEXT, "See the overlap")
+    check("/console/#/overlaps/" in ov.get_attribute("href"), ov.get_attribute("href"))
+    eq([x for x in row.find_elements(By.TAG_NAME, "a") if x.text.strip().lower() == "open"], [], "no bare 'open' link")
+    c.b.execute_script("document.querySelector('table').scrollIntoView()")
+    c.shot("import-answer")
+    c.audit("the import's answer")
+    ov.click()
+    c.wait(lambda b: "Boultham community safety walkabouts" in b.find_element(By.ID, "main").text, "the overlap page")
+
+
 @test
 def the_alerts_form_subscribes_a_weekly_digest(c):
     c.sign_in(c.coord)

@@ -125,8 +125,11 @@ def import_creates_updates_and_reports_every_bad_field(env):
     eq(rows[4]["status"], "failed")
     eq(rows[4]["id"], None)
     fields = sorted(e["field"] for e in rows[4]["errors"])
-    eq(fields, ["expected_participants", "fieldwork_start"], "cell errors first, each named by its column")
-    # Fix the cells; the API's own validation then names the rest.
+    eq(fields, ["areas[0]", "contact_email", "engagement_level", "expected_participants", "fieldwork_start"],
+       "every bad field at once, each named by its column: the cells' and the API's own")
+    date = [e for e in rows[4]["errors"] if e["field"] == "fieldwork_start"][0]["message"]
+    eq(date, "31/02/2042 is not a real date: February 2042 has 28 days")
+    # Fix the cells; the API's own validation still names the rest.
     f2 = f.replace("31/02/2042", "01/06/2042").replace(",lots,", ",5,")
     r = imp(d, token, f2)
     eq(r.json["summary"], {"rows": 3, "created": 0, "updated": 0, "unchanged": 2, "failed": 1})
@@ -177,6 +180,49 @@ def import_reads_quotes_line_breaks_bom_crlf_and_day_first_dates(env):
     eq(g["engagement_level"], "involve")
     eq(g["expected_participants"], 1200)
     eq(g["external_ref"], "Q-1")
+
+
+@test
+def import_row_with_a_missing_day_and_an_ambiguous_area_reports_both(env):
+    d = env.shared()
+    org, token = env.new_org("Import Two Mistakes Council")
+    f = HEADER + ("TWO-1,Rent setting,,,,Abbey,31/02/2027,2027-03-20,,,,,\r\n"
+                  "TWO-2,Bins,,,,Abbey,2027-03-01,2027-03-20,,,,,\r\n")
+    for dry in (True, False):
+        r = imp(d, token, f, dry=dry)
+        eq(r.status, 200, r.body)
+        eq(r.json["summary"]["failed"], 2, r.json)
+        row = by_row(r)[2]
+        eq([e["field"] for e in row["errors"]], ["fieldwork_start", "areas[0]"], row)
+        eq(row["errors"][0]["message"], "31/02/2027 is not a real date: February 2027 has 28 days")
+        check(len(row["errors"][1].get("candidates", [])) > 1, "the area's candidates are listed: %r" % row)
+        eq((row["overlaps"], row["id"]), ([], None), "a failed row records no overlap")
+        eq([e["field"] for e in by_row(r)[3]["errors"]], ["areas[0]"], "a row whose cells are right, as before")
+    # an existing consultation's row: its mistakes are all named too, and nothing changes
+    good = "TWO-3,Rent setting,,,,E09000007,2027-03-01,2027-03-20,,,,,\r\n"
+    created = by_row(imp(d, token, HEADER + good))[2]
+    eq(created["status"], "created", created)
+    r = imp(d, token, HEADER + good.replace("E09000007,2027-03-01", "Abbey,31/02/2027"))
+    row = by_row(r)[2]
+    eq((row["status"], row["id"]), ("failed", created["id"]))
+    eq([e["field"] for e in row["errors"]], ["fieldwork_start", "areas[0]"], row)
+    eq(stored(env, org), {"TWO-3": (1, "Rent setting")}, "nothing written")
+    # a cell refused alone still fails its row, also when the rest would change nothing
+    r = imp(d, token, HEADER + good.replace(",,,,,\r\n", ",,,lots,,\r\n"))
+    row = by_row(r)[2]
+    eq((row["status"], [e["field"] for e in row["errors"]]), ("failed", ["expected_participants"]), row)
+
+
+@test
+def api_says_a_missing_day_does_not_exist(env):
+    d = env.shared()
+    _, token = env.new_org("Missing Day Council")
+    r = d.request("POST", "/v1/consultations", body(fieldwork={"start": "2027-02-31", "end": "2027-02-30"}),
+                  token=token)
+    problem(r, 422, "fieldwork.start", "fieldwork.end")
+    msgs = {e["field"]: e["message"] for e in r.json["errors"]}
+    eq(msgs["fieldwork.start"], "2027-02-31 is not a real date: February 2027 has 28 days", r.json)
+    eq(msgs["fieldwork.end"], "2027-02-30 is not a real date: February 2027 has 28 days", r.json)
 
 
 def refused(r, *fields):

@@ -1,6 +1,7 @@
 /* Unit tests: day counts and proleptic Gregorian dates, both ways. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <cmocka.h>
 
@@ -44,11 +45,39 @@ static void round_trip(void **state)
     }
 }
 
+/* A day that does not exist says why, in words a person can act on. */
+static void missing_days_say_why(void **state)
+{
+    (void)state;
+    char why[80];
+    assert_int_equal(civil_month_days(2027, 2), 28);
+    assert_int_equal(civil_month_days(2028, 2), 29);
+    assert_int_equal(civil_month_days(2100, 2), 28);
+    assert_int_equal(civil_month_days(2000, 2), 29);
+    assert_int_equal(civil_month_days(2027, 13), 0);
+    assert_true(civil_date_exists(2028, 2, 29, why, sizeof why));
+    assert_false(civil_date_exists(2027, 2, 31, why, sizeof why));
+    assert_string_equal(why, "February 2027 has 28 days");
+    assert_false(civil_date_exists(2027, 4, 31, why, sizeof why));
+    assert_string_equal(why, "April 2027 has 30 days");
+    assert_false(civil_date_exists(2027, 13, 1, why, sizeof why));
+    assert_string_equal(why, "there is no month 13");
+    assert_false(civil_date_exists(2027, 0, 1, why, sizeof why));
+    assert_string_equal(why, "there is no month 0");
+    assert_false(civil_date_exists(2027, 1, 0, why, sizeof why));
+    assert_string_equal(why, "there is no day 0");
+    assert_false(civil_date_exists(2027, 2, 30, NULL, 0));
+    char small[8];
+    assert_false(civil_date_exists(2027, 2, 31, small, sizeof small));
+    assert_string_equal(small, "Februar"); /* cut, always terminated */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(known_days),
         cmocka_unit_test(round_trip),
+        cmocka_unit_test(missing_days_say_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

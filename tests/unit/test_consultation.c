@@ -194,6 +194,32 @@ static void dates(void **state)
     assert_false(date_parse("2027-1-01", &d));
     assert_false(date_parse("2027-01-01T00:00:00Z", &d));
     assert_false(date_parse("27-01-2027", &d));
+    char why[80];
+    assert_false(date_parse_why("2027-02-31", &d, why, sizeof why));
+    assert_string_equal(why, "February 2027 has 28 days");
+    assert_false(date_parse_why("1899-12-31", &d, why, sizeof why));
+    assert_string_equal(why, "the year must be between 1900 and 9999");
+    assert_false(date_parse_why("2027-1-01", &d, why, sizeof why));
+    assert_string_equal(why, "");
+}
+
+/* The API says a day does not exist, not that its form is wrong. */
+static void a_missing_day_is_named(void **state)
+{
+    consultation c;
+    json_t *errors, *warnings;
+    assert_int_equal(parse(*state,
+                           "{\"title\":\"t\",\"areas\":[\"E09000007\"],"
+                           "\"fieldwork\":{\"start\":\"2027-02-31\",\"end\":\"2027-3-01\"}}",
+                           &c, &errors, &warnings), -1);
+    assert_int_equal(json_array_size(errors), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "field")), "fieldwork.start");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "message")),
+                        "2027-02-31 is not a real date: February 2027 has 28 days");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(errors, 1), "message")),
+                           "must be a real calendar date as YYYY-MM-DD"));
+    json_decref(errors);
+    json_decref(warnings);
 }
 
 static void emails(void **state)
@@ -315,6 +341,7 @@ int main(void)
         cmocka_unit_test(required_fields_and_dates),
         cmocka_unit_test(length_limits_count_characters),
         cmocka_unit_test(dates),
+        cmocka_unit_test(a_missing_day_is_named),
         cmocka_unit_test(emails),
         cmocka_unit_test(normalise_and_resolve),
         cmocka_unit_test(int64_array_literals),

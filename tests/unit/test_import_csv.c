@@ -97,6 +97,40 @@ static void dates_iso_and_day_first(void **state)
     assert_false(import_date("", out));
 }
 
+/* A date of the right form that names no real day says so, not that the
+ * form was wrong. */
+static void dates_that_do_not_exist_say_why(void **state)
+{
+    (void)state;
+    char out[11], why[80];
+    assert_false(import_date_why("31/02/2027", out, why, sizeof why));
+    assert_string_equal(why, "February 2027 has 28 days");
+    assert_false(import_date_why("2027-04-31", out, why, sizeof why));
+    assert_string_equal(why, "April 2027 has 30 days");
+    assert_false(import_date_why("12/31/2027", out, why, sizeof why)); /* month first */
+    assert_string_equal(why, "there is no month 31");
+    assert_false(import_date_why("1 March 2027", out, why, sizeof why));
+    assert_string_equal(why, "");
+    assert_true(import_date_why("29/02/2028", out, why, sizeof why));
+    assert_string_equal(out, "2028-02-29");
+
+    import_header h;
+    json_t *errors = json_array();
+    char sep = 0;
+    char *head[] = { "external_ref", "fieldwork_start", "fieldwork_end" };
+    assert_int_equal(import_header_read(head, 3, &h, errors, &sep), 0);
+    char *cells[] = { "R1", "31/02/2027", "3 March" };
+    import_row r;
+    assert_int_equal(import_row_map(&h, cells, 3, &r, errors), -1);
+    assert_int_equal(json_array_size(errors), 2); /* both cells */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "message")),
+                        "31/02/2027 is not a real date: February 2027 has 28 days");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(errors, 1), "message")),
+                           "must be a date, YYYY-MM-DD or DD/MM/YYYY"));
+    import_row_clear(&r);
+    json_decref(errors);
+}
+
 static void formula_guard_round_trips(void **state)
 {
     (void)state;
@@ -264,6 +298,7 @@ int main(void)
         cmocka_unit_test(header_any_order_and_case_with_aliases),
         cmocka_unit_test(header_errors_name_every_column),
         cmocka_unit_test(dates_iso_and_day_first),
+        cmocka_unit_test(dates_that_do_not_exist_say_why),
         cmocka_unit_test(formula_guard_round_trips),
         cmocka_unit_test(cells_are_quoted_per_rfc4180),
         cmocka_unit_test(row_maps_to_a_request_body),
