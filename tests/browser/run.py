@@ -572,7 +572,8 @@ def overlap_actions_redraw_the_page_and_its_counts(c):
 
 @test
 def outreach_without_a_reason_names_the_reason_box(c):
-    _org, key, made, _ov = own_pair(c, "Reason Parish Council", "Meadow path", start="2028-05-01", end="2028-05-20")
+    _org, key, made, _ov = own_pair(c, "Reason Parish Council", "Meadow path", area=ABBEY, start="2028-05-01",
+                                    end="2028-05-20")
     c.sign_in(key)
     c.go("#/consultations/%s" % made[0]["id"])
     c.settle()
