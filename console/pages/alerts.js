@@ -146,6 +146,13 @@ export async function render(main, _params, { me }) {
   const kind = el("select", { id: "kind" }, el("option", { value: "standard" }, "Webhook (Standard Webhooks)"),
     el("option", { value: "slack" }, "Slack incoming webhook"), el("option", { value: "email" }, "E-mail"));
   const target = el("input", { id: "target", type: "text", class: "wide", autocomplete: "off" });
+  // e-mail needs the server's mail server: said when e-mail is chosen, and
+  // again (from the API's warnings) when the subscription is made without one
+  const mailHint = el("p", { id: "kind-hint", class: "hint", hidden: true },
+    "E-mail is sent through the mail server your operator sets up. If there is none yet, you are told when you subscribe, ",
+    "and the alerts wait until there is one. There is no signing secret for e-mail.");
+  kind.setAttribute("aria-describedby", "kind-hint");
+  kind.addEventListener("change", () => { mailHint.hidden = kind.value !== "email"; });
   const areas = areaPicker({ label: "Only these areas (optional)", id: "areas",
     hint: "Type an area's name or GSS code, then choose it from the list; choose as many as you need." });
   const level = el("select", { id: "min_level" }, ["low", "medium", "high"].map(l => el("option", { value: l, selected: l === "medium" }, l)));
@@ -174,7 +181,7 @@ export async function render(main, _params, { me }) {
     } catch (err) { showErrors(problems, err, formField, ev.target); }
   } },
   el("h2", {}, "New subscription"),
-  el("div", { class: "field" }, el("label", { for: "kind" }, "Send to"), kind),
+  el("div", { class: "field" }, el("label", { for: "kind" }, "Send to"), kind, mailHint),
   el("div", { class: "field" }, el("label", { for: "target" }, "Address (https:// URL, or an e-mail address)"), target),
   areas.node,
   el("div", { class: "field" }, el("label", { for: "min_level" }, "Lowest overlap level"), level),
