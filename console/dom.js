@@ -89,6 +89,14 @@ export function summaryList(rows) {
     rows.filter(r => r).map(([k, v]) => el("div", { class: "summary-row" }, el("dt", {}, k), el("dd", {}, v))));
 }
 
+// A count with its noun in the right number: plural(1, "open overlap") ->
+// "1 open overlap", plural(3, "open overlap") -> "3 open overlaps";
+// many is the plural when adding "s" is wrong ("3 analyses"). n may be a
+// string ("200+"), which is read as many.
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 || n === "1" ? one : many}`;
+}
+
 export function tag(text, kind) {
   return el("strong", { class: `tag tag-${kind || text}` }, text);
 }

@@ -1,18 +1,48 @@
-// widgets.js - parts several pages share: the error summary, the area picker.
+// widgets.js - parts several pages share: the error summary (fields named by
+// the page's labels), the area picker.
 import { api } from "./api.js";
 import { clear, el } from "./dom.js";
 
-// A GOV.UK-style error summary for an ApiError (or a message), linking each
-// field error to its input when the page has one (ids from fieldId).
-export function errorSummary(err, fieldId = () => null) {
+// The words a page shows for the control with this id: its <label>, else its
+// aria-label, else its fieldset's legend; null when there is no such control.
+export function labelOf(id) {
+  const node = id && document.getElementById(id);
+  if (!node) return null;
+  const label = document.querySelector(`label[for="${CSS.escape(id)}"]`);
+  if (label && label.textContent.trim()) return label.textContent.trim();
+  if (node.getAttribute("aria-label")) return node.getAttribute("aria-label");
+  const legend = node.closest("fieldset") && node.closest("fieldset").querySelector("legend");
+  return legend ? legend.textContent.trim() : null;
+}
+
+// "filters.min_level" -> "filters, min level": a field the page has no control
+// for, in words rather than as the API spells it.
+function fieldWords(field) {
+  return String(field).replace(/\./g, ", ").replace(/_/g, " ");
+}
+
+// fields: a function from an API field name ("override_reason") to the id of
+// the page's control for it, or an object mapping one to the other.
+function idFinder(fields) {
+  if (typeof fields === "function") return fields;
+  return f => (fields && fields[f]) || null;
+}
+
+// A GOV.UK-style error summary for an ApiError (or a message): each field
+// error named by the label the page shows for it (ids from fields, as above)
+// and linked to its control; fields the page has no control for are named in
+// words. The problem's detail is shown only when no field is named.
+export function errorSummary(err, fields = () => null) {
+  const fieldId = idFinder(fields);
   const items = (err.problem && err.problem.errors) || [];
   const box = el("div", { class: "error-summary", role: "alert", tabindex: "-1" },
     el("h2", {}, "There is a problem"),
-    el("p", {}, err.message || String(err)),
+    items.length ? null : el("p", {}, err.message || String(err)),
     items.length ? el("ul", {}, items.map(e => {
       const id = fieldId(e.field);
-      const text = `${e.field}: ${e.message}`;
-      return el("li", {}, id ? el("a", { href: `#${id}`, onclick: ev => {
+      const name = labelOf(id);
+      const text = `${name || fieldWords(e.field)}: ${e.message}`;
+      return el("li", {}, id && name ? el("a", { href: `#${id}`, onclick: ev => {
         ev.preventDefault();
         const t = document.getElementById(id);
         if (t) t.focus();
@@ -23,13 +53,41 @@ export function errorSummary(err, fieldId = () => null) {
   return box;
 }
 
+// Shows err in box (cleared first) as an error summary, marks each named
+// control (aria-invalid, its .field highlighted) after clearing the marks
+// within scope (a form or section; default the page), and moves the focus to
+// the first named control, or to the summary when none is on the page.
+// err null only clears. Returns the summary (or null).
+export function showErrors(box, err, fields = () => null, scope = document.getElementById("main")) {
+  clear(box);
+  for (const n of scope.querySelectorAll("[aria-invalid=true]")) n.removeAttribute("aria-invalid");
+  for (const n of scope.querySelectorAll(".field-error")) n.classList.remove("field-error");
+  if (!err) return null;
+  const summary = errorSummary(err, fields);
+  box.appendChild(summary);
+  const fieldId = idFinder(fields);
+  let first = null;
+  for (const e of (err.problem && err.problem.errors) || []) {
+    const node = document.getElementById(fieldId(e.field) || "");
+    if (!node) continue;
+    node.setAttribute("aria-invalid", "true");
+    const wrap = node.closest(".field");
+    if (wrap) wrap.classList.add("field-error");
+    first = first || node;
+  }
+  (first || summary).focus();
+  return summary;
+}
+
 let pickerCount = 0;
 
 // An area picker: a text input that completes names and codes from
 // GET /v1/areas?q= (a listbox under it, arrow keys and Enter), and the chosen
-// areas as removable chips. onChange(codes) after each change.
-export function areaPicker({ label, hint, initial = [], multiple = true, onChange = () => {} }) {
-  const id = `area-${++pickerCount}`;
+// areas as removable chips. onChange(codes) after each change. id names the
+// input (default area-N). Returns {node, input, codes(), typed()}: typed() is
+// what is left in the box not chosen from the list (a name the API resolves).
+export function areaPicker({ label, hint, id: givenId, initial = [], multiple = true, onChange = () => {} }) {
+  const id = givenId || `area-${++pickerCount}`;
   const chosen = [...initial];            // [{code, name}]
   const input = el("input", { id, type: "text", autocomplete: "off", role: "combobox", "aria-autocomplete": "list",
     "aria-expanded": "false", "aria-controls": `${id}-list`, "aria-describedby": `${id}-hint`, class: "wide" });
@@ -102,5 +160,5 @@ export function areaPicker({ label, hint, initial = [], multiple = true, onChang
     el("label", { for: id }, label),
     el("p", { id: `${id}-hint`, class: "hint" }, hint || "Type a name or a GSS code, then choose from the list."),
     input, list, chips);
-  return { node, input, codes: () => chosen.map(c => c.code) };
+  return { node, input, codes: () => chosen.map(c => c.code), typed: () => input.value.trim() };
 }

@@ -400,8 +400,10 @@ static void preflight_begin(request *rq, bool outreach)
         json_object_foreach(rq->body, key, val) {
             if (strcmp(key, "override_reason") != 0)
                 errors_add(errors, key, "unknown field (outreach takes override_reason)");
-            else if (!json_is_string(val) || !*json_string_value(val))
-                errors_add(errors, key, "must be a non-empty string");
+            else if (!json_is_string(val))
+                errors_add(errors, key, "must be a string");
+            else if (!*json_string_value(val))
+                errors_add(errors, key, "must not be empty: give the reason to go ahead anyway");
             else if (utf8_length(json_string_value(val)) > OVERRIDE_MAX)
                 errors_add(errors, key, "must be at most %d characters", OVERRIDE_MAX);
             else

@@ -33,7 +33,15 @@ static void not_found(request *rq)
 typedef struct cstate {
     char id[UUID_STR_LEN];
     char secret[WEBHOOK_SECRET_MAX];
+    bool mail_unset; /* an e-mail subscription while smtp.url is empty */
 } cstate;
+
+/* The warning of an e-mail subscription made while the server has no mail
+ * server (smtp.url empty): it is stored and its alerts wait, retried, until
+ * the operator sets smtp.url and reloads. */
+#define MAIL_UNSET_WARNING \
+    "E-mail is not set up on this server yet (smtp.url is not set): alerts to this address wait and are retried " \
+    "until the operator configures a mail server."
 
 static void cstate_free(void *p)
 {
@@ -49,7 +57,13 @@ static void on_created(PGresult *res, void *arg)
     if (reply_if_db_error(rq, res))
         return;
     json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-    if (!doc || json_object_set_new(doc, "secret", json_string(st->secret)) != 0) {
+    json_t *warnings = json_array(); /* set_new takes it, also on failure */
+    if (warnings && st->mail_unset)
+        json_array_append_new(warnings, json_string(MAIL_UNSET_WARNING));
+    if (!doc || json_object_set_new(doc, "warnings", warnings) != 0 ||
+        json_object_set_new(doc, "secret", json_string(st->secret)) != 0) {
+        if (!doc)
+            json_decref(warnings);
         json_decref(doc);
         reply_unavailable(rq);
         return;
@@ -91,6 +105,7 @@ void api_subscription_create(request *rq)
         reply_unavailable(rq);
         return;
     }
+    st->mail_unset = in.email && !*srv->cfg->smtp_url;
     rq->state = st;
     rq->state_free = cstate_free;
     char *arr[7] = { dump(in.events), dump(in.areas), dump(in.area_ancestors), dump(in.topics),

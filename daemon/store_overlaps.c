@@ -28,10 +28,15 @@ const char SQL_OVERLAP_PATCH[] =
     "WITH u AS (UPDATE overlap_pairs o SET status = coalesce($2, o.status),"
     " note = CASE WHEN $3::boolean THEN $4 ELSE o.note END,"
     " version = o.version + 1, updated_at = now()"
-    " WHERE o.id = $1 AND o.version = $5 RETURNING o.version, overlap_json(o)::text AS doc, o.id),"
+    " WHERE o.id = $1 AND o.version = $5 RETURNING o.version, overlap_json(o)::jsonb AS doc, o.id,"
+    "  o.consultation_a, o.consultation_b),"
     " ev AS (INSERT INTO alert_events (type, overlap_id) SELECT 'overlap.updated', u.id FROM u"
     "  WHERE $2::text IS NOT NULL AND $2 <> $6 RETURNING 1)"
-    " SELECT version, doc, EXISTS (SELECT 1 FROM ev) FROM u";
+    /* the overlap as GET shows it, sides included, so a client redraws from the reply */
+    " SELECT u.version, (u.doc || jsonb_build_object('sides', jsonb_build_array("
+    "consultation_summary_doc(ca, ga), consultation_summary_doc(cb, gb))))::text, EXISTS (SELECT 1 FROM ev)"
+    " FROM u JOIN consultations ca ON ca.id = u.consultation_a JOIN organisations ga ON ga.id = ca.organisation_id"
+    " JOIN consultations cb ON cb.id = u.consultation_b JOIN organisations gb ON gb.id = cb.organisation_id";
 
 const char SQL_OVERLAP_LOAD[] =
     "SELECT o.version, a.organisation_id, b.organisation_id, o.status FROM overlap_pairs o"

@@ -21,7 +21,7 @@ extern const char SQL_OVERLAP_LOAD[];
  * set ("true"/"false"), $4 the note (or null to clear it), $5 the expected
  * version, $6 the status before: updates the overlap when its version is $5
  * and queues an overlap.updated event when the status changes. Returns
- * (version, overlap JSON, whether an event was queued), or no row on a
+ * (version, overlap JSON with its sides as GET shows them, whether an event was queued), or no row on a
  * version mismatch. */
 extern const char SQL_OVERLAP_PATCH[];
 /* $1 consultation id. Returns (overlap side JSON, JSON array text of its open

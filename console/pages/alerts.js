@@ -4,7 +4,68 @@
 // If-Match: target and secret stay), deliveries, a test ping.
 import { api, listAll } from "../api.js";
 import { clear, el, formatTimestamp, heading } from "../dom.js";
-import { errorSummary } from "../widgets.js";
+import { areaPicker, showErrors } from "../widgets.js";
+
+// The page's control for each field the API names in a problem ("filters.areas[2]"
+// is the areas box, "events[0]" the events).
+const FORM_FIELDS = { url: "target", email: "target", format: "kind", events: "events",
+  filters: "areas", "filters.areas": "areas", "filters.min_level": "min_level", delivery: "delivery",
+  digest_time: "digest_time", digest_day: "digest_day" };
+const formField = f => FORM_FIELDS[String(f).replace(/\[\d+\]$/, "")] || null;
+
+// A delivery attempt's result in plain words (API.md section 5: outcome is
+// delivered, retry, failed or disabled; error says why).
+export function attemptResult(x) {
+  const why = x.error ? `: ${x.error}` : "";
+  if (x.outcome === "delivered") return "Delivered";
+  if (x.outcome === "retry") return `Not delivered yet, will try again${why}`;
+  if (x.outcome === "disabled") return `Refused: the subscription is now disabled${why}`;
+  if (x.outcome === "failed") return `Failed${why}`;
+  return x.outcome ? `${x.outcome}${why}` : "";
+}
+
+// The receiver's answer: "HTTP 200", or why there was none.
+function attemptStatus(x) {
+  return x.status_code ? `HTTP ${x.status_code}` : "no answer";
+}
+
+function deliveriesTable(d) {
+  return d.length ? el("table", { class: "table deliveries" },
+    el("thead", {}, el("tr", {}, ["When", "Event", "Result", "Status", "Next retry"].map(h => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, d.slice(0, 50).map(x => el("tr", {}, el("td", {}, formatTimestamp(x.attempted_at)),
+      el("td", {}, x.event_type || ""), el("td", {}, attemptResult(x)), el("td", {}, attemptStatus(x)),
+      el("td", {}, x.next_attempt_at ? formatTimestamp(x.next_attempt_at) : "none")))))
+    : el("p", {}, "No deliveries yet.");
+}
+
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+// Sends a test ping and says in out what became of it: queued, then the
+// first attempt's result (delivered, or why not) when one is made within
+// about 20 s, read from the subscription's deliveries.
+async function testPing(s, out) {
+  clear(out);
+  const line = el("p", { class: "notice", role: "status" }, "Sending a test ping…");
+  out.appendChild(line);
+  let event;
+  try { event = (await api("POST", `/v1/subscriptions/${s.id}/test`)).data.event_id; }
+  catch (err) { showErrors(out, err); return; }
+  line.textContent = "Test ping queued: waiting for the first attempt…";
+  for (let i = 0; i < 40; i++) {
+    await sleep(500);
+    let items;
+    try { items = (await api("GET", `/v1/subscriptions/${s.id}/deliveries?limit=20`)).data.items; }
+    catch (_) { continue; }
+    const a = items.find(x => String(x.event_id) === String(event));
+    if (!a) continue;
+    line.className = `notice ${a.outcome === "delivered" ? "ok" : "warn"}`;
+    line.textContent = a.outcome === "delivered"
+      ? `Test ping delivered (${attemptStatus(a)}).`
+      : `Test ping not delivered: ${attemptResult(a)}.${a.next_attempt_at ? ` Next try: ${formatTimestamp(a.next_attempt_at)}.` : ""}`;
+    return;
+  }
+  line.textContent = "Test ping queued: no attempt yet. Open the deliveries later to see what became of it.";
+}
 
 const EVENTS = ["overlap.detected", "overlap.updated", "fatigue.exceeded"];
 const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
@@ -53,7 +114,7 @@ function changeDeliveryForm(s, status, done) {
   const problems = el("div");
   const form = el("form", { class: "change-delivery", "aria-label": "Change delivery", onsubmit: async ev => {
     ev.preventDefault();
-    clear(problems);
+    showErrors(problems, null, {}, form);
     try {
       const r = await api("PATCH", `/v1/subscriptions/${s.id}`, { body: c.value(), ifMatch: String(s.version) });
       clear(status).appendChild(el("p", { class: "notice ok", role: "status" },
@@ -66,7 +127,7 @@ function changeDeliveryForm(s, status, done) {
           `Not changed: someone else changed the subscription for ${s.url || s.email} since the list was shown. Check it and retry.`));
         return;
       }
-      problems.appendChild(errorSummary(err));
+      showErrors(problems, err, { delivery: ids.delivery, digest_time: ids.time, digest_day: ids.day }, form);
     }
   } },
   el("div", { class: "field" }, el("label", { for: ids.delivery }, "Delivery"), c.delivery),
@@ -81,10 +142,19 @@ export async function render(main, _params, { me }) {
   if (me.role === "partner") { main.appendChild(el("p", {}, "Alerts are managed by coordinators.")); return; }
   const listBox = el("div");
   const created = el("div", { "aria-live": "polite" });
+  const problems = el("div");
   const kind = el("select", { id: "kind" }, el("option", { value: "standard" }, "Webhook (Standard Webhooks)"),
     el("option", { value: "slack" }, "Slack incoming webhook"), el("option", { value: "email" }, "E-mail"));
   const target = el("input", { id: "target", type: "text", class: "wide", autocomplete: "off" });
-  const areas = el("input", { id: "areas", type: "text", class: "wide" });
+  // e-mail needs the server's mail server: said when e-mail is chosen, and
+  // again (from the API's warnings) when the subscription is made without one
+  const mailHint = el("p", { id: "kind-hint", class: "hint", hidden: true },
+    "E-mail is sent through the mail server your operator sets up. If there is none yet, you are told when you subscribe, ",
+    "and the alerts wait until there is one. There is no signing secret for e-mail.");
+  kind.setAttribute("aria-describedby", "kind-hint");
+  kind.addEventListener("change", () => { mailHint.hidden = kind.value !== "email"; });
+  const areas = areaPicker({ label: "Only these areas (optional)", id: "areas",
+    hint: "Type an area's name or GSS code, then choose it from the list; choose as many as you need." });
   const level = el("select", { id: "min_level" }, ["low", "medium", "high"].map(l => el("option", { value: l, selected: l === "medium" }, l)));
   const { delivery, timeField, dayField, value: deliveryValue } =
     deliveryControls({ delivery: "delivery", time: "digest_time", day: "digest_day" });
@@ -95,27 +165,31 @@ export async function render(main, _params, { me }) {
     clear(created);
     const body = { events: EVENTS.filter(e => document.getElementById(`ev-${e}`).checked),
       filters: { min_level: level.value } };
-    const a = areas.value.split(";").map(s => s.trim()).filter(Boolean);
+    const a = [...areas.codes(), ...areas.typed().split(";").map(s => s.trim()).filter(Boolean)];
     if (a.length) body.filters.areas = a;
     if (delivery.value !== "immediate") Object.assign(body, deliveryValue());
     if (kind.value === "email") body.email = target.value.trim();
     else { body.url = target.value.trim(); body.format = kind.value; }
     try {
       const r = await api("POST", "/v1/subscriptions", { body });
-      created.appendChild(el("div", { class: "notice ok", role: "status" }, el("h2", {}, "Subscribed"),
-        r.data.secret ? el("p", {}, "Signing secret (shown once: copy it to your receiver now): ", el("code", { class: "secret" }, r.data.secret)) : null));
+      showErrors(problems, null, formField, ev.target);
+      const warnings = r.data.warnings || [];
+      created.appendChild(el("div", { class: `notice ${warnings.length ? "warn" : "ok"}`, role: "status" }, el("h2", {}, "Subscribed"),
+        warnings.map(w => el("p", { class: "warning" }, w)),
+        r.data.secret && !r.data.email ? el("p", {}, "Signing secret (shown once: copy it to your receiver now): ", el("code", { class: "secret" }, r.data.secret)) : null));
       await drawList();
-    } catch (err) { created.appendChild(errorSummary(err)); }
+    } catch (err) { showErrors(problems, err, formField, ev.target); }
   } },
   el("h2", {}, "New subscription"),
-  el("div", { class: "field" }, el("label", { for: "kind" }, "Send to"), kind),
+  el("div", { class: "field" }, el("label", { for: "kind" }, "Send to"), kind, mailHint),
   el("div", { class: "field" }, el("label", { for: "target" }, "Address (https:// URL, or an e-mail address)"), target),
-  el("div", { class: "field" }, el("label", { for: "areas" }, "Only these areas (codes or names, separated by ;) — optional"), areas),
+  areas.node,
   el("div", { class: "field" }, el("label", { for: "min_level" }, "Lowest overlap level"), level),
   el("div", { class: "field" }, el("label", { for: "delivery" }, "Delivery"), delivery),
   timeField, dayField,
   el("p", { class: "hint" }, "A digest sends one message per day or week listing the window's alerts; a high overlap involving your own organisation still goes at once."),
-  el("fieldset", {}, el("legend", {}, "Events"), events),
+  el("fieldset", { id: "events", tabindex: "-1" }, el("legend", {}, "Events"), events),
+  problems,
   el("button", { type: "submit" }, "Subscribe")));
   main.appendChild(created);
   main.appendChild(el("h2", {}, "Subscriptions"));
@@ -140,20 +214,11 @@ export async function render(main, _params, { me }) {
             if (open) editor.appendChild(changeDeliveryForm(s, changed, drawList));
             ev.currentTarget.setAttribute("aria-expanded", String(open));
           } }, "Change delivery"),
+          el("button", { type: "button", class: "secondary", onclick: () => testPing(s, out) }, "Send a test ping"),
           el("button", { type: "button", class: "secondary", onclick: async () => {
             clear(out);
-            try { await api("POST", `/v1/subscriptions/${s.id}/test`); out.appendChild(el("p", {}, "Test ping queued.")); }
-            catch (err) { out.appendChild(errorSummary(err)); }
-          } }, "Send a test ping"),
-          el("button", { type: "button", class: "secondary", onclick: async () => {
-            clear(out);
-            const d = (await api("GET", `/v1/subscriptions/${s.id}/deliveries`)).data.items;
-            out.appendChild(d.length ? el("table", { class: "table" },
-              el("thead", {}, el("tr", {}, ["When", "Event", "Result", "Status", "Next retry"].map(h => el("th", { scope: "col" }, h)))),
-              el("tbody", {}, d.slice(0, 50).map(x => el("tr", {}, el("td", {}, formatTimestamp(x.attempted_at || x.created_at)),
-                el("td", {}, x.event_type || ""), el("td", {}, x.result || x.state || ""), el("td", {}, String(x.status_code ?? "")),
-                el("td", {}, formatTimestamp(x.next_attempt_at))))))
-              : el("p", {}, "No deliveries yet."));
+            try { out.appendChild(deliveriesTable((await api("GET", `/v1/subscriptions/${s.id}/deliveries`)).data.items)); }
+            catch (err) { showErrors(out, err); }
           } }, "Deliveries"),
           el("button", { type: "button", class: "warning", onclick: async () => {
             if (!confirm("Delete this subscription?")) return;

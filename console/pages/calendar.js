@@ -3,7 +3,7 @@
 // per fieldwork window, coloured (and labelled) by status; a consultation with
 // open overlaps is marked and links to them.
 import { api, listAll } from "../api.js";
-import { el, formatDate, formatMonth, formatRange, hashQuery, hashWith, heading } from "../dom.js";
+import { el, formatDate, formatMonth, formatRange, hashQuery, hashWith, heading, plural } from "../dom.js";
 import { areaPicker, errorSummary } from "../widgets.js";
 
 function addMonths(ym, n) {
@@ -38,7 +38,7 @@ export async function render(main) {
     children = (await api("GET", `/v1/areas?parent=${encodeURIComponent(area.code)}&limit=100`)).data.items;
     list = await listAll(`/v1/consultations?area=${encodeURIComponent(area.code)}&from=${from}&to=${to}`, 2000);
     open = await listAll(`/v1/overlaps?area=${encodeURIComponent(area.code)}&status=open&from=${from}&to=${to}`, 2000);
-  } catch (err) { main.appendChild(errorSummary(err)); return; }
+  } catch (err) { main.appendChild(errorSummary(err, { area: picker.input.id, community: "community" })); return; }
   const overlapsOf = {};
   for (const o of open.items) for (const cid of o.consultations) (overlapsOf[cid] = overlapsOf[cid] || []).push(o);
   // one row per area: the area itself, then each child; a consultation goes in
@@ -71,10 +71,10 @@ export async function render(main) {
         const ovs = overlapsOf[c.id] || [];
         const bar = el("a", { class: `bar status-${c.status}${ovs.length ? " has-overlap" : ""}`,
           href: ovs.length === 1 ? `#/overlaps/${ovs[0].id}` : `#/consultations/${c.id}`,
-          title: `${c.title}: ${formatRange(c.fieldwork.start, c.fieldwork.end)}, ${c.status}${ovs.length ? `, ${ovs.length} open overlaps` : ""}`,
+          title: `${c.title}: ${formatRange(c.fieldwork.start, c.fieldwork.end)}, ${c.status}${ovs.length ? `, ${plural(ovs.length, "open overlap")}` : ""}`,
           "data-consultation": c.id },
         ovs.length ? "⚠ " : "", c.title, el("span", { class: "visually-hidden" },
-          ` (${formatRange(c.fieldwork.start, c.fieldwork.end)}, ${c.status}${ovs.length ? `, ${ovs.length} open overlaps` : ""})`));
+          ` (${formatRange(c.fieldwork.start, c.fieldwork.end)}, ${c.status}${ovs.length ? `, ${plural(ovs.length, "open overlap")}` : ""})`));
         bar.style.left = `${((s - day(from)) / span) * 100}%`;
         bar.style.width = `${Math.max(((e - s + 1) / span) * 100, 1.5)}%`;
         bar.style.top = `${i * 1.9}em`;

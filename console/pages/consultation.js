@@ -2,8 +2,8 @@
 // about it, its overlaps, its preflight, the fatigue of its areas and
 // communities, the outreach button, edit and cancel for its owner.
 import { api, ApiError } from "../api.js";
-import { el, formatDate, formatRange, formatTimestamp, heading, summaryList, tag } from "../dom.js";
-import { errorSummary } from "../widgets.js";
+import { el, formatDate, formatRange, formatTimestamp, heading, plural, summaryList, tag } from "../dom.js";
+import { errorSummary, showErrors } from "../widgets.js";
 
 function monthsOf(start, end) {
   return [start.slice(0, 7), end.slice(0, 7)];
@@ -49,22 +49,28 @@ export async function show(main, [id], { me }) {
     "Cancelled: there is no outreach to send. The consultation is kept for history, and its open overlaps were resolved when it was cancelled."));
   else if (pre.clear) preBox.appendChild(el("p", { class: "notice ok" }, "Clear: no open overlap and no exceeded fatigue."));
   else {
-    preBox.appendChild(el("p", { class: "notice warn" }, `Not clear: ${pre.overlaps.length} open overlaps, ${pre.fatigue.length} exceeded fatigue buckets.`));
+    preBox.appendChild(el("p", { class: "notice warn" }, `Not clear: ${plural(pre.overlaps.length, "open overlap")}, ${plural(pre.fatigue.length, "exceeded fatigue bucket")}.`));
     if (pre.fatigue.length) preBox.appendChild(el("ul", {}, pre.fatigue.map(b =>
-      el("li", {}, `${b.area}, ${b.community}, ${b.month}: ${b.count} asks against at most ${b.max_asks}`))));
+      el("li", {}, `${b.area}, ${b.community}, ${b.month}: ${plural(b.count, "ask")} against at most ${b.max_asks}`))));
   }
   if (mine && c.status === "planned") {
     const reason = el("textarea", { id: "override", rows: "2", class: "wide" });
-    const msg = el("p", { role: "status" });
+    const msg = el("div", { role: "status" });
     preBox.appendChild(el("div", { class: "outreach" },
-      pre.clear ? null : el("label", { for: "override" }, "Reason to go ahead anyway (required when not clear)"),
-      pre.clear ? null : reason,
+      pre.clear ? null : el("div", { class: "field" },
+        el("label", { for: "override" }, "Reason to go ahead anyway (required when not clear)"), reason),
       el("button", { type: "button", onclick: async () => {
         try {
           const body = pre.clear ? undefined : { override_reason: reason.value.trim() };
           await api("POST", `/v1/consultations/${id}/outreach`, { body });
           location.reload();
-        } catch (err) { msg.textContent = err instanceof ApiError && err.status === 409 ? "Not clear: give a reason to go ahead." : err.message; }
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 409 && err.problem.type && /not-clear/.test(err.problem.type))
+            showErrors(msg, { message: "Not clear: give a reason to go ahead anyway.",
+              problem: { errors: [{ field: "override_reason", message: "give a reason to go ahead anyway" }] } },
+            { override_reason: "override" }, preBox);
+          else showErrors(msg, err, { override_reason: "override" }, preBox);
+        }
       } }, "Mark outreach sent"), msg));
   }
   main.appendChild(preBox);

@@ -3,7 +3,7 @@
 // shows its asks against fatigue.max_asks as numbers (colour is never the only
 // signal) and opens the consultations it counts.
 import { api, listAll } from "../api.js";
-import { clear, el, formatMonth, formatRange, hashQuery, hashWith, heading } from "../dom.js";
+import { clear, el, formatMonth, formatRange, hashQuery, hashWith, heading, plural } from "../dom.js";
 import { areaPicker, errorSummary } from "../widgets.js";
 
 function addMonths(ym, n) {
@@ -31,7 +31,7 @@ export async function render(main) {
   try {
     area = (await api("GET", `/v1/areas/${encodeURIComponent(q.area)}`)).data;
     children = (await api("GET", `/v1/areas?parent=${encodeURIComponent(area.code)}&limit=100`)).data.items;
-  } catch (err) { main.appendChild(errorSummary(err)); return; }
+  } catch (err) { main.appendChild(errorSummary(err, { area: picker.input.id, community: "community" })); return; }
   const rows = [{ code: area.code, name: area.name }, ...children.map(c => ({ code: c.code, name: c.name }))];
   const from = `${first}-01`, to = `${last}-01`;
   const results = await Promise.all(rows.map(r => {
@@ -59,7 +59,7 @@ export async function render(main) {
           const n = b ? b.count : 0, lim = b ? b.max_asks : max;
           const level = !b ? 0 : b.exceeded ? 4 : n === lim ? 3 : n > 0 ? Math.min(2, n) : 0;
           return el("td", { class: `heat heat-${level}`, "data-area": r.code, "data-month": m, "data-count": String(n) },
-            el("button", { type: "button", class: "cell", "aria-label": `${r.name}, ${formatMonth(m)}: ${n} asks, limit ${lim ?? "?"}${b && b.exceeded ? ", over the limit" : ""}`,
+            el("button", { type: "button", class: "cell", "aria-label": `${r.name}, ${formatMonth(m)}: ${plural(n, "ask")}, limit ${lim ?? "?"}${b && b.exceeded ? ", over the limit" : ""}`,
               onclick: () => showCell(detail, r, m, b) }, `${n}`, el("span", { class: "limit" }, `/${lim ?? "?"}`), b && b.exceeded ? " ▲" : ""));
         }));
     })));

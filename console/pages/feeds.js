@@ -2,7 +2,10 @@
 // section 9): create one (its secret address shown once), list, revoke.
 import { api, ApiError, listAll } from "../api.js";
 import { clear, el, formatTimestamp, heading } from "../dom.js";
-import { errorSummary } from "../widgets.js";
+import { areaPicker, showErrors } from "../widgets.js";
+
+// The page's control for each field the API names in a problem.
+const feedField = f => ({ label: "label", filters: "feed-areas", "filters.areas": "feed-areas" })[String(f).replace(/\[\d+\]$/, "")] || null;
 
 export async function render(main) {
   main.appendChild(heading("Calendar feeds"));
@@ -12,12 +15,15 @@ export async function render(main) {
   const out = el("div", { "aria-live": "polite" });
   const listBox = el("div");
   const label = el("input", { id: "label", type: "text", class: "wide", maxlength: "200" });
-  const areas = el("input", { id: "feed-areas", type: "text", class: "wide" });
+  const areas = areaPicker({ label: "Only these areas (optional)", id: "feed-areas",
+    hint: "Type an area's name or GSS code, then choose it from the list; choose as many as you need." });
+  const problems = el("div");
   main.appendChild(el("form", { onsubmit: async e => {
     e.preventDefault();
     clear(out);
+    showErrors(problems, null, feedField, e.target);
     const filters = {};
-    const a = areas.value.split(";").map(s => s.trim()).filter(Boolean);
+    const a = [...areas.codes(), ...areas.typed().split(";").map(s => s.trim()).filter(Boolean)];
     if (a.length) filters.areas = a;
     try {
       const r = await api("POST", "/v1/feeds", { body: { label: label.value.trim(), filters } });
@@ -25,12 +31,13 @@ export async function render(main) {
         el("p", {}, "Its address (shown once: copy it into your calendar now):"), el("code", { class: "secret" }, r.data.url)));
       draw();
     } catch (err) {
-      out.appendChild(err instanceof ApiError && err.status === 404
-        ? el("p", {}, "This server does not offer calendar feeds yet.") : errorSummary(err));
+      if (err instanceof ApiError && err.status === 404) out.appendChild(el("p", {}, "This server does not offer calendar feeds yet."));
+      else showErrors(problems, err, feedField, e.target);
     }
   } },
   el("div", { class: "field" }, el("label", { for: "label" }, "Name of the feed"), label),
-  el("div", { class: "field" }, el("label", { for: "feed-areas" }, "Only these areas (codes or names, separated by ;) — optional"), areas),
+  areas.node,
+  problems,
   el("button", { type: "submit" }, "Create feed")));
   main.appendChild(out);
   main.appendChild(el("h2", {}, "Your organisation's feeds"));

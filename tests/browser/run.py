@@ -443,7 +443,7 @@ def the_calendar_draws_a_bar_per_consultation(c):
     eq(drawn, {x["id"] for x in listed}, "one bar (at least) for every consultation the API lists, and no other")
     marked = [e for e in c.b.find_elements(By.CSS_SELECTOR, "a.bar.has-overlap")
               if e.get_attribute("data-consultation") == c.wards["id"]]
-    check(marked and "open overlaps" in marked[0].get_attribute("title"), "an overlapping consultation is marked")
+    check(marked and "open overlap" in marked[0].get_attribute("title"), "an overlapping consultation is marked")
     c.shot("calendar")
     c.audit("calendar")
 
@@ -742,6 +742,176 @@ def keyboard_alone_reaches_and_uses_the_inbox(c):
     check(seen and seen[-1][0] == "button", "an action button is reachable by Tab: %s" % seen[-5:])
     outline = c.b.execute_script("const s = getComputedStyle(document.activeElement); return s.outlineStyle + ' ' + s.outlineWidth")
     check(outline.startswith("solid") and not outline.endswith(" 0px"), "focus is visible: %r" % outline)
+
+
+
+def own_pair(c, name, title, area=BOULTHAM, start="2028-03-01", end="2028-03-31"):
+    """A new organisation with two overlapping consultations of its own: (org id, its key, [both], the overlap)."""
+    org, key = c.env.new_org(name)
+    made = []
+    for t in (title + " survey", title + " workshops"):
+        r = c.d.request("POST", "/v1/consultations", {"title": t, "topics": ["parks-green-spaces"],
+                        "communities": ["parents-families"], "areas": [area], "fieldwork": {"start": start, "end": end}},
+                        token=key)
+        eq(r.status, 201, "seed %s: %r" % (t, r))
+        made.append(r.json)
+    ov = [o for o in made[1]["overlaps"] if o["other"]["id"] == made[0]["id"]]
+    check(ov, "the two overlap: %r" % made[1]["overlaps"])
+    return org, key, made, ov[0]
+
+
+def words_unbroken(c, node):
+    """The words of node's text each within one line box (none broken mid-word)."""
+    return c.b.execute_script(
+        "const t = arguments[0].firstChild, s = t.textContent, out = [];"
+        "let i = 0; for (const w of s.split(' ')) { const r = document.createRange(); r.setStart(t, i);"
+        " r.setEnd(t, i + w.length); const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));"
+        " if (tops.size > 1) out.push(w); i += w.length + 1; } return out;", node)
+
+
+@test
+def overlap_actions_redraw_the_page_and_its_counts(c):
+    org, _key, made, ov = own_pair(c, "Redraw Parish Council", "Riverside play areas")
+    c.sign_in(c.coord)
+    c.go("#/overlaps?organisation=%s" % org)
+    c.settle()
+    sel = c.css("#f-organisation")
+    eq(c.b.execute_script("return arguments[0].selectedOptions[0].textContent", sel), "Redraw Parish Council",
+       "the organisation filter shows the chosen one by name")
+    names = c.b.execute_script("return [...arguments[0].options].map(o => o.textContent)", sel)
+    check("Lincolnshire County Council" in names and not any(len(n) == 36 and n.count("-") == 4 for n in names),
+          "organisations offered by name, never by id: %r" % names)
+    counts = lambda: c.b.find_element(By.CSS_SELECTOR, "ul.counts").text
+    c.wait(lambda b: "open: 1" in counts() and "dismissed: 0" in counts(), "the counts before")
+    caption = c.css("table.overlaps caption").text
+    check(caption.startswith("1 open overlap,"), "one overlap, in the singular: %r" % caption)
+    row = c.css("tr[data-overlap='%s']" % ov["id"])
+    same = row.find_element(By.XPATH, ".//div[text()='same organisation']")
+    eq(words_unbroken(c, same), [], "'same organisation' wraps between words only")
+    c.shot("overlaps-same-organisation")
+    row.find_element(By.XPATH, ".//button[text()='Dismiss']").click()
+    c.wait(lambda b: "open: 0" in counts() and "dismissed: 1" in counts(), "the counts read again after Dismiss")
+    text = c.b.find_element(By.ID, "main").text
+    check("Saved: dismissed." in text and "is now dismissed" in text, "the change said: %r" % text[:400])
+    check(not c.b.find_elements(By.CSS_SELECTOR, "tr[data-overlap='%s']" % ov["id"]), "the row left the open list")
+    check("No open overlaps match these filters." in text, "the list redrawn")
+    eq(c.b.execute_script("return document.activeElement.closest('#inbox-status') !== null"), True,
+       "the focus moves to what happened")
+    c.settle()
+    c.shot("overlaps-after-dismiss")
+    c.audit("overlap inbox after a dismissal")
+    # on the overlap's own page, both consultations stay after an action
+    c.go("#/overlaps/%s" % ov["id"])
+    c.wait(lambda b: "Coordinated" in b.find_element(By.ID, "main").text, "the overlap page")
+    c.b.find_element(By.XPATH, "//button[text()='Coordinated']").click()
+    c.wait(lambda b: "Saved: coordinated." in b.find_element(By.ID, "main").text, "the saved message")
+    sides = c.b.find_element(By.XPATH, "//dt[text()='Consultations']/following-sibling::dd").text
+    for m in made:
+        check(m["title"] in sides, "the consultations row still names %r: %r" % (m["title"], sides))
+    status = c.b.find_element(By.XPATH, "//dt[text()='Status']/following-sibling::dd").text
+    eq(status.lower(), "coordinated", "the new status shown")
+    c.b.find_element(By.XPATH, "//button[text()='Reopen']").click()
+    c.wait(lambda b: "Saved: open." in b.find_element(By.ID, "main").text, "reopened")
+    sides = c.b.find_element(By.XPATH, "//dt[text()='Consultations']/following-sibling::dd").text
+    check(all(m["title"] in sides for m in made), "still both after a second action: %r" % sides)
+    c.shot("overlap-after-actions")
+    c.audit("overlap page after actions")
+
+
+@test
+def outreach_without_a_reason_names_the_reason_box(c):
+    _org, key, made, _ov = own_pair(c, "Reason Parish Council", "Meadow path", area=ABBEY, start="2028-05-01",
+                                    end="2028-05-20")
+    c.sign_in(key)
+    c.go("#/consultations/%s" % made[0]["id"])
+    c.settle()
+    text = c.b.find_element(By.ID, "main").text
+    check("Not clear: 1 open overlap, 0 exceeded fatigue buckets." in text, "counts in words: %r" % text[:600])
+    c.b.find_element(By.XPATH, "//button[text()='Mark outreach sent']").click()
+    link = c.wait(EC.presence_of_element_located((By.CSS_SELECTOR, ".outreach .error-summary a[href='#override']")),
+                  "the error naming the reason box")
+    check(link.text.startswith("Reason to go ahead anyway (required when not clear):"), "named as the page names it: %r"
+          % link.text)
+    summary = c.b.find_element(By.CSS_SELECTOR, ".outreach .error-summary").text
+    check("One or more fields are invalid" not in summary and "override_reason" not in summary,
+          "no generic sentence, no API name: %r" % summary)
+    eq(c.b.execute_script("return document.activeElement.id"), "override", "the reason box has the focus")
+    eq(c.b.execute_script("return [document.getElementById('override').getAttribute('aria-invalid'),"
+                          " document.getElementById('override').closest('.field').classList.contains('field-error')]"),
+       ["true", True], "and is marked")
+    c.errors()  # the 422 is logged as a failed resource
+    c.shot("outreach-reason-missing")
+    c.audit("consultation page with the reason missing")
+    c.css("#override").send_keys("Agreed with the other team by phone")
+    c.b.find_element(By.XPATH, "//button[text()='Mark outreach sent']").click()
+    # the page reloads: read it by script, as an element found before the reload goes stale
+    c.wait(lambda b: "Outreach sent" in b.execute_script(
+        "const m = document.getElementById('main'); return m ? m.textContent : ''"), "outreach marked")
+
+
+@test
+def area_filters_complete_names_on_every_page(c):
+    c.sign_in(c.coord)
+
+    def complete(page, field_id):
+        c.go(page)
+        c.settle()
+        box = c.css("#" + field_id)
+        eq(box.get_attribute("role"), "combobox", "%s %s completes" % (page, field_id))
+        box.send_keys("Boultha")
+        opt = c.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, "#%s-list li" % field_id)), "suggestions")
+        check("Boultham" in opt.text and BOULTHAM in opt.text, "the suggestion names the ward: %r" % opt.text)
+        box.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+        c.wait(lambda b: "Boultham" in box.find_element(By.XPATH, "..").find_element(By.CSS_SELECTOR, "ul.chips").text,
+               "the chosen area")
+    complete("#/overlaps", "f-area")
+    c.b.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    c.wait(lambda b: "area=%s" % BOULTHAM in b.current_url, "the filter in the address")
+    c.settle()
+    c.audit("overlap inbox filtered by a chosen area")
+    complete("#/feeds", "feed-areas")
+    c.css("#label").send_keys("Boultham feed")
+    c.b.find_element(By.XPATH, "//button[text()='Create feed']").click()
+    c.wait(lambda b: "Feed created" in b.find_element(By.ID, "main").text, "the feed made")
+    feeds = [f for f in c.api("GET", "/v1/feeds?limit=200").json["items"] if f["label"] == "Boultham feed"]
+    eq([f["filters"].get("areas") for f in feeds], [[BOULTHAM]], "the chosen area is the feed's filter")
+    complete("#/alerts", "areas")
+    c.settle()
+    c.audit("alerts page with an area chosen")
+
+
+@test
+def email_alerts_say_what_happens_without_a_mail_server(c):
+    c.sign_in(c.coord)
+    c.go("#/alerts")
+    c.settle()
+    check(not c.css("#kind-hint").is_displayed(), "no word of e-mail for a webhook")
+    c.b.execute_script("const k = document.getElementById('kind'); k.value = 'email'; k.dispatchEvent(new Event('change'))")
+    check("mail server" in c.css("#kind-hint").text, "choosing e-mail says it needs a mail server")
+    address = "no-mail-%d@example.org" % int(time.time() * 1000)
+    c.css("#target").send_keys(address)
+    c.b.find_element(By.CSS_SELECTOR, "form.alert-form button[type=submit]").click()
+    c.wait(lambda b: "Subscribed" in b.find_element(By.ID, "main").text, "the subscription made")
+    made = c.b.find_element(By.CSS_SELECTOR, ".notice").text
+    check("E-mail is not set up on this server yet" in made, "the API's warning shown: %r" % made)
+    check("Signing secret" not in made, "no webhook secret for an e-mail address: %r" % made)
+    sub = [s for s in c.api("GET", "/v1/subscriptions?limit=200").json["items"] if s["email"] == address][0]
+    card = "section[data-subscription='%s']" % sub["id"]
+    c.css(card).find_element(By.XPATH, ".//button[text()='Send a test ping']").click()
+    c.wait(lambda b: "Test ping not delivered" in b.find_element(By.CSS_SELECTOR, card).text,
+           "the ping's outcome on the page")
+    said = c.b.find_element(By.CSS_SELECTOR, card).text
+    check("smtp.url is not set" in said and "will try again" in said, "why, in words: %r" % said)
+    c.b.find_element(By.CSS_SELECTOR, card).find_element(By.XPATH, ".//button[text()='Deliveries']").click()
+    cells = c.wait(lambda b: b.find_elements(By.CSS_SELECTOR, card + " table.deliveries tbody tr td"), "the deliveries")
+    row = [x.text for x in cells[:5]]
+    check(row[0] and row[1] == "ping", "when and which event: %r" % row)
+    check("will try again" in row[2] and "smtp.url is not set" in row[2], "the result and its reason: %r" % row)
+    eq(row[3], "no answer", "no status code from a receiver")
+    check(row[4] and row[4] != "none", "the next retry: %r" % row)
+    c.settle()
+    c.shot("alerts-email-without-mail-server")
+    c.audit("alerts page with an e-mail subscription's deliveries")
 
 
 def run_one(c, fn, hard):

@@ -379,7 +379,8 @@ def slack_email_and_ping(env):
         ward = a.wards(1, 30)[0]
         name = a.psql("SELECT name FROM areas WHERE code = '%s'" % ward)
         s = a.subscribe(d, coord, url=slack.url(), format="slack", filters={"areas": [ward]})
-        a.subscribe(d, coord, email="coordinator@example.org", filters={"areas": [ward]})
+        e = a.subscribe(d, coord, email="coordinator@example.org", filters={"areas": [ward]})
+        eq(e["warnings"], [], "a mail server is set: nothing to warn of")
         o = pair(d, coord, ward, title="Damp homes survey")
         check(slack.wait(1, 10), "the Slack message arrived: %s" % d.logs()[-1500:])
         check(smtp.wait(1, 10), "the e-mail arrived: %s" % d.logs()[-1500:])
@@ -406,6 +407,31 @@ def slack_email_and_ping(env):
     finally:
         slack.close()
         smtp.close()
+        a.close()
+
+
+@test
+def email_without_a_mail_server_is_kept_with_a_warning(env):
+    """With smtp.url unset an e-mail subscription is made (the operator may set
+    it later and reload) but the reply warns of it; a ping's attempt then says
+    why it was not sent, in the fields API.md's deliveries list."""
+    a = Alerts(env)
+    try:
+        d = a.daemon()
+        _, coord = a.org("Mailless Coordinators", "coordinator")
+        s = a.subscribe(d, coord, email="nobody-yet@example.org")
+        eq(len(s["warnings"]), 1, s)
+        check("smtp.url is not set" in s["warnings"][0] and "E-mail is not set up" in s["warnings"][0], s["warnings"])
+        hook = a.subscribe(d, coord, url="https://hooks.example.org/mailless")
+        eq(hook["warnings"], [], "a webhook has nothing to warn of")
+        r = d.request("POST", "/v1/subscriptions/%s/test" % s["id"], token=coord)
+        eq(r.status, 202, r)
+        wait_for(lambda: attempts(d, coord, s["id"]), what="the ping's attempt")
+        x = attempts(d, coord, s["id"])[0]
+        eq((str(x["event_id"]), x["event_type"], x["outcome"], x["status_code"]), (r.json["event_id"], "ping", "retry", None))
+        check("smtp.url is not set" in x["error"] and x["next_attempt_at"], x)
+        check(x["attempted_at"], x)
+    finally:
         a.close()
 
 

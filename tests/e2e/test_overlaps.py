@@ -220,6 +220,34 @@ def preflight_outreach_gate_and_override(env):
 
 
 @test
+def a_changed_overlap_is_returned_whole(env):
+    """The reply to PATCH is the overlap as GET shows it, sides included, so a
+    page redraws from it alone; the outreach refusal names its field in words."""
+    d = env.shared()
+    a_org, a_tok = env.new_org("Whole Reply A")
+    _, b_tok = env.new_org("Whole Reply B")
+    coord = env.key(env.org("Whole Reply Coordinators", "other"), "coordinator")
+    when = fw("2047-06-01", "2047-06-30")
+    a = post(d, a_tok, areas=[BELSIZE], topics=["youth-services"], communities=["young-people"],
+             title="Youth forum", fieldwork=when)
+    b = post(d, b_tok, areas=[BELSIZE], topics=["youth-services"], communities=["young-people"],
+             title="Youth survey", fieldwork=when)
+    o = between(d, a_tok, a, b)
+    path = "/v1/overlaps/" + o["id"]
+    for status in ("coordinated", "dismissed", "open"):
+        g = d.request("GET", path, token=coord)
+        r = d.request("PATCH", path, {"status": status}, token=coord, headers={"If-Match": g.header("etag")})
+        eq(r.status, 200, r)
+        after = d.request("GET", path, token=coord).json
+        eq(r.json, after, "the reply to %s is the overlap GET shows" % status)
+        eq(sorted(s["title"] for s in r.json["sides"]), ["Youth forum", "Youth survey"])
+        eq([s["id"] for s in r.json["sides"]], r.json["consultations"], "sides in the order of consultations")
+    r = d.request("POST", "/v1/consultations/%s/outreach" % a["id"], {"override_reason": ""}, token=a_tok)
+    problem(r, 422, "override_reason")
+    check("must not be empty" in r.json["errors"][0]["message"], r.json)
+
+
+@test
 def resolve_by_coordinator_and_owner_refuse_others(env):
     d = env.shared()
     _, a_tok = env.new_org("Resolve A")
