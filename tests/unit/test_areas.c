@@ -181,6 +181,36 @@ static void search_ranks_exact_then_prefix_then_inside(void **state)
     n = areas_search(r, "", NULL, NULL, "E10000019", out, 20);
     assert_int_equal(n, 1); /* Lincolnshire's direct children: Lincoln, not its wards */
     assert_string_equal(out[0]->code, "E07000138");
+    /* "Name (Parent)", also while the parent is being typed */
+    n = areas_search(r, "Abbey (Lincoln)", NULL, NULL, NULL, out, 20);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0]->code, "E05010784");
+    n = areas_search(r, "abbey (barking", NULL, NULL, NULL, out, 20);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0]->code, "E05000026");
+    n = areas_search(r, "Abbey (", NULL, NULL, NULL, out, 20);
+    assert_int_equal(n, 2);
+    assert_int_equal(areas_search(r, "Abbey (Somerset)", NULL, NULL, NULL, out, 20), 0);
+    areas_free(r);
+}
+
+static void search_puts_larger_areas_first_among_equal_names(void **state)
+{
+    (void)state;
+    area_register *r = areas_new();
+    const char *lincs[] = { "E10000019" }, *breck[] = { "E07000143", "E10000020" };
+    assert_int_equal(areas_add(r, "E10000019", "Lincolnshire", "county", NULL, 0), AREAS_OK);
+    assert_int_equal(areas_add(r, "E10000020", "Norfolk", "county", NULL, 0), AREAS_OK);
+    assert_int_equal(areas_add(r, "E07000143", "Breckland", "district", (const char *const[]){ "E10000020" }, 1),
+                     AREAS_OK);
+    assert_int_equal(areas_add(r, "E05000001", "Lincoln", "ward", breck, 2), AREAS_OK);
+    assert_int_equal(areas_add(r, "E07000138", "Lincoln", "district", lincs, 1), AREAS_OK);
+    assert_int_equal(areas_finish(r), 0);
+    const area_info *out[5];
+    assert_int_equal(areas_search(r, "Lincoln", NULL, NULL, NULL, out, 5), 3);
+    assert_string_equal(out[0]->code, "E07000138"); /* the district, though the ward's code sorts first */
+    assert_string_equal(out[1]->code, "E05000001");
+    assert_string_equal(out[2]->code, "E10000019"); /* a prefix */
     areas_free(r);
 }
 
@@ -220,6 +250,7 @@ int main(void)
         cmocka_unit_test(plan_scope_refuses_more_than_it_checks),
         cmocka_unit_test(resolve_codes_names_parents_aliases),
         cmocka_unit_test(search_ranks_exact_then_prefix_then_inside),
+        cmocka_unit_test(search_puts_larger_areas_first_among_equal_names),
         cmocka_unit_test(input_warns_and_lists_candidates),
     };
     return cmocka_run_group_tests_name("areas", tests, NULL, NULL);
