@@ -9,6 +9,8 @@
 #include "area_input.h"
 #include "areas.h"
 #include "overlap_plan.h"
+#include "public_doc.h"
+#include "vocab.h"
 
 /* A small register: England > East Midlands > Lincolnshire > Lincoln > Abbey,
  * Birchwood; an Abbey in Barking and Dagenham; Mendip replaced by Somerset;
@@ -214,6 +216,40 @@ static void search_puts_larger_areas_first_among_equal_names(void **state)
     areas_free(r);
 }
 
+static void public_doc_names_areas_and_labels_terms(void **state)
+{
+    (void)state;
+    area_register *r = fixture();
+    vocab *v = vocab_new();
+    assert_int_equal(vocab_add(v, VOCAB_TOPICS, "housing-repairs", "Housing repairs", NULL, NULL, 0), 0);
+    assert_int_equal(vocab_add(v, VOCAB_COMMUNITIES, "young-people", "Young people", NULL, NULL, 0), 0);
+    assert_int_equal(vocab_finish(v), 0);
+    json_t *doc = json_pack("{s:[s,s], s:[s,s], s:[s], s:[]}", "areas", "E05010784", "E05999999", "topics",
+                            "housing-repairs", "no-such-topic", "communities", "young-people", "methods");
+    assert_int_equal(public_doc_add_names(doc, r, v), 0);
+    json_t *p0 = json_array_get(json_object_get(doc, "places"), 0), *p1 = json_array_get(json_object_get(doc, "places"), 1);
+    assert_string_equal(json_string_value(json_object_get(p0, "name")), "Abbey");
+    assert_string_equal(json_string_value(json_object_get(p0, "level")), "ward");
+    assert_string_equal(json_string_value(json_object_get(p0, "parent")), "Lincoln");
+    assert_string_equal(json_string_value(json_object_get(p1, "name")), "E05999999"); /* unknown: the code */
+    assert_true(json_is_null(json_object_get(p1, "level")));
+    json_t *tl = json_object_get(doc, "topic_labels");
+    assert_string_equal(json_string_value(json_array_get(tl, 0)), "Housing repairs");
+    assert_string_equal(json_string_value(json_array_get(tl, 1)), "no-such-topic");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "community_labels"), 0)), "Young people");
+    assert_int_equal(json_array_size(json_object_get(doc, "method_labels")), 0);
+    json_decref(doc);
+    /* neither register nor vocabulary: codes as they are */
+    doc = json_pack("{s:[s], s:[s]}", "areas", "E05010784", "topics", "housing-repairs");
+    assert_int_equal(public_doc_add_names(doc, NULL, NULL), 0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(doc, "places"), 0), "name")),
+                        "E05010784");
+    assert_null(json_object_get(doc, "community_labels"));
+    json_decref(doc);
+    vocab_free(v);
+    areas_free(r);
+}
+
 static void input_warns_and_lists_candidates(void **state)
 {
     (void)state;
@@ -251,6 +287,7 @@ int main(void)
         cmocka_unit_test(resolve_codes_names_parents_aliases),
         cmocka_unit_test(search_ranks_exact_then_prefix_then_inside),
         cmocka_unit_test(search_puts_larger_areas_first_among_equal_names),
+        cmocka_unit_test(public_doc_names_areas_and_labels_terms),
         cmocka_unit_test(input_warns_and_lists_candidates),
     };
     return cmocka_run_group_tests_name("areas", tests, NULL, NULL);
