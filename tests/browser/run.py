@@ -289,6 +289,20 @@ def the_form_completes_areas_and_previews_overlaps(c):
 
 
 @test
+def sign_in_points_residents_to_the_public_page(c):
+    c.b.get("about:blank")
+    c.b.get(c.base + "/")
+    c.b.execute_script("sessionStorage.clear()")
+    c.b.get(c.base + "/console/#/signin")
+    link = c.css("#residents-link")
+    eq(link.text, "Looking for consultations near you? See what is planned")
+    link.click()
+    c.wait(lambda b: b.current_url.startswith(c.base + "/public/"), "the residents' page")
+    c.css("#area")
+    c.errors()
+
+
+@test
 def the_calendar_draws_a_bar_per_consultation(c):
     c.sign_in(c.coord)
     c.go("#/calendar?area=%s&from=2027-09&months=3" % LINCOLN)
@@ -440,6 +454,94 @@ def residents_page_lists_public_consultations_by_month(c):
     check(link.endswith("/public/consultations.ics?area=" + LINCOLN), "the area's calendar: %s" % link)
     c.shot("public")
     c.audit("the residents' page")
+
+
+def public_seed(c):
+    """A public consultation in Lincoln, with a topic and a community, once."""
+    if getattr(c, "resident_plan", None) is None:
+        r = c.d.request("POST", "/v1/consultations", {
+            "title": "Council housing repairs: what tenants think", "topics": ["housing-repairs"],
+            "communities": ["social-housing-tenants"], "areas": [LINCOLN, ABBEY],
+            "fieldwork": {"start": "2027-12-01", "end": "2027-12-20"}, "visibility": "public"}, token=c.coord)
+        eq(r.status, 201, "public seed %r" % r)
+        c.resident_plan = r.json
+    return c.resident_plan
+
+
+def resident_search(c, text):
+    box = c.css("#area")
+    box.clear()
+    box.send_keys(text)
+    return box
+
+
+@test
+def residents_find_their_area_in_plain_words(c):
+    plan = public_seed(c)
+    labels = {}
+    for v in ("topics", "communities"):
+        labels.update({t["code"]: t["label"] for t in c.api("GET", "/v1/vocabularies/" + v).json["items"]})
+    c.b.get(c.base + "/public/")
+    c.settle()
+    # a postcode: said plainly, with no API in sight
+    resident_search(c, "LN2 5AB").send_keys(Keys.ENTER)
+    c.wait(lambda b: "Postcodes are not known" in b.find_element(By.ID, "status").text, "the postcode answer")
+    status = c.b.find_element(By.ID, "status").text
+    check("town, ward or council" in status, status)
+    body = c.b.find_element(By.TAG_NAME, "body").text
+    check("/v1/" not in body and "GET " not in body, "no API address shown to a resident: %r" % body[:400])
+    c.shot("public-postcode")
+    # suggestions as you type, each place told apart by its level and parent
+    resident_search(c, "Lincoln")
+    opts = c.wait(EC.visibility_of_element_located((By.ID, "area-options")), "the suggestions")
+    c.wait(lambda b: "Breckland" in opts.text, "the ward in Breckland among the suggestions")
+    check("district in" in opts.text, "the district: %r" % opts.text)
+    c.shot("public-suggestions")
+    c.audit("the residents' page with suggestions")
+    # a shared name, sent without choosing: the places it means, to choose from
+    c.b.find_element(By.ID, "area").send_keys(Keys.ESCAPE)
+    c.b.find_element(By.CSS_SELECTOR, "#search button[type=submit]").click()
+    c.wait(lambda b: b.find_element(By.ID, "choices").is_displayed(), "the list of places called Lincoln")
+    choices = [a.text for a in c.b.find_elements(By.CSS_SELECTOR, "#choice-list a")]
+    eq(len(choices), 2, "two places are called Lincoln: %r" % choices)
+    check(choices[0].startswith("Lincoln — district") and choices[1] == "Lincoln — ward in Breckland",
+          "each with its level and parent: %r" % choices)
+    eq(c.b.find_element(By.ID, "months").text, "", "nothing listed for the wrong Lincoln meanwhile")
+    c.shot("public-choices")
+    c.audit("the residents' page offering a choice")
+    c.b.find_elements(By.CSS_SELECTOR, "#choice-list a")[0].click()
+    c.wait(lambda b: plan["title"] in b.find_element(By.ID, "months").text, "the district's consultations")
+    check(c.b.current_url.endswith("?area=" + LINCOLN), "the address names the area: %s" % c.b.current_url)
+    item = [li.text for li in c.b.find_elements(By.CSS_SELECTOR, "#months li") if plan["title"] in li.text][0]
+    check("Where: Lincoln, Abbey (Lincoln)" in item, "where it is, by name: %r" % item)
+    for code in plan["topics"] + plan["communities"]:
+        check(labels[code] in item, "the label %r of %s: %r" % (labels[code], code, item))
+        check(code not in item, "not the code %s: %r" % (code, item))
+    check(LINCOLN not in item and ABBEY not in item, "no GSS codes: %r" % item)
+    c.shot("public-area-listing")
+    c.audit("the residents' page listing an area")
+    # more places share a name than are listed: the page says so
+    resident_search(c, "Abbey")
+    c.wait(lambda b: "More places match" in b.find_element(By.ID, "area-more").text, "the page saying there are more")
+    eq(len(c.b.find_elements(By.CSS_SELECTOR, "#area-options li")), 10)
+
+
+@test
+def the_public_calendar_links_to_a_page_residents_can_open(c):
+    plan = public_seed(c)
+    ics = c.d.request("GET", "/public/consultations.ics")
+    eq(ics.status, 200)
+    text = ics.body.decode().replace("\r\n ", "")
+    url = [l[4:] for l in text.split("\r\n") if l.startswith("URL:") and plan["id"] in l]
+    eq(len(url), 1, "the consultation's event has a URL")
+    link = urllib.parse.urlsplit(url[0])
+    eq((link.path, link.query), ("/public/", "consultation=" + plan["id"]), "the public page, not the console")
+    c.b.get(c.base + link.path + "?" + link.query)
+    c.wait(lambda b: plan["title"] in b.find_element(By.ID, "months").text, "the consultation")
+    eq(len(c.b.find_elements(By.CSS_SELECTOR, "#months li")), 1, "that one consultation")
+    check("Sign in" not in c.b.find_element(By.TAG_NAME, "body").text, "no sign-in")
+    c.shot("public-from-calendar")
+    c.audit("the residents' page from a calendar link")
 
 
 @test
