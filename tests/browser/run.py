@@ -289,6 +289,71 @@ def the_form_completes_areas_and_previews_overlaps(c):
 
 
 @test
+def the_area_picker_narrows_and_keeps_what_was_typed(c):
+    c.sign_in(c.partner)
+    c.go("#/consultations/new")
+    area = c.css("#areas-input")
+    message = lambda b: b.find_element(By.CSS_SELECTOR, ".area-picker .picker-message").text
+    area.send_keys("Abbey")
+    c.wait(lambda b: "type more to narrow" in message(b), "the picker saying more areas match")
+    eq(len(c.b.find_elements(By.CSS_SELECTOR, "ul.options li")), 10, "ten listed")
+    check(ABBEY not in c.b.find_element(By.CSS_SELECTOR, "ul.options").text,
+          "the test can fail: Lincoln's Abbey is not among the first ten of 19")
+    area.send_keys(" (Lincoln)")
+    c.wait(lambda b: ABBEY in b.find_element(By.CSS_SELECTOR, "ul.options").text, "Abbey (Lincoln) found")
+    opt = c.b.find_element(By.CSS_SELECTOR, "ul.options li").text
+    check("ward in Lincoln" in opt, "the option names its parent: %r" % opt)
+    c.shot("form-area-picker-parent")
+    # Enter with nothing highlighted: the text stays, and the picker says why nothing was chosen
+    area.send_keys(Keys.ENTER)
+    c.wait(lambda b: "Nothing was chosen" in message(b), "why nothing was chosen")
+    eq(area.get_attribute("value"), "Abbey (Lincoln)", "what was typed is kept")
+    eq(c.b.find_element(By.CSS_SELECTOR, "ul.chips").text, "", "nothing chosen")
+    check("/console/#/consultations/new" in c.b.current_url, "and the form was not sent")
+    area.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+    c.wait(lambda b: "Abbey" in b.find_element(By.CSS_SELECTOR, "ul.chips").text, "the chosen area")
+    c.audit("the area picker")
+
+
+@test
+def form_errors_are_in_the_forms_words(c):
+    c.sign_in(c.partner)
+    c.go("#/consultations/new")
+    c.css("#areas-input").send_keys("Birchwo")
+    c.b.find_element(By.ID, "save").click()
+    summary = c.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, ".error-summary")), "the error summary").text
+    for want in ("Title: enter a title", "Start of fieldwork: enter a date", "End of fieldwork: enter a date",
+                 "Areas: “Birchwo” was typed but not chosen"):
+        check(want in summary, "%r in the summary: %r" % (want, summary))
+    for api_word in ("fieldwork.start", "areas:", "YYYY-MM-DD", "entries", "/v1/"):
+        check(api_word not in summary, "no API words (%r) in %r" % (api_word, summary))
+    eq(c.b.find_element(By.ID, "start-error").text, "Start of fieldwork: enter a date", "next to its box")
+    c.shot("form-errors-in-words")
+    c.errors()  # the 422 is logged by the browser as a failed resource
+    c.audit("the form's errors")
+    # a long pasted title is kept, counted and said to be too long; the server's limit then applies
+    long_title = "A consultation title pasted from a long document " * 7  # 343 characters, trimmed 342
+    c.b.execute_script("const t = document.getElementById('title'); t.value = arguments[0];"
+                       "t.dispatchEvent(new Event('input'))", long_title)
+    eq(len(c.b.find_element(By.ID, "title").get_attribute("value")), len(long_title), "nothing cut")
+    count = c.b.find_element(By.ID, "title-count").text
+    eq(count, "Title is 42 characters too long: 342 of 300", "the live count")
+    c.b.execute_script("const t = document.getElementById('contact_name'); t.value = 'x'.repeat(201);"
+                       "t.dispatchEvent(new Event('input'))")
+    eq(c.b.find_element(By.ID, "contact_name-count").text, "Contact name is 1 character too long: 201 of 200")
+    c.b.find_element(By.ID, "save").click()
+    c.wait(lambda b: "Title: is 42 characters too long" in b.find_element(By.ID, "title-error").text,
+           "the server's limit in the form's words")
+    check("Contact name: is 1 character too long" in c.b.find_element(By.CSS_SELECTOR, ".error-summary").text,
+          "every limited field")
+    c.b.execute_script("const t = document.getElementById('title'); t.value = 'Short';"
+                       "t.dispatchEvent(new Event('input'))")
+    eq(c.b.find_element(By.ID, "title-count").text, "5 of 300 characters")
+    c.shot("form-too-long")
+    c.errors()  # the 422s are logged by the browser as failed resources
+
+
+@test
 def sign_in_points_residents_to_the_public_page(c):
     c.b.get("about:blank")
     c.b.get(c.base + "/")
