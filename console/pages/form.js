@@ -173,13 +173,15 @@ async function render(main, existing) {
     for (const m of formEl.querySelectorAll(".error-message")) m.textContent = "";
     for (const f of formEl.querySelectorAll(".field-error")) f.classList.remove("field-error");
     if (!err) return;
+    // "Title is 42 characters too long: ...", "Areas: choose at least one area"
+    const sentence = i => !i.label ? i.text : /^(is|must) /.test(i.text) ? `${i.label} ${i.text}` : `${i.label}: ${i.text}`;
     const items = ((err.problem && err.problem.errors) || []).map(e => ({ id: fieldId(e.field),
       ...formWords(e.field, e.message, picker.pending()) }));
     // the summary, each error linked to its field (GOV.UK error summary), in the form's words
     errorsBox.appendChild(el("div", { class: "error-summary", role: "alert", tabindex: "-1" },
       el("h2", {}, "There is a problem"),
       items.length ? el("ul", {}, items.map(i => {
-        const text = i.label ? `${i.label}: ${i.text}` : i.text;
+        const text = sentence(i);
         return el("li", {}, i.id ? el("a", { href: `#${i.id}`, onclick: ev => {
           ev.preventDefault();
           const t = document.getElementById(i.id);
@@ -189,7 +191,7 @@ async function render(main, existing) {
     for (const i of items) {
       const m = i.id && formEl.querySelector(`#${i.id}-error`);
       if (m) {
-        const text = i.label ? `${i.label}: ${i.text}` : i.text;
+        const text = sentence(i);
         m.textContent = m.textContent ? `${m.textContent} ${text}` : text;
         m.parentElement.classList.add("field-error");
       }

@@ -342,9 +342,9 @@ def form_errors_are_in_the_forms_words(c):
                        "t.dispatchEvent(new Event('input'))")
     eq(c.b.find_element(By.ID, "contact_name-count").text, "Contact name is 1 character too long: 201 of 200")
     c.b.find_element(By.ID, "save").click()
-    c.wait(lambda b: "Title: is 42 characters too long" in b.find_element(By.ID, "title-error").text,
+    c.wait(lambda b: "Title is 42 characters too long: shorten it to 300" in b.find_element(By.ID, "title-error").text,
            "the server's limit in the form's words")
-    check("Contact name: is 1 character too long" in c.b.find_element(By.CSS_SELECTOR, ".error-summary").text,
+    check("Contact name is 1 character too long" in c.b.find_element(By.CSS_SELECTOR, ".error-summary").text,
           "every limited field")
     c.b.execute_script("const t = document.getElementById('title'); t.value = 'Short';"
                        "t.dispatchEvent(new Event('input'))")
@@ -583,6 +583,7 @@ def residents_find_their_area_in_plain_words(c):
         check(labels[code] in item, "the label %r of %s: %r" % (labels[code], code, item))
         check(code not in item, "not the code %s: %r" % (code, item))
     check(LINCOLN not in item and ABBEY not in item, "no GSS codes: %r" % item)
+    c.b.execute_script("document.getElementById('c-' + arguments[0]).scrollIntoView()", plan["id"])
     c.shot("public-area-listing")
     c.audit("the residents' page listing an area")
     # more places share a name than are listed: the page says so
