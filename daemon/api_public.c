@@ -398,18 +398,20 @@ static void reply_json_rows(request *rq, PGresult *res)
     for (int i = 0; i < n; i++) {
         if (i)
             outbuf_add(&out, ",\n", 2);
-        /* with the areas' names and the terms' labels (public_doc.h) */
-        json_t *doc = json_loadb(PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1), 0, NULL);
-        char *text = doc && public_doc_add_names(doc, rq->srv->areas, rq->srv->vocab) == 0
-                         ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER)
-                         : NULL;
-        json_decref(doc);
-        if (!text) {
+        /* the document without its closing brace, then the areas' names and
+         * the terms' labels (public_doc.h), then the brace */
+        const char *doc = PQgetvalue(res, i, 1);
+        size_t len = (size_t)PQgetlength(res, i, 1);
+        while (len && doc[len - 1] != '}')
+            len--;
+        if (!len) {
             out.failed = true;
             break;
         }
-        outbuf_adds(&out, text);
-        free(text);
+        outbuf_add(&out, doc, len - 1);
+        public_doc_names(&out, PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+                         PQgetvalue(res, i, 5), rq->srv->areas, rq->srv->vocab);
+        outbuf_add(&out, "}", 1);
     }
     outbuf_add(&out, "]\n", 2);
     if (out.failed) {

@@ -316,7 +316,11 @@ static json_t *expand_terms(const json_t *terms, const vocab *v, vocab_kind kind
 #define SQL_MAX 4096
 
 static const char select_calendar[] = "SELECT c.id, c.version, c.updated_at, g.name";
-static const char select_json[] = "SELECT c.id, public_consultation_doc(c, g)::text";
+/* the document, then its code lists for public_doc_names (separated by
+ * PUBLIC_DOC_SEP, the unit separator) */
+static const char select_json[] = "SELECT c.id, public_consultation_doc(c, g)::text,"
+                                  " array_to_string(c.areas, E'\\x1f'), array_to_string(c.topics, E'\\x1f'),"
+                                  " array_to_string(c.communities, E'\\x1f'), array_to_string(c.methods, E'\\x1f')";
 static const char select_csv[] =
     "SELECT c.id, g.id, g.name, c.title, c.summary, array_to_string(c.topics, ';'),"
     " array_to_string(c.communities, ';'), array_to_string(c.areas, ';'), c.fieldwork_start::text,"

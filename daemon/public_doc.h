@@ -3,24 +3,32 @@
  *
  * /public/consultations.json carries codes (areas, topics, communities,
  * methods), as the rest of the API does; a person needs the areas' names and
- * the vocabularies' labels. */
+ * the vocabularies' labels. They are written as text after the document the
+ * database built, without parsing it again: the open data has up to 100,000
+ * rows. */
 #ifndef CONSULTD_PUBLIC_DOC_H
 #define CONSULTD_PUBLIC_DOC_H
 
-#include <jansson.h>
-
 #include "areas.h"
+#include "outbuf.h"
 #include "vocab.h"
 
-/* Adds to doc (an object with the arrays "areas", "topics", "communities"
- * and "methods" of codes; a missing or non-array one is skipped):
- *   "places": per area, in order, {"code", "name", "level", "parent"}, name
- *     and level from the register (a code it does not know: name the code,
- *     level null), parent the first parent's name or null;
+/* The separator of the code lists given to public_doc_names (the unit
+ * separator: no code contains it, as codes and tags have no control
+ * characters). */
+#define PUBLIC_DOC_SEP '\x1f'
+
+/* Appends to out the JSON object members (each after a comma, so they follow
+ * the document's last member):
+ *   "places": per area code, in order, {"code", "name", "level", "parent"},
+ *     name and level from the register (a code it does not know: name the
+ *     code, level null), parent the first known parent's name or null;
  *   "topic_labels", "community_labels", "method_labels": per code, in order,
- *     the vocabulary's label (a code it does not know: the code).
- * areas and v may be NULL (every code unknown). Returns 0, or -1 when out of
- * memory (doc may then hold some of the fields). doc stays the caller's. */
-int public_doc_add_names(json_t *doc, const area_register *areas, const vocab *v);
+ *     the vocabulary's label (a code it does not know, a free tag: as it is).
+ * Each list is its codes separated by PUBLIC_DOC_SEP; "" or NULL for none.
+ * areas and v may be NULL (every code unknown). Strings are escaped as RFC
+ * 8259 section 7 says. Errors: out of memory sets out->failed. */
+void public_doc_names(outbuf *out, const char *areas, const char *topics, const char *communities,
+                      const char *methods, const area_register *r, const vocab *v);
 
 #endif

@@ -216,35 +216,56 @@ static void search_puts_larger_areas_first_among_equal_names(void **state)
     areas_free(r);
 }
 
+/* The members public_doc_names appends, closed into an object and parsed. */
+static json_t *names_doc(const char *areas, const char *topics, const char *communities, const char *methods,
+                         const area_register *r, const vocab *v)
+{
+    outbuf out = { 0 };
+    outbuf_adds(&out, "{\"id\":1");
+    public_doc_names(&out, areas, topics, communities, methods, r, v);
+    outbuf_add(&out, "}", 1);
+    assert_false(out.failed);
+    json_error_t err;
+    json_t *doc = json_loadb(out.s, out.len, 0, &err);
+    if (!doc)
+        fail_msg("not JSON: %s: %s", err.text, out.s);
+    outbuf_free(&out);
+    return doc;
+}
+
 static void public_doc_names_areas_and_labels_terms(void **state)
 {
     (void)state;
     area_register *r = fixture();
     vocab *v = vocab_new();
     assert_int_equal(vocab_add(v, VOCAB_TOPICS, "housing-repairs", "Housing repairs", NULL, NULL, 0), 0);
-    assert_int_equal(vocab_add(v, VOCAB_COMMUNITIES, "young-people", "Young people", NULL, NULL, 0), 0);
+    assert_int_equal(vocab_add(v, VOCAB_COMMUNITIES, "young-people", "Young \"people\"\\", NULL, NULL, 0), 0);
     assert_int_equal(vocab_finish(v), 0);
-    json_t *doc = json_pack("{s:[s,s], s:[s,s], s:[s], s:[]}", "areas", "E05010784", "E05999999", "topics",
-                            "housing-repairs", "no-such-topic", "communities", "young-people", "methods");
-    assert_int_equal(public_doc_add_names(doc, r, v), 0);
+    json_t *doc = names_doc("E05010784\x1f" "E05999999", "housing-repairs\x1f" "free tag, \"quoted\"\t",
+                            "young-people", "", r, v);
+    assert_int_equal(json_integer_value(json_object_get(doc, "id")), 1);
     json_t *p0 = json_array_get(json_object_get(doc, "places"), 0), *p1 = json_array_get(json_object_get(doc, "places"), 1);
+    assert_int_equal(json_array_size(json_object_get(doc, "places")), 2);
+    assert_string_equal(json_string_value(json_object_get(p0, "code")), "E05010784");
     assert_string_equal(json_string_value(json_object_get(p0, "name")), "Abbey");
     assert_string_equal(json_string_value(json_object_get(p0, "level")), "ward");
     assert_string_equal(json_string_value(json_object_get(p0, "parent")), "Lincoln");
     assert_string_equal(json_string_value(json_object_get(p1, "name")), "E05999999"); /* unknown: the code */
     assert_true(json_is_null(json_object_get(p1, "level")));
+    assert_true(json_is_null(json_object_get(p1, "parent")));
     json_t *tl = json_object_get(doc, "topic_labels");
+    assert_int_equal(json_array_size(tl), 2);
     assert_string_equal(json_string_value(json_array_get(tl, 0)), "Housing repairs");
-    assert_string_equal(json_string_value(json_array_get(tl, 1)), "no-such-topic");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "community_labels"), 0)), "Young people");
+    assert_string_equal(json_string_value(json_array_get(tl, 1)), "free tag, \"quoted\"\t"); /* escaped, as it is */
+    assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "community_labels"), 0)),
+                        "Young \"people\"\\");
     assert_int_equal(json_array_size(json_object_get(doc, "method_labels")), 0);
     json_decref(doc);
-    /* neither register nor vocabulary: codes as they are */
-    doc = json_pack("{s:[s], s:[s]}", "areas", "E05010784", "topics", "housing-repairs");
-    assert_int_equal(public_doc_add_names(doc, NULL, NULL), 0);
+    /* neither register nor vocabulary, lists missing: codes as they are, empty lists */
+    doc = names_doc("E05010784", NULL, NULL, NULL, NULL, NULL);
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(doc, "places"), 0), "name")),
                         "E05010784");
-    assert_null(json_object_get(doc, "community_labels"));
+    assert_int_equal(json_array_size(json_object_get(doc, "topic_labels")), 0);
     json_decref(doc);
     vocab_free(v);
     areas_free(r);
