@@ -47,7 +47,7 @@ export function areaPicker({ label, hint, initial = [], multiple = true, onChang
   function renderChips() {
     clear(chips);
     for (const a of chosen) {
-      chips.appendChild(el("li", {}, `${a.name} (${a.code}) `,
+      chips.appendChild(el("li", {}, `${a.name}${a.parent ? `, ${a.parent}` : ""} (${a.code}) `,
         el("button", { type: "button", class: "link", "aria-label": `Remove ${a.name}`, onclick: () => {
           chosen.splice(chosen.indexOf(a), 1);
           renderChips();
@@ -59,7 +59,9 @@ export function areaPicker({ label, hint, initial = [], multiple = true, onChang
   function close() { list.hidden = true; input.setAttribute("aria-expanded", "false"); active = -1; }
   function choose(a) {
     if (!multiple) chosen.length = 0;
-    if (!chosen.some(c => c.code === a.code)) chosen.push({ code: a.code, name: a.name });
+    // the first parent's name tells apart areas of the same name ("Abbey, Lincoln")
+    if (!chosen.some(c => c.code === a.code)) chosen.push({ code: a.code, name: a.name,
+      parent: a.parents && a.parents[0] ? a.parents[0].name : null });
     input.value = "";
     message.textContent = "";
     close();
@@ -118,7 +120,11 @@ export function areaPicker({ label, hint, initial = [], multiple = true, onChang
   renderChips();
   // areas given by code alone get their names from the register
   for (const a of chosen.filter(c => c.name === c.code)) {
-    api("GET", `/v1/areas/${encodeURIComponent(a.code)}`).then(r => { a.name = r.data.name; renderChips(); }).catch(() => {});
+    api("GET", `/v1/areas/${encodeURIComponent(a.code)}`).then(r => {
+      a.name = r.data.name;
+      a.parent = r.data.parents && r.data.parents[0] ? r.data.parents[0].name : null;
+      renderChips();
+    }).catch(() => {});
   }
   const node = el("div", { class: "field area-picker" },
     el("label", { for: id }, label),

@@ -312,6 +312,8 @@ def the_area_picker_narrows_and_keeps_what_was_typed(c):
     check("/console/#/consultations/new" in c.b.current_url, "and the form was not sent")
     area.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
     c.wait(lambda b: "Abbey" in b.find_element(By.CSS_SELECTOR, "ul.chips").text, "the chosen area")
+    chip = c.b.find_element(By.CSS_SELECTOR, "ul.chips li").text
+    check(chip.startswith("Abbey, Lincoln (%s)" % ABBEY), "the chosen area names its parent: %r" % chip)
     c.audit("the area picker")
 
 
