@@ -124,7 +124,8 @@ static int public_rate_limit(request *rq)
                                          (double)srv->cfg->limits_key_rate, srv->cfg->limits_key_burst);
     char policy[64], state[64], retry[24];
     snprintf(policy, sizeof policy, "\"per-client\";q=%ld;w=%ld", rl.limit, rl.window_s);
-    snprintf(state, sizeof state, "\"per-client\";r=%ld;t=%ld", rl.remaining, rl.allowed ? rl.reset_s : rl.retry_after_s);
+    snprintf(state, sizeof state, "\"per-client\";r=%ld;t=%ld", rl.remaining,
+             rl.allowed ? rl.reset_s : rl.retry_after_s);
     reply_header(rq, "RateLimit-Policy", policy);
     reply_header(rq, "RateLimit", state);
     if (rl.allowed)
