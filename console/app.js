@@ -89,7 +89,11 @@ function showSignIn(message) {
   el("label", { for: "key" }, "API key"),
   el("p", { id: "key-hint", class: "hint" }, "The key your administrator gave you, starting cdk_. It is kept in this browser tab only, until you sign out or close the tab."),
   error, input, el("div", {}, el("button", { type: "submit" }, "Sign in")));
-  main.appendChild(el("div", { class: "narrow" }, heading("Sign in to consultd"), formEl));
+  // residents who arrive here need no key: the public page is theirs
+  main.appendChild(el("div", { class: "narrow" }, heading("Sign in to consultd"),
+    el("p", { class: "residents" }, el("a", { href: "/public/", id: "residents-link" },
+      "Looking for consultations near you? See what is planned")),
+    el("p", {}, "Signing in is for councils and partner organisations that plan consultations."), formEl));
   input.focus();
 }
 

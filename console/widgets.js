@@ -80,12 +80,17 @@ export function showErrors(box, err, fields = () => null, scope = document.getEl
 }
 
 let pickerCount = 0;
+const PICKER_SHOWN = 10;
 
 // An area picker: a text input that completes names and codes from
 // GET /v1/areas?q= (a listbox under it, arrow keys and Enter), and the chosen
 // areas as removable chips. onChange(codes) after each change. id names the
-// input (default area-N). Returns {node, input, codes(), typed()}: typed() is
-// what is left in the box not chosen from the list (a name the API resolves).
+// input (default area-N). It shows PICKER_SHOWN suggestions, each with its
+// level and parents so that places of the same name are told apart, and says
+// when more match ("Abbey (Lincoln)" narrows them). Enter with no suggestion
+// highlighted keeps the text and says why nothing was chosen. Returns
+// {node, input, codes(), typed()}: typed() is what is left in the box not
+// chosen from the list (a name the API resolves).
 export function areaPicker({ label, hint, id: givenId, initial = [], multiple = true, onChange = () => {} }) {
   const id = givenId || `area-${++pickerCount}`;
   const chosen = [...initial];            // [{code, name}]
@@ -93,12 +98,14 @@ export function areaPicker({ label, hint, id: givenId, initial = [], multiple = 
     "aria-expanded": "false", "aria-controls": `${id}-list`, "aria-describedby": `${id}-hint`, class: "wide" });
   const list = el("ul", { id: `${id}-list`, role: "listbox", class: "options", hidden: true, "aria-label": label });
   const chips = el("ul", { class: "chips", "aria-label": `${label}: chosen` });
+  const message = el("p", { id: `${id}-message`, class: "hint picker-message", role: "status", "aria-live": "polite" });
+  let more = false;                       // more areas match than are shown
   let options = [], active = -1, timer = null, seq = 0;
 
   function renderChips() {
     clear(chips);
     for (const a of chosen) {
-      chips.appendChild(el("li", {}, `${a.name} (${a.code}) `,
+      chips.appendChild(el("li", {}, `${a.name}${a.parent ? `, ${a.parent}` : ""} (${a.code}) `,
         el("button", { type: "button", class: "link", "aria-label": `Remove ${a.name}`, onclick: () => {
           chosen.splice(chosen.indexOf(a), 1);
           renderChips();
@@ -110,8 +117,11 @@ export function areaPicker({ label, hint, id: givenId, initial = [], multiple = 
   function close() { list.hidden = true; input.setAttribute("aria-expanded", "false"); active = -1; }
   function choose(a) {
     if (!multiple) chosen.length = 0;
-    if (!chosen.some(c => c.code === a.code)) chosen.push({ code: a.code, name: a.name });
+    // the first parent's name tells apart areas of the same name ("Abbey, Lincoln")
+    if (!chosen.some(c => c.code === a.code)) chosen.push({ code: a.code, name: a.name,
+      parent: a.parents && a.parents[0] ? a.parents[0].name : null });
     input.value = "";
+    message.textContent = "";
     close();
     renderChips();
     onChange(chosen.map(c => c.code));
@@ -119,10 +129,10 @@ export function areaPicker({ label, hint, id: givenId, initial = [], multiple = 
   function renderOptions() {
     clear(list);
     options.forEach((a, i) => {
-      const parent = a.parents && a.parents[0] ? `, ${a.parents[0].name}` : "";
+      const parents = (a.parents || []).map(p => p.name);
       list.appendChild(el("li", { id: `${id}-opt-${i}`, role: "option", "aria-selected": i === active ? "true" : "false",
         class: i === active ? "active" : null, onmousedown: e => { e.preventDefault(); choose(a); } },
-      `${a.name} (${a.level}${parent}) `, el("span", { class: "code" }, a.code)));
+      `${a.name} — ${a.level}${parents.length ? ` in ${parents.join(", ")}` : ""} `, el("span", { class: "code" }, a.code)));
     });
     list.hidden = options.length === 0;
     input.setAttribute("aria-expanded", options.length ? "true" : "false");
@@ -132,33 +142,51 @@ export function areaPicker({ label, hint, id: givenId, initial = [], multiple = 
   input.addEventListener("input", () => {
     clearTimeout(timer);
     const q = input.value.trim();
-    if (!q) { options = []; renderOptions(); return; }
+    message.textContent = "";
+    if (!q) { options = []; more = false; renderOptions(); return; }
     timer = setTimeout(async () => {
       const mine = ++seq;
       try {
-        const r = await api("GET", `/v1/areas?q=${encodeURIComponent(q)}&limit=10`);
+        // one more than is shown, to know whether there are more
+        const r = await api("GET", `/v1/areas?q=${encodeURIComponent(q)}&limit=${PICKER_SHOWN + 1}`);
         if (mine !== seq) return;
-        options = r.data.items;
+        more = r.data.items.length > PICKER_SHOWN;
+        options = r.data.items.slice(0, PICKER_SHOWN);
         active = -1;
         renderOptions();
-      } catch (_) { options = []; renderOptions(); }
+        message.textContent = more ? `More areas match “${q}” than are listed: type more to narrow, or add the `
+          + `council in brackets, for example “Abbey (Lincoln)”.` : options.length ? "" : `No area matches “${q}”.`;
+      } catch (_) { options = []; more = false; renderOptions(); }
     }, 150);
   });
   input.addEventListener("keydown", e => {
     if (e.key === "ArrowDown" && options.length) { active = (active + 1) % options.length; renderOptions(); e.preventDefault(); }
     else if (e.key === "ArrowUp" && options.length) { active = (active - 1 + options.length) % options.length; renderOptions(); e.preventDefault(); }
     else if (e.key === "Enter" && active >= 0) { choose(options[active]); e.preventDefault(); }
+    else if (e.key === "Enter" && input.value.trim()) {
+      // nothing highlighted: keep what was typed, and say why nothing was chosen
+      e.preventDefault();
+      const q = input.value.trim();
+      message.textContent = options.length
+        ? `Nothing was chosen yet: use the down arrow to highlight one of the ${options.length} areas listed for “${q}”, `
+          + `then press Enter, or click one.`
+        : `Nothing was chosen: no area matches “${q}”. Check the spelling, or type a GSS code such as E07000138.`;
+    }
     else if (e.key === "Escape") close();
   });
   input.addEventListener("blur", () => setTimeout(close, 100));
   renderChips();
   // areas given by code alone get their names from the register
   for (const a of chosen.filter(c => c.name === c.code)) {
-    api("GET", `/v1/areas/${encodeURIComponent(a.code)}`).then(r => { a.name = r.data.name; renderChips(); }).catch(() => {});
+    api("GET", `/v1/areas/${encodeURIComponent(a.code)}`).then(r => {
+      a.name = r.data.name;
+      a.parent = r.data.parents && r.data.parents[0] ? r.data.parents[0].name : null;
+      renderChips();
+    }).catch(() => {});
   }
   const node = el("div", { class: "field area-picker" },
     el("label", { for: id }, label),
     el("p", { id: `${id}-hint`, class: "hint" }, hint || "Type a name or a GSS code, then choose from the list."),
-    input, list, chips);
+    input, list, message, chips);
   return { node, input, codes: () => chosen.map(c => c.code), typed: () => input.value.trim() };
 }

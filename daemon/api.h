@@ -64,4 +64,6 @@ void api_public_calendar(request *rq);
 void api_public_json(request *rq);
 void api_public_csv(request *rq);
 void api_public_static(request *rq);
+/* api_areas.c: GET /public/areas?q= (the search of GET /v1/areas, at most 20 areas, rate-limited per client) */
+void api_public_area_search(request *rq);
 #endif

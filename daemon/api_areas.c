@@ -1,8 +1,14 @@
-/* api_areas.c - GET /v1/areas?q=: area search for autocomplete, served from
- * the in-memory register (API.md section 7). */
+/* api_areas.c - GET /v1/areas?q= (partners) and GET /public/areas?q= (anyone:
+ * the residents' page): area search for autocomplete, served from the
+ * in-memory register (API.md section 7). One search for both; the public one
+ * answers fewer areas at a time and is rate-limited per client address, as
+ * it needs no key. The register is public reference data (ONS). */
+#include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "api_common.h"
@@ -11,9 +17,13 @@
 #include "http_reply.h"
 #include "server.h"
 
+#include "ratelimit.h"
+
 #define AREA_SEARCH_DEFAULT 20
 #define AREA_SEARCH_MAX 100
 #define AREA_SEARCH_TEXT_MAX 200
+#define PUBLIC_AREA_SEARCH_DEFAULT 10
+#define PUBLIC_AREA_SEARCH_MAX 20
 
 static json_t *area_item(const area_register *r, const area_info *a)
 {
@@ -28,7 +38,8 @@ static json_t *area_item(const area_register *r, const area_info *a)
                      a->level, "parents", parents);
 }
 
-void api_area_search(request *rq)
+/* The search for both routes: limit defaults to def, clamped to max. */
+static void area_search(request *rq, long def, long max)
 {
     const area_register *r = rq->srv->areas;
     if (!r) {
@@ -37,7 +48,7 @@ void api_area_search(request *rq)
     }
     json_t *errors = json_array();
     const char *q = NULL, *level = NULL, *within_text = NULL, *parent_text = NULL;
-    long limit = AREA_SEARCH_DEFAULT;
+    long limit = def;
     const struct evkeyval *kv;
     TAILQ_FOREACH(kv, &rq->query, next) {
         if (strcmp(kv->key, "q") == 0) {
@@ -54,9 +65,9 @@ void api_area_search(request *rq)
             char *end;
             limit = strtol(kv->value, &end, 10);
             if (!*kv->value || *end || limit < 1)
-                errors_add(errors, "limit", "must be a whole number from 1 to %d", AREA_SEARCH_MAX);
-            else if (limit > AREA_SEARCH_MAX)
-                limit = AREA_SEARCH_MAX; /* clamped, as lists are */
+                errors_add(errors, "limit", "must be a whole number from 1 to %ld", max);
+            else if (limit > max)
+                limit = max; /* clamped, as lists are */
         } else {
             errors_add(errors, kv->key, "unknown query parameter (q, level, within, parent, limit)");
         }
@@ -81,4 +92,56 @@ void api_area_search(request *rq)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(items, area_item(r, hits[i]));
     reply_json(rq, 200, json_pack("{s:o, s:n}", "items", items, "next_cursor"));
+}
+
+void api_area_search(request *rq)
+{
+    area_search(rq, AREA_SEARCH_DEFAULT, AREA_SEARCH_MAX);
+}
+
+/* The public search's token bucket, one per client address (limits.key_rate
+ * and limits.key_burst, as for a key; key_burst 0: off), under a hash of the
+ * address so that an IPv6 address fits the table's key. Returns -1 when the
+ * request was refused 429. */
+static int public_rate_limit(request *rq)
+{
+    server *srv = rq->srv;
+    if (srv->cfg->limits_key_burst == 0 || !srv->ratelimit)
+        return 0;
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *conn = evhttp_request_get_connection(rq->req);
+    if (conn)
+        evhttp_connection_get_peer(conn, &addr, &port);
+    unsigned long long h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = addr ? addr : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    char key[32];
+    snprintf(key, sizeof key, "public:%016llx", h);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ratelimit_result rl = ratelimit_take(srv->ratelimit, key, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
+                                         (double)srv->cfg->limits_key_rate, srv->cfg->limits_key_burst);
+    char policy[64], state[64], retry[24];
+    snprintf(policy, sizeof policy, "\"per-client\";q=%ld;w=%ld", rl.limit, rl.window_s);
+    snprintf(state, sizeof state, "\"per-client\";r=%ld;t=%ld", rl.remaining,
+             rl.allowed ? rl.reset_s : rl.retry_after_s);
+    reply_header(rq, "RateLimit-Policy", policy);
+    reply_header(rq, "RateLimit", state);
+    if (rl.allowed)
+        return 0;
+    srv->metrics.rate_limited++;
+    snprintf(retry, sizeof retry, "%ld", rl.retry_after_s);
+    reply_header(rq, "Retry-After", retry);
+    reply_problem(rq, 429, "rate-limited", "Too many requests",
+                  "This address has searched too often; retry after the Retry-After seconds.", NULL, NULL);
+    return -1;
+}
+
+void api_public_area_search(request *rq)
+{
+    api_security_headers(rq); /* errors included */
+    if (public_rate_limit(rq) < 0)
+        return;
+    area_search(rq, PUBLIC_AREA_SEARCH_DEFAULT, PUBLIC_AREA_SEARCH_MAX);
 }

@@ -31,6 +31,7 @@
 #include "fmt_opendata.h"
 #include "http_reply.h"
 #include "log.h"
+#include "public_doc.h"
 #include "server.h"
 #include "store_feeds.h"
 
@@ -72,7 +73,7 @@ typedef struct pstate {
     unsigned char hash[FEED_TOKEN_HASH_LEN];
     /* a calendar being put together */
     char etag[ETAG_LEN];
-    char console[600];   /* the events' URL prefix */
+    char console[600];   /* the events' URL prefix: the console's, or the public page's (public_only) */
     int attempts;        /* reads of the keys */
     int fetches;         /* reads of rows since the keys were read */
     size_t shown;        /* events in the calendar */
@@ -182,7 +183,8 @@ static void on_events(PGresult *res, void *arg)
                                   names.s + at[i], PQgetvalue(res, r, 8), PQgetvalue(res, r, 9),
                                   PQgetvalue(res, r, 10), PQgetvalue(res, r, 11), PQgetvalue(res, r, 12) };
         }
-        ical_calendar cal = { st->name, st->console, NULL };
+        ical_calendar cal = { st->name, st->public_only ? NULL : st->console, NULL,
+                              st->public_only ? st->console : NULL };
         rc = ical_render_events(&out, &cal, ev, n, ends);
         rq->srv->metrics.calendar_events_rendered += n;
     }
@@ -266,7 +268,8 @@ static void assemble(request *rq)
     }
     outbuf_free(&missing);
     outbuf head = { 0 }, tail = { 0 };
-    ical_calendar cal = { st->name, st->console, "-//consultd//consultd " CONSULTD_VERSION "//EN" };
+    ical_calendar cal = { st->name, st->public_only ? NULL : st->console,
+                          "-//consultd//consultd " CONSULTD_VERSION "//EN", st->public_only ? st->console : NULL };
     ical_render_head(&head, &cal);
     ical_render_tail(&tail);
     size_t len = head.len + total + tail.len;
@@ -395,7 +398,20 @@ static void reply_json_rows(request *rq, PGresult *res)
     for (int i = 0; i < n; i++) {
         if (i)
             outbuf_add(&out, ",\n", 2);
-        outbuf_add(&out, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1));
+        /* the document without its closing brace, then the areas' names and
+         * the terms' labels (public_doc.h), then the brace */
+        const char *doc = PQgetvalue(res, i, 1);
+        size_t len = (size_t)PQgetlength(res, i, 1);
+        while (len && doc[len - 1] != '}')
+            len--;
+        if (!len) {
+            out.failed = true;
+            break;
+        }
+        outbuf_add(&out, doc, len - 1);
+        public_doc_names(&out, PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+                         PQgetvalue(res, i, 5), rq->srv->areas, rq->srv->vocab);
+        outbuf_add(&out, "}", 1);
     }
     outbuf_add(&out, "]\n", 2);
     if (out.failed) {
@@ -459,7 +475,9 @@ static void run_query(request *rq)
     }
     char base[512];
     config_public_url(rq->srv->cfg, base, sizeof base);
-    snprintf(st->console, sizeof st->console, "%s/console", base);
+    /* a feed's events link to the console; the public calendar's to the
+     * residents' page, showing that one consultation (no key needed) */
+    snprintf(st->console, sizeof st->console, st->public_only ? "%s/public/?consultation=" : "%s/console", base);
     read_keys(rq);
 }
 

@@ -457,27 +457,43 @@ static bool is_child(const area_info *a, const char *parent)
     return false;
 }
 
-size_t areas_search(const area_register *r, const char *q, const char *level, const char *within,
-                    const char *parent, const area_info **out, size_t cap)
+/* Whether an area lies within an area whose name (or Welsh name) starts
+ * with pkey (normalised), so that "Abbey (Linc" finds Lincoln's Abbey while
+ * the parent is still being typed. */
+static bool has_container_prefixed(const area_register *r, const area_info *a, const char *pkey)
 {
-    if (!r || !r->n || !cap)
-        return 0;
-    char key[NAME_KEY_MAX];
-    vocab_normalise(q ? q : "", key, sizeof key);
-    char code[10] = { 0 };
-    size_t qlen = q ? strlen(q) : 0;
-    while (qlen && isspace((unsigned char)q[qlen - 1]))
-        qlen--;
-    const char *qs = q ? q : "";
-    while (isspace((unsigned char)*qs)) {
-        qs++;
-        qlen--;
+    size_t n = strlen(pkey);
+    for (size_t pass = 0; pass < 2; pass++) {
+        const area_code *list = pass ? a->ancestors : a->parents;
+        size_t m = pass ? a->nancestors : a->nparents;
+        for (size_t i = 0; i < m; i++) {
+            const area_info *p = areas_find(r, list[i]);
+            if (p && ((p->key && strncmp(p->key, pkey, n) == 0) || (p->key_cy && strncmp(p->key_cy, pkey, n) == 0)))
+                return true;
+        }
     }
-    bool code_like = qlen > 0 && qlen <= 9 && strchr("EWSNKewsnk", qs[0]);
-    for (size_t i = 1; code_like && i < qlen; i++)
-        code_like = isdigit((unsigned char)qs[i]);
-    for (size_t i = 0; code_like && i < qlen; i++)
-        code[i] = (char)toupper((unsigned char)qs[i]);
+    return false;
+}
+
+/* Larger areas first among equal names: a district before a ward of the
+ * same name (fewer containing areas means a larger area), then by code. */
+static int cmp_size(const void *x, const void *y)
+{
+    const area_info *a = *(const area_info *const *)x, *b = *(const area_info *const *)y;
+    if (a->nancestors != b->nancestors)
+        return a->nancestors < b->nancestors ? -1 : 1;
+    return strcmp(a->code, b->code);
+}
+
+/* One search: key (normalised name text) and code (upper-cased code prefix,
+ * "" when q is not code-shaped); pkey, when not NULL, keeps the areas within
+ * an area whose name starts with it. */
+static size_t search_scan(const area_register *r, const char *key, const char *code, const char *pkey,
+                          const char *level, const char *within, const char *parent, const area_info **out,
+                          size_t cap)
+{
+    size_t qlen = strlen(code);
+    bool code_like = qlen > 0;
     /* One pass in name order, each match into its rank's bucket (capped):
      * the buckets are already in the order the answer wants. */
     const area_info **bucket[3];
@@ -505,13 +521,61 @@ size_t areas_search(const area_register *r, const char *q, const char *level, co
             rank = rc;
         if (!key[0] && !code_like)
             rank = 2; /* no text: every area that passes the filters */
+        if (rank >= 0 && pkey && !has_container_prefixed(r, a, pkey))
+            rank = -1;
         if (rank >= 0 && nb[rank] < cap)
             bucket[rank][nb[rank]++] = a;
     }
+    qsort(bucket[0], nb[0], sizeof *bucket[0], cmp_size);
     size_t k = 0;
     for (int b = 0; b < 3; b++)
         for (size_t i = 0; i < nb[b] && k < cap; i++)
             out[k++] = bucket[b][i];
     free(bucket[0]);
+    return k;
+}
+
+size_t areas_search(const area_register *r, const char *q, const char *level, const char *within,
+                    const char *parent, const area_info **out, size_t cap)
+{
+    if (!r || !r->n || !cap)
+        return 0;
+    char key[NAME_KEY_MAX];
+    vocab_normalise(q ? q : "", key, sizeof key);
+    char code[10] = { 0 };
+    size_t qlen = q ? strlen(q) : 0;
+    while (qlen && isspace((unsigned char)q[qlen - 1]))
+        qlen--;
+    const char *qs = q ? q : "";
+    while (isspace((unsigned char)*qs)) {
+        qs++;
+        qlen--;
+    }
+    bool code_like = qlen > 0 && qlen <= 9 && strchr("EWSNKewsnk", qs[0]);
+    for (size_t i = 1; code_like && i < qlen; i++)
+        code_like = isdigit((unsigned char)qs[i]);
+    for (size_t i = 0; code_like && i < qlen; i++)
+        code[i] = (char)toupper((unsigned char)qs[i]);
+    size_t k = search_scan(r, key, code, NULL, level, within, parent, out, cap);
+    /* "Abbey (Lincoln)", or "Abbey (Linc" as it is typed: the name before
+     * the bracket, within an area whose name starts with the text inside it
+     * (API.md section 7's "Name (Parent)"), when the text as a whole matches
+     * no name. */
+    const char *open = k == 0 && qlen < NAME_KEY_MAX ? memchr(qs, '(', qlen) : NULL;
+    if (open && open > qs) {
+        char name[NAME_KEY_MAX], inside[NAME_KEY_MAX], nkey[NAME_KEY_MAX], pkey[NAME_KEY_MAX];
+        size_t nlen = (size_t)(open - qs), ilen = qlen - nlen - 1;
+        memcpy(name, qs, nlen);
+        name[nlen] = '\0';
+        memcpy(inside, open + 1, ilen);
+        inside[ilen] = '\0';
+        char *close = strchr(inside, ')');
+        if (close)
+            *close = '\0';
+        vocab_normalise(name, nkey, sizeof nkey);
+        vocab_normalise(inside, pkey, sizeof pkey);
+        if (nkey[0])
+            k = search_scan(r, nkey, "", pkey[0] ? pkey : NULL, level, within, parent, out, cap);
+    }
     return k;
 }

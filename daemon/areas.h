@@ -169,9 +169,14 @@ area_match_kind areas_resolve(const area_register *r, const char *text, area_mat
  * (any case) or whose name or Welsh name contains it (normalised); level, if
  * not NULL, keeps that level; within, if not NULL, keeps the areas inside it
  * (it among their ancestors or reach); parent, if not NULL, keeps its direct
- * children. An empty q matches every area the filters keep. Order: exact code or name matches,
- * then prefixes, then the rest; by name, then code, within each. Writes at
- * most cap pointers to out; returns how many. */
+ * children. An empty q matches every area the filters keep. When q as a
+ * whole matches nothing and has the form "Name (Parent)" (the closing
+ * bracket may be missing while it is typed), the areas whose name matches
+ * Name and that lie within an area whose name starts with Parent (API.md
+ * section 7). Order: exact code or name matches, larger areas first (fewer
+ * containing areas: a district before a ward of the same name), then
+ * prefixes, then the rest, by name, then code. Writes at most cap pointers to
+ * out; returns how many (0 also when out of memory). */
 size_t areas_search(const area_register *r, const char *q, const char *level, const char *within,
                     const char *parent, const area_info **out, size_t cap);
 

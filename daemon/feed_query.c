@@ -188,7 +188,7 @@ int feed_body_parse(const json_t *body, const vocab *v, const area_register *are
 }
 
 static const char *const public_params[] = { "area", "topic", "community", "organisation", "status",
-                                             "from", "to", "q", NULL };
+                                             "from", "to", "q", "id", NULL };
 
 int public_filters_from_query(const struct evkeyvalq *query, const vocab *v, json_t **out, json_t *errors)
 {
@@ -239,6 +239,11 @@ int public_filters_from_query(const struct evkeyvalq *query, const vocab *v, jso
         } else if (strcmp(k, "organisation") == 0) {
             if (!uuid_valid(val))
                 errors_add(errors, k, "must be an organisation id (a UUID)");
+            else
+                json_object_set_new(f, k, json_string(val));
+        } else if (strcmp(k, "id") == 0) {
+            if (!uuid_valid(val))
+                errors_add(errors, k, "must be a consultation id (a UUID)");
             else
                 json_object_set_new(f, k, json_string(val));
         } else if (strcmp(k, "status") == 0) {
@@ -309,7 +314,11 @@ static json_t *expand_terms(const json_t *terms, const vocab *v, vocab_kind kind
 #define SQL_MAX 4096
 
 static const char select_calendar[] = "SELECT c.id, c.version, c.updated_at, g.name";
-static const char select_json[] = "SELECT c.id, public_consultation_doc(c, g)::text";
+/* the document, then its code lists for public_doc_names (separated by
+ * PUBLIC_DOC_SEP, the unit separator) */
+static const char select_json[] = "SELECT c.id, public_consultation_doc(c, g)::text,"
+                                  " array_to_string(c.areas, E'\\x1f'), array_to_string(c.topics, E'\\x1f'),"
+                                  " array_to_string(c.communities, E'\\x1f'), array_to_string(c.methods, E'\\x1f')";
 static const char select_csv[] =
     "SELECT c.id, g.id, g.name, c.title, c.summary, array_to_string(c.topics, ';'),"
     " array_to_string(c.communities, ';'), array_to_string(c.areas, ';'), c.fieldwork_start::text,"
@@ -360,6 +369,13 @@ int feed_query_build(const json_t *filters, const vocab *v, const area_register 
         if (n < 0)
             goto oom;
         PUT(" AND c.organisation_id = $%d::uuid", n);
+    }
+    const char *id = json_string_value(json_object_get(filters, "id"));
+    if (id) {
+        int n = param(q, strdup(id));
+        if (n < 0)
+            goto oom;
+        PUT(" AND c.id = $%d::uuid", n);
     }
     const json_t *status = json_object_get(filters, "status");
     if (json_array_size(status) > 0) {

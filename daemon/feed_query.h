@@ -50,7 +50,7 @@ int feed_body_parse(const json_t *body, const vocab *v, const area_register *are
                     json_t **filters, json_t *errors, json_t *warnings);
 
 /* The public routes' query string (area, topic, community, organisation,
- * status, from, to, q; each at most once; area already resolved to a GSS code
+ * status, from, to, q, id: one consultation; each at most once; area already resolved to a GSS code
  * by the caller) as a normalised filters object in *out (caller owns).
  * Returns 0, or -1 with entries appended to errors, named by parameter. */
 int public_filters_from_query(const struct evkeyvalq *query, const vocab *v, json_t **out, json_t *errors);

@@ -183,10 +183,14 @@ static int render_event(outbuf *out, outbuf *scratch, outbuf *escaped, const ica
         else if (escaped->len)
             ical_line(out, "CATEGORIES", escaped->s);
     }
-    if (cal->console_url && *cal->console_url) {
+    if ((cal->event_url && *cal->event_url) || (cal->console_url && *cal->console_url)) {
         scratch->len = 0;
-        outbuf_adds(scratch, cal->console_url);
-        outbuf_adds(scratch, "/#/consultations/");
+        if (cal->event_url && *cal->event_url) {
+            outbuf_adds(scratch, cal->event_url);
+        } else {
+            outbuf_adds(scratch, cal->console_url);
+            outbuf_adds(scratch, "/#/consultations/");
+        }
         outbuf_adds(scratch, e->id ? e->id : "");
         if (scratch->failed)
             out->failed = true;

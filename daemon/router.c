@@ -66,6 +66,7 @@ static const route routes[] = {
     { "GET", "/public/consultations.ics", api_public_calendar, ROLE_NONE, BODY_NONE, "/public/consultations.ics" },
     { "GET", "/public/consultations.json", api_public_json, ROLE_NONE, BODY_NONE, "/public/consultations.json" },
     { "GET", "/public/consultations.csv", api_public_csv, ROLE_NONE, BODY_NONE, "/public/consultations.csv" },
+    { "GET", "/public/areas", api_public_area_search, ROLE_NONE, BODY_NONE, "/public/areas" },
     { "GET", "/public/datapackage.json", api_public_static, ROLE_NONE, BODY_NONE, "/public/datapackage.json" },
     { "GET", "/public/", api_public_static, ROLE_NONE, BODY_NONE, "/public/" },
     { "GET", "/public/app.js", api_public_static, ROLE_NONE, BODY_NONE, "/public/app.js" },

@@ -433,6 +433,87 @@ def a_cancelled_consultation_offers_no_outreach(c):
 
 
 @test
+def the_area_picker_narrows_and_keeps_what_was_typed(c):
+    c.sign_in(c.partner)
+    c.go("#/consultations/new")
+    area = c.css("#areas-input")
+    message = lambda b: b.find_element(By.CSS_SELECTOR, ".area-picker .picker-message").text
+    area.send_keys("Abbey")
+    c.wait(lambda b: "type more to narrow" in message(b), "the picker saying more areas match")
+    eq(len(c.b.find_elements(By.CSS_SELECTOR, "ul.options li")), 10, "ten listed")
+    check(ABBEY not in c.b.find_element(By.CSS_SELECTOR, "ul.options").text,
+          "the test can fail: Lincoln's Abbey is not among the first ten of 19")
+    area.send_keys(" (Lincoln)")
+    c.wait(lambda b: ABBEY in b.find_element(By.CSS_SELECTOR, "ul.options").text, "Abbey (Lincoln) found")
+    opt = c.b.find_element(By.CSS_SELECTOR, "ul.options li").text
+    check("ward in Lincoln" in opt, "the option names its parent: %r" % opt)
+    c.shot("form-area-picker-parent")
+    # Enter with nothing highlighted: the text stays, and the picker says why nothing was chosen
+    area.send_keys(Keys.ENTER)
+    c.wait(lambda b: "Nothing was chosen" in message(b), "why nothing was chosen")
+    eq(area.get_attribute("value"), "Abbey (Lincoln)", "what was typed is kept")
+    eq(c.b.find_element(By.CSS_SELECTOR, "ul.chips").text, "", "nothing chosen")
+    check("/console/#/consultations/new" in c.b.current_url, "and the form was not sent")
+    area.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+    c.wait(lambda b: "Abbey" in b.find_element(By.CSS_SELECTOR, "ul.chips").text, "the chosen area")
+    chip = c.b.find_element(By.CSS_SELECTOR, "ul.chips li").text
+    check(chip.startswith("Abbey, Lincoln (%s)" % ABBEY), "the chosen area names its parent: %r" % chip)
+    c.audit("the area picker")
+
+
+@test
+def form_errors_are_in_the_forms_words(c):
+    c.sign_in(c.partner)
+    c.go("#/consultations/new")
+    c.css("#areas-input").send_keys("Birchwo")
+    c.b.find_element(By.ID, "save").click()
+    summary = c.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, ".error-summary")), "the error summary").text
+    for want in ("Title: enter a title", "Start of fieldwork: enter a date", "End of fieldwork: enter a date",
+                 "Areas: “Birchwo” was typed but not chosen"):
+        check(want in summary, "%r in the summary: %r" % (want, summary))
+    for api_word in ("fieldwork.start", "areas:", "YYYY-MM-DD", "entries", "/v1/"):
+        check(api_word not in summary, "no API words (%r) in %r" % (api_word, summary))
+    eq(c.b.find_element(By.ID, "start-error").text, "Start of fieldwork: enter a date", "next to its box")
+    c.shot("form-errors-in-words")
+    c.errors()  # the 422 is logged by the browser as a failed resource
+    c.audit("the form's errors")
+    # a long pasted title is kept, counted and said to be too long; the server's limit then applies
+    long_title = "A consultation title pasted from a long document " * 7  # 343 characters, trimmed 342
+    c.b.execute_script("const t = document.getElementById('title'); t.value = arguments[0];"
+                       "t.dispatchEvent(new Event('input'))", long_title)
+    eq(len(c.b.find_element(By.ID, "title").get_attribute("value")), len(long_title), "nothing cut")
+    count = c.b.find_element(By.ID, "title-count").text
+    eq(count, "Title is 42 characters too long: 342 of 300", "the live count")
+    c.b.execute_script("const t = document.getElementById('contact_name'); t.value = 'x'.repeat(201);"
+                       "t.dispatchEvent(new Event('input'))")
+    eq(c.b.find_element(By.ID, "contact_name-count").text, "Contact name is 1 character too long: 201 of 200")
+    c.b.find_element(By.ID, "save").click()
+    c.wait(lambda b: "Title is 42 characters too long: shorten it to 300" in b.find_element(By.ID, "title-error").text,
+           "the server's limit in the form's words")
+    check("Contact name is 1 character too long" in c.b.find_element(By.CSS_SELECTOR, ".error-summary").text,
+          "every limited field")
+    c.b.execute_script("const t = document.getElementById('title'); t.value = 'Short';"
+                       "t.dispatchEvent(new Event('input'))")
+    eq(c.b.find_element(By.ID, "title-count").text, "5 of 300 characters")
+    c.shot("form-too-long")
+    c.errors()  # the 422s are logged by the browser as failed resources
+
+
+@test
+def sign_in_points_residents_to_the_public_page(c):
+    c.b.get("about:blank")
+    c.b.get(c.base + "/")
+    c.b.execute_script("sessionStorage.clear()")
+    c.b.get(c.base + "/console/#/signin")
+    link = c.css("#residents-link")
+    eq(link.text, "Looking for consultations near you? See what is planned")
+    link.click()
+    c.wait(lambda b: b.current_url.startswith(c.base + "/public/"), "the residents' page")
+    c.css("#area")
+    c.errors()
+
+
+@test
 def the_calendar_draws_a_bar_per_consultation(c):
     c.sign_in(c.coord)
     c.go("#/calendar?area=%s&from=2027-09&months=3" % LINCOLN)
@@ -688,6 +769,95 @@ def residents_page_lists_public_consultations_by_month(c):
     check(link.endswith("/public/consultations.ics?area=" + LINCOLN), "the area's calendar: %s" % link)
     c.shot("public")
     c.audit("the residents' page")
+
+
+def public_seed(c):
+    """A public consultation in Lincoln, with a topic and a community, once."""
+    if getattr(c, "resident_plan", None) is None:
+        r = c.d.request("POST", "/v1/consultations", {
+            "title": "Council housing repairs: what tenants think", "topics": ["housing-repairs"],
+            "communities": ["social-housing-tenants"], "areas": [LINCOLN, ABBEY],
+            "fieldwork": {"start": "2027-12-01", "end": "2027-12-20"}, "visibility": "public"}, token=c.coord)
+        eq(r.status, 201, "public seed %r" % r)
+        c.resident_plan = r.json
+    return c.resident_plan
+
+
+def resident_search(c, text):
+    box = c.css("#area")
+    box.clear()
+    box.send_keys(text)
+    return box
+
+
+@test
+def residents_find_their_area_in_plain_words(c):
+    plan = public_seed(c)
+    labels = {}
+    for v in ("topics", "communities"):
+        labels.update({t["code"]: t["label"] for t in c.api("GET", "/v1/vocabularies/" + v).json["items"]})
+    c.b.get(c.base + "/public/")
+    c.settle()
+    # a postcode: said plainly, with no API in sight
+    resident_search(c, "LN2 5AB").send_keys(Keys.ENTER)
+    c.wait(lambda b: "Postcodes are not known" in b.find_element(By.ID, "status").text, "the postcode answer")
+    status = c.b.find_element(By.ID, "status").text
+    check("town, ward or council" in status, status)
+    body = c.b.find_element(By.TAG_NAME, "body").text
+    check("/v1/" not in body and "GET " not in body, "no API address shown to a resident: %r" % body[:400])
+    c.shot("public-postcode")
+    # suggestions as you type, each place told apart by its level and parent
+    resident_search(c, "Lincoln")
+    opts = c.wait(EC.visibility_of_element_located((By.ID, "area-options")), "the suggestions")
+    c.wait(lambda b: "Breckland" in opts.text, "the ward in Breckland among the suggestions")
+    check("district in" in opts.text, "the district: %r" % opts.text)
+    c.shot("public-suggestions")
+    c.audit("the residents' page with suggestions")
+    # a shared name, sent without choosing: the places it means, to choose from
+    c.b.find_element(By.ID, "area").send_keys(Keys.ESCAPE)
+    c.b.find_element(By.CSS_SELECTOR, "#search button[type=submit]").click()
+    c.wait(lambda b: b.find_element(By.ID, "choices").is_displayed(), "the list of places called Lincoln")
+    choices = [a.text for a in c.b.find_elements(By.CSS_SELECTOR, "#choice-list a")]
+    eq(len(choices), 2, "two places are called Lincoln: %r" % choices)
+    check(choices[0].startswith("Lincoln — district") and choices[1] == "Lincoln — ward in Breckland",
+          "each with its level and parent: %r" % choices)
+    eq(c.b.find_element(By.ID, "months").text, "", "nothing listed for the wrong Lincoln meanwhile")
+    c.shot("public-choices")
+    c.audit("the residents' page offering a choice")
+    c.b.find_elements(By.CSS_SELECTOR, "#choice-list a")[0].click()
+    c.wait(lambda b: plan["title"] in b.find_element(By.ID, "months").text, "the district's consultations")
+    check(c.b.current_url.endswith("?area=" + LINCOLN), "the address names the area: %s" % c.b.current_url)
+    item = [li.text for li in c.b.find_elements(By.CSS_SELECTOR, "#months li") if plan["title"] in li.text][0]
+    check("Where: Lincoln, Abbey (Lincoln)" in item, "where it is, by name: %r" % item)
+    for code in plan["topics"] + plan["communities"]:
+        check(labels[code] in item, "the label %r of %s: %r" % (labels[code], code, item))
+        check(code not in item, "not the code %s: %r" % (code, item))
+    check(LINCOLN not in item and ABBEY not in item, "no GSS codes: %r" % item)
+    c.b.execute_script("document.getElementById('c-' + arguments[0]).scrollIntoView()", plan["id"])
+    c.shot("public-area-listing")
+    c.audit("the residents' page listing an area")
+    # more places share a name than are listed: the page says so
+    resident_search(c, "Abbey")
+    c.wait(lambda b: "More places match" in b.find_element(By.ID, "area-more").text, "the page saying there are more")
+    eq(len(c.b.find_elements(By.CSS_SELECTOR, "#area-options li")), 10)
+
+
+@test
+def the_public_calendar_links_to_a_page_residents_can_open(c):
+    plan = public_seed(c)
+    ics = c.d.request("GET", "/public/consultations.ics")
+    eq(ics.status, 200)
+    text = ics.body.decode().replace("\r\n ", "")
+    url = [l[4:] for l in text.split("\r\n") if l.startswith("URL:") and plan["id"] in l]
+    eq(len(url), 1, "the consultation's event has a URL")
+    link = urllib.parse.urlsplit(url[0])
+    eq((link.path, link.query), ("/public/", "consultation=" + plan["id"]), "the public page, not the console")
+    c.b.get(c.base + link.path + "?" + link.query)
+    c.wait(lambda b: plan["title"] in b.find_element(By.ID, "months").text, "the consultation")
+    eq(len(c.b.find_elements(By.CSS_SELECTOR, "#months li")), 1, "that one consultation")
+    check("Sign in" not in c.b.find_element(By.TAG_NAME, "body").text, "no sign-in")
+    c.shot("public-from-calendar")
+    c.audit("the residents' page from a calendar link")
 
 
 @test

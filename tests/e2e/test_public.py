@@ -521,3 +521,99 @@ def openapi_documents_feeds_and_public_routes(env):
             eq(doc["paths"][path]["get"].get("security"), [], "%s needs no authentication" % path)
     for s in ("ConsultationInput", "Consultation"):
         eq(doc["components"]["schemas"][s]["properties"]["visibility"]["enum"], ["partners", "public"])
+
+
+LINCOLN_DISTRICT, LINCOLN_WARD_BRECKLAND, LINCOLN_ABBEY = "E07000138", "E05010250", "E05010784"
+
+
+@test
+def public_area_search_needs_no_key_and_ranks_places(env):
+    d = public_daemon(env)
+
+    def search(qs):
+        r = d.request("GET", "/public/areas?" + qs)
+        eq(r.status, 200, "GET /public/areas?%s: %r" % (qs, r))
+        for k, v in SECURITY.items():
+            eq(r.header(k), v, k)
+        return r.json["items"]
+
+    items = search("q=Lincoln")
+    eq([i["code"] for i in items[:2]], [LINCOLN_DISTRICT, LINCOLN_WARD_BRECKLAND],
+       "the two places called Lincoln, the district (the larger) first")
+    eq(items[1]["level"], "ward")
+    eq(items[1]["parents"][0]["name"], "Breckland", "each with its parent, so they can be told apart")
+    check(all(set(i) == {"code", "name", "name_cy", "level", "parents"} for i in items), "the /v1/areas items")
+    eq([i["code"] for i in search("q=Abbey%20(Lincoln)")], [LINCOLN_ABBEY], "\"Name (Parent)\" finds the one")
+    eq([i["code"] for i in search("q=abbey%20(linc")], [LINCOLN_ABBEY], "while the parent is still typed")
+    eq(len(search("q=a")), 10, "10 by default")
+    eq(len(search("q=a&limit=500")), 20, "at most 20 at a time")
+    eq(search("q=LN2%205AB"), [], "no postcodes in the register")
+    problem(d.request("GET", "/public/areas"), 400, "q")
+    problem(d.request("GET", "/public/areas?q=" + "x" * 201), 400, "q")
+    problem(d.request("GET", "/public/areas?q=abbey&limit=0"), 400, "limit")
+    problem(d.request("GET", "/public/areas?q=abbey&colour=red"), 400, "colour")
+    # the partners' search shares the definition
+    _, token = env.new_org("Public Search Council")
+    r = d.request("GET", "/v1/areas?q=Abbey%20(Lincoln)", token=token)
+    eq([i["code"] for i in r.json["items"]], [LINCOLN_ABBEY], "/v1/areas takes \"Name (Parent)\" too")
+    doc = d.request("GET", "/openapi.json").json
+    eq(doc["paths"]["/public/areas"]["get"].get("security"), [], "documented, with no authentication")
+
+
+@test
+def public_area_search_is_rate_limited_per_client(env):
+    d = env.daemon({"CONSULTD_LIMITS_KEY_BURST": "3", "CONSULTD_LIMITS_KEY_RATE": "1"})
+    try:
+        codes = [d.request("GET", "/public/areas?q=abbey").status for _ in range(6)]
+        check(codes[:3] == [200, 200, 200] and 429 in codes[3:], "a burst of 3, then 429: %r" % codes)
+        r = d.request("GET", "/public/areas?q=abbey")
+        if r.status == 429:
+            check(int(r.header("retry-after")) >= 1, "Retry-After")
+            check(r.header("content-type").startswith("application/problem+json"), "problem+json")
+        check('"per-client"' in (r.header("ratelimit-policy") or ""), "RateLimit-Policy %r" % r.header("ratelimit-policy"))
+    finally:
+        d.stop()
+
+
+@test
+def public_json_names_places_and_labels_terms(env):
+    d = public_daemon(env)
+    org, token = env.new_org("Names Council")
+    a = create(d, token, areas=[CAMDEN, BELSIZE], topics=["housing-repairs"], communities=["social-housing-tenants"],
+               title="Repairs survey", fieldwork={"start": days(3), "end": days(9)}, visibility="public")
+    vocab = {}
+    for v in ("topics", "communities", "methods"):
+        vocab[v] = {t["code"]: t["label"] for t in d.request("GET", "/v1/vocabularies/" + v, token=token).json["items"]}
+    j = d.request("GET", "/public/consultations.json?organisation=" + org)
+    eq(j.status, 200)
+    doc = j.json[0]
+    eq(doc["places"], [{"code": CAMDEN, "name": "Camden", "level": "district", "parent": doc["places"][0]["parent"]},
+                       {"code": BELSIZE, "name": "Belsize", "level": "ward", "parent": "Camden"}])
+    eq(doc["topic_labels"], [vocab["topics"][c] for c in doc["topics"]])
+    check(doc["topic_labels"] != doc["topics"], "labels, not codes: %r" % doc["topic_labels"])
+    eq(doc["community_labels"], [vocab["communities"][c] for c in doc["communities"]])
+    eq(doc["method_labels"], [vocab["methods"][c] for c in doc["methods"]])
+    # one consultation by its id: what the public calendar's links open
+    one = d.request("GET", "/public/consultations.json?id=" + a["id"])
+    eq([c["id"] for c in one.json], [a["id"]])
+    problem(d.request("GET", "/public/consultations.json?id=not-a-uuid"), 400, "id")
+    secret = create(d, token, areas=[CAMDEN], title="Partners only", fieldwork={"start": days(3), "end": days(9)})
+    eq(d.request("GET", "/public/consultations.json?id=" + secret["id"]).json, [], "never a partners-only one")
+
+
+@test
+def public_calendar_links_to_the_public_page(env):
+    d = public_daemon(env)
+    org, token = env.new_org("Link Council")
+    a = create(d, token, areas=[CAMDEN], title="Linked plan", fieldwork={"start": days(3), "end": days(9)},
+               visibility="public")
+    r = d.request("GET", "/public/consultations.ics?organisation=" + org)
+    eq(r.status, 200)
+    check_raw_ical(r.body)
+    cal = parse_ical(r.body)
+    eq(cal["errors"], [], "parser errors")
+    ev = events_by_uid(cal)["consultation-%s@consultd" % a["id"]]
+    eq(ev["URL"], "%s/public/?consultation=%s" % (PUBLIC_URL, a["id"]), "a page a resident can open")
+    check(b"/console" not in r.body, "no link to the partners' console")
+    page = d.request("GET", "/public/?consultation=" + a["id"])
+    eq(page.status, 200, "the link opens")

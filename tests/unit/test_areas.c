@@ -9,6 +9,8 @@
 #include "area_input.h"
 #include "areas.h"
 #include "overlap_plan.h"
+#include "public_doc.h"
+#include "vocab.h"
 
 /* A small register: England > East Midlands > Lincolnshire > Lincoln > Abbey,
  * Birchwood; an Abbey in Barking and Dagenham; Mendip replaced by Somerset;
@@ -181,6 +183,91 @@ static void search_ranks_exact_then_prefix_then_inside(void **state)
     n = areas_search(r, "", NULL, NULL, "E10000019", out, 20);
     assert_int_equal(n, 1); /* Lincolnshire's direct children: Lincoln, not its wards */
     assert_string_equal(out[0]->code, "E07000138");
+    /* "Name (Parent)", also while the parent is being typed */
+    n = areas_search(r, "Abbey (Lincoln)", NULL, NULL, NULL, out, 20);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0]->code, "E05010784");
+    n = areas_search(r, "abbey (barking", NULL, NULL, NULL, out, 20);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0]->code, "E05000026");
+    n = areas_search(r, "Abbey (", NULL, NULL, NULL, out, 20);
+    assert_int_equal(n, 2);
+    assert_int_equal(areas_search(r, "Abbey (Somerset)", NULL, NULL, NULL, out, 20), 0);
+    areas_free(r);
+}
+
+static void search_puts_larger_areas_first_among_equal_names(void **state)
+{
+    (void)state;
+    area_register *r = areas_new();
+    const char *lincs[] = { "E10000019" }, *breck[] = { "E07000143", "E10000020" };
+    assert_int_equal(areas_add(r, "E10000019", "Lincolnshire", "county", NULL, 0), AREAS_OK);
+    assert_int_equal(areas_add(r, "E10000020", "Norfolk", "county", NULL, 0), AREAS_OK);
+    assert_int_equal(areas_add(r, "E07000143", "Breckland", "district", (const char *const[]){ "E10000020" }, 1),
+                     AREAS_OK);
+    assert_int_equal(areas_add(r, "E05000001", "Lincoln", "ward", breck, 2), AREAS_OK);
+    assert_int_equal(areas_add(r, "E07000138", "Lincoln", "district", lincs, 1), AREAS_OK);
+    assert_int_equal(areas_finish(r), 0);
+    const area_info *out[5];
+    assert_int_equal(areas_search(r, "Lincoln", NULL, NULL, NULL, out, 5), 3);
+    assert_string_equal(out[0]->code, "E07000138"); /* the district, though the ward's code sorts first */
+    assert_string_equal(out[1]->code, "E05000001");
+    assert_string_equal(out[2]->code, "E10000019"); /* a prefix */
+    areas_free(r);
+}
+
+/* The members public_doc_names appends, closed into an object and parsed. */
+static json_t *names_doc(const char *areas, const char *topics, const char *communities, const char *methods,
+                         const area_register *r, const vocab *v)
+{
+    outbuf out = { 0 };
+    outbuf_adds(&out, "{\"id\":1");
+    public_doc_names(&out, areas, topics, communities, methods, r, v);
+    outbuf_add(&out, "}", 1);
+    assert_false(out.failed);
+    json_error_t err;
+    json_t *doc = json_loadb(out.s, out.len, 0, &err);
+    if (!doc)
+        fail_msg("not JSON: %s: %s", err.text, out.s);
+    outbuf_free(&out);
+    return doc;
+}
+
+static void public_doc_names_areas_and_labels_terms(void **state)
+{
+    (void)state;
+    area_register *r = fixture();
+    vocab *v = vocab_new();
+    assert_int_equal(vocab_add(v, VOCAB_TOPICS, "housing-repairs", "Housing repairs", NULL, NULL, 0), 0);
+    assert_int_equal(vocab_add(v, VOCAB_COMMUNITIES, "young-people", "Young \"people\"\\", NULL, NULL, 0), 0);
+    assert_int_equal(vocab_finish(v), 0);
+    json_t *doc = names_doc("E05010784\x1f" "E05999999", "housing-repairs\x1f" "free tag, \"quoted\"\t",
+                            "young-people", "", r, v);
+    assert_int_equal(json_integer_value(json_object_get(doc, "id")), 1);
+    json_t *p0 = json_array_get(json_object_get(doc, "places"), 0), *p1 = json_array_get(json_object_get(doc, "places"), 1);
+    assert_int_equal(json_array_size(json_object_get(doc, "places")), 2);
+    assert_string_equal(json_string_value(json_object_get(p0, "code")), "E05010784");
+    assert_string_equal(json_string_value(json_object_get(p0, "name")), "Abbey");
+    assert_string_equal(json_string_value(json_object_get(p0, "level")), "ward");
+    assert_string_equal(json_string_value(json_object_get(p0, "parent")), "Lincoln");
+    assert_string_equal(json_string_value(json_object_get(p1, "name")), "E05999999"); /* unknown: the code */
+    assert_true(json_is_null(json_object_get(p1, "level")));
+    assert_true(json_is_null(json_object_get(p1, "parent")));
+    json_t *tl = json_object_get(doc, "topic_labels");
+    assert_int_equal(json_array_size(tl), 2);
+    assert_string_equal(json_string_value(json_array_get(tl, 0)), "Housing repairs");
+    assert_string_equal(json_string_value(json_array_get(tl, 1)), "free tag, \"quoted\"\t"); /* escaped, as it is */
+    assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "community_labels"), 0)),
+                        "Young \"people\"\\");
+    assert_int_equal(json_array_size(json_object_get(doc, "method_labels")), 0);
+    json_decref(doc);
+    /* neither register nor vocabulary, lists missing: codes as they are, empty lists */
+    doc = names_doc("E05010784", NULL, NULL, NULL, NULL, NULL);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(doc, "places"), 0), "name")),
+                        "E05010784");
+    assert_int_equal(json_array_size(json_object_get(doc, "topic_labels")), 0);
+    json_decref(doc);
+    vocab_free(v);
     areas_free(r);
 }
 
@@ -220,6 +307,8 @@ int main(void)
         cmocka_unit_test(plan_scope_refuses_more_than_it_checks),
         cmocka_unit_test(resolve_codes_names_parents_aliases),
         cmocka_unit_test(search_ranks_exact_then_prefix_then_inside),
+        cmocka_unit_test(search_puts_larger_areas_first_among_equal_names),
+        cmocka_unit_test(public_doc_names_areas_and_labels_terms),
         cmocka_unit_test(input_warns_and_lists_candidates),
     };
     return cmocka_run_group_tests_name("areas", tests, NULL, NULL);

@@ -220,7 +220,7 @@ static const char welsh[] = "Ymgynghoriad ar Gynllun Datblygu Lleol – sesiwn g
 static void render(const ical_event *ev, size_t n, outbuf *out)
 {
     memset(out, 0, sizeof *out);
-    ical_calendar cal = { "Camden, Kent; and \"more\"", "https://c.example/console", "-//consultd//test//EN" };
+    ical_calendar cal = { "Camden, Kent; and \"more\"", "https://c.example/console", "-//consultd//test//EN", NULL };
     assert_int_equal(ical_render(out, &cal, ev, n), 0);
     assert_false(out->failed);
 }
@@ -369,7 +369,7 @@ static void bad_dates_are_refused(void **state)
     (void)state;
     ical_event ev = sample("x", "2027-02-30", "2027-03-01");
     outbuf out = { 0 };
-    ical_calendar cal = { "x", NULL, NULL };
+    ical_calendar cal = { "x", NULL, NULL, NULL };
     assert_int_equal(ical_render(&out, &cal, &ev, 1), -1);
     outbuf_free(&out);
     char d[9];
@@ -378,6 +378,30 @@ static void bad_dates_are_refused(void **state)
     assert_true(ical_date_plus("2100-02-28", 1, d));
     assert_string_equal(d, "21000301"); /* 2100 is not a leap year */
     assert_false(ical_date_plus("31/12/2024", 1, d));
+}
+
+/* A calendar with event_url links each event there (the public page), not to the console. */
+static void event_url_replaces_the_console_link(void **state)
+{
+    (void)state;
+    ical_event ev = sample("x", "2027-03-01", "2027-03-05");
+    outbuf out = { 0 };
+    ical_calendar cal = { "Public", NULL, NULL, "https://c.example/public/?consultation=" };
+    assert_int_equal(ical_render(&out, &cal, &ev, 1), 0);
+    char *flat = malloc(out.len + 1); /* unfolded: each CRLF + space removed */
+    assert_non_null(flat);
+    size_t f = 0;
+    for (size_t i = 0; i < out.len; i++) {
+        if (i + 2 < out.len && out.s[i] == '\r' && out.s[i + 1] == '\n' && out.s[i + 2] == ' ')
+            i += 2;
+        else
+            flat[f++] = out.s[i];
+    }
+    flat[f] = '\0';
+    assert_non_null(strstr(flat, "URL:https://c.example/public/?consultation=0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b\r\n"));
+    assert_null(strstr(flat, "/console"));
+    free(flat);
+    outbuf_free(&out);
 }
 
 /* The parts put together are the calendar rendered whole, and each event's
@@ -392,7 +416,7 @@ static void parts_put_together_are_the_whole(void **state)
     outbuf whole;
     render(ev, 3, &whole);
 
-    ical_calendar cal = { "Camden, Kent; and \"more\"", "https://c.example/console", "-//consultd//test//EN" };
+    ical_calendar cal = { "Camden, Kent; and \"more\"", "https://c.example/console", "-//consultd//test//EN", NULL };
     outbuf parts = { 0 };
     size_t ends[3];
     ical_render_head(&parts, &cal);
@@ -409,7 +433,7 @@ static void parts_put_together_are_the_whole(void **state)
     }
 
     /* the second event alone, in a calendar of another name: the same bytes */
-    ical_calendar other = { "Another name", "https://c.example/console", NULL };
+    ical_calendar other = { "Another name", "https://c.example/console", NULL, NULL };
     outbuf alone = { 0 };
     assert_int_equal(ical_render_events(&alone, &other, &ev[1], 1, NULL), 0);
     assert_int_equal(alone.len, ends[1] - ends[0]);
@@ -433,6 +457,7 @@ int main(void)
         cmocka_unit_test(linter_finds_the_published_faults),
         cmocka_unit_test(our_output_has_none_of_them),
         cmocka_unit_test(statuses_map_to_rfc5545),
+        cmocka_unit_test(event_url_replaces_the_console_link),
         cmocka_unit_test(folding_never_splits_a_character),
         cmocka_unit_test(short_lines_are_not_folded),
         cmocka_unit_test(empty_calendar_is_valid),

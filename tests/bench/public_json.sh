@@ -1,0 +1,63 @@
+#!/bin/sh
+# Open data benchmark: GET /public/consultations.json of EVENTS public
+# consultations (each naming its areas and the vocabularies' labels, added
+# per row from the register and vocabularies in memory), and GET
+# /public/areas?q= as a resident types "Lincoln", one client, sequential
+# requests, full answers (no If-None-Match).
+#
+#   tests/bench/public_json.sh [REQUESTS] [EVENTS]     default: 20 requests, 20000 consultations
+set -eu
+cd "$(dirname "$0")/../.."
+n=${1:-20}
+events=${2:-20000}
+tmp=$(mktemp -d /tmp/consultd-pubjson.XXXXXX)
+chmod 755 "$tmp"
+dpid=""
+cleanup() {
+  [ -z "$dpid" ] || kill "$dpid" 2>/dev/null || true
+  scripts/pg.sh stop "$tmp/pg" || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+make -s all
+. tests/bench/lib.sh
+url=$(scripts/pg.sh start "$tmp/pg" "$(free_port)")
+export CONSULTD_DATABASE_URL=$url
+daemon/consultd migrate >/dev/null 2>&1
+daemon/consultd areas import ../shared/data/ons/*.csv | grep register
+org=$(daemon/consultd org add --name "Open Data Bench Council")
+psql -X -q -v ON_ERROR_STOP=1 "$url" -c "
+INSERT INTO consultations (id, organisation_id, title, summary, topics, communities, areas,
+  fieldwork_start, fieldwork_end, visibility, external_ref)
+SELECT gen_random_uuid(), '$org', 'Consultation ' || i || ' on local housing and parks',
+  repeat('We want to hear from carers, residents; and groups. ', 4),
+  '{housing,parks}', '{carers}', '{E09000007,E05000128,E05010784}',
+  current_date + (i % 700) - 60, current_date + (i % 700) - 60 + (i % 40), 'public', 'BENCH-' || i
+FROM generate_series(1, $events) i"
+hport=$(free_port)
+CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 daemon/consultd serve &
+dpid=$!
+until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do sleep 0.1; done
+python3 - "$hport" "$n" <<'PY'
+import http.client, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+
+def run(path, count):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    times, size, status = [], 0, None
+    for _ in range(count):
+        t = time.perf_counter()
+        c.request("GET", path)
+        r = c.getresponse()
+        body = r.read()
+        times.append((time.perf_counter() - t) * 1000)
+        size, status = len(body), r.status
+    times.sort()
+    pct = lambda p: times[min(len(times) - 1, int(len(times) * p / 100))]
+    print("%-34s %3d x %s, %9d bytes: p50 %7.1f ms  p95 %7.1f ms  max %7.1f ms"
+          % (path[:34], count, status, size, pct(50), pct(95), times[-1]))
+
+run("/public/consultations.json", n)
+for q in ("Li", "Lin", "Linc", "Lincoln", "Abbey%20(Linc"):
+    run("/public/areas?q=" + q + "&limit=11", n * 5)
+PY
