@@ -73,7 +73,8 @@ typedef struct pstate {
     unsigned char hash[FEED_TOKEN_HASH_LEN];
     /* a calendar being put together */
     char etag[ETAG_LEN];
-    char console[600];   /* the events' URL prefix: the console's, or the public page's (public_only) */
+    char console[600];   /* the events' URL prefix: the console's */
+    char public_page[600]; /* the public calendar's: the residents' page its descriptions name ("" for a feed) */
     int attempts;        /* reads of the keys */
     int fetches;         /* reads of rows since the keys were read */
     size_t shown;        /* events in the calendar */
@@ -183,12 +184,11 @@ static void on_events(PGresult *res, void *arg)
                                   names.s + at[i], PQgetvalue(res, r, 8), PQgetvalue(res, r, 9),
                                   PQgetvalue(res, r, 10), PQgetvalue(res, r, 11), PQgetvalue(res, r, 12) };
         }
-        ical_calendar cal = { st->name, st->public_only ? NULL : st->console, NULL,
-                              st->public_only ? st->console : NULL };
+        ical_calendar cal = { st->name, st->console, NULL, st->public_page };
         rc = ical_render_events(&out, &cal, ev, n, ends);
         rq->srv->metrics.calendar_events_rendered += n;
     }
-    calendar_context ctx = { rq->srv->areas ? rq->srv->areas->generation : 0, st->console };
+    calendar_context ctx = { rq->srv->areas ? rq->srv->areas->generation : 0, st->console, st->public_page };
     for (size_t i = 0; rc == 0 && i < n; i++) {
         int r = (int)i;
         calendar_event_ref ref = { PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
@@ -268,8 +268,7 @@ static void assemble(request *rq)
     }
     outbuf_free(&missing);
     outbuf head = { 0 }, tail = { 0 };
-    ical_calendar cal = { st->name, st->public_only ? NULL : st->console,
-                          "-//consultd//consultd " CONSULTD_VERSION "//EN", st->public_only ? st->console : NULL };
+    ical_calendar cal = { st->name, st->console, "-//consultd//consultd " CONSULTD_VERSION "//EN", st->public_page };
     ical_render_head(&head, &cal);
     ical_render_tail(&tail);
     size_t len = head.len + total + tail.len;
@@ -332,7 +331,7 @@ static void on_keys(PGresult *res, void *arg)
         reply_unavailable(rq);
         return;
     }
-    calendar_context ctx = { rq->srv->areas ? rq->srv->areas->generation : 0, st->console };
+    calendar_context ctx = { rq->srv->areas ? rq->srv->areas->generation : 0, st->console, st->public_page };
     for (size_t i = 0; i < st->shown; i++) {
         int r = (int)i;
         calendar_event_ref ref = { PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
@@ -475,9 +474,12 @@ static void run_query(request *rq)
     }
     char base[512];
     config_public_url(rq->srv->cfg, base, sizeof base);
-    /* a feed's events link to the console; the public calendar's to the
-     * residents' page, showing that one consultation (no key needed) */
-    snprintf(st->console, sizeof st->console, st->public_only ? "%s/public/?consultation=" : "%s/console", base);
+    /* Every event's URL is its page in the console (API.md section 9); the
+     * public calendar's descriptions also name the residents' page showing
+     * that one consultation, which needs no key. */
+    snprintf(st->console, sizeof st->console, "%s/console", base);
+    if (st->public_only)
+        snprintf(st->public_page, sizeof st->public_page, "%s/public/?consultation=", base);
     read_keys(rq);
 }
 

@@ -35,6 +35,7 @@ void calendar_event_key(const calendar_event_ref *e, const calendar_context *ctx
     for (int i = 0; i < 8; i++) /* the generation, byte by byte */
         h = (h ^ (unsigned char)((unsigned long long)ctx->generation >> (8 * i))) * 1099511628211ULL;
     h = mix(h, ctx->console_url);
+    h = mix(h, ctx->public_page);
     char *p = put_str(out, e->id, 36);
     *p++ = ':';
     p = put_str(p, e->version, 20);
@@ -53,6 +54,8 @@ int calendar_etag(const char (*keys)[CALENDAR_EVENT_KEY_LEN], size_t n, bool tru
     snprintf(line, sizeof line, "%s\n%zu %d\n%lld\n", CONSULTD_VERSION, n, truncated, ctx->generation);
     outbuf_adds(&b, line);
     outbuf_adds(&b, ctx->console_url ? ctx->console_url : "");
+    outbuf_add(&b, "\n", 1);
+    outbuf_adds(&b, ctx->public_page ? ctx->public_page : "");
     outbuf_add(&b, "\n", 1);
     outbuf_adds(&b, name ? name : "");
     outbuf_add(&b, "\n", 1);

@@ -39,6 +39,7 @@ typedef struct calendar_event_ref {
 typedef struct calendar_context {
     long long generation;    /* the area register's (area names) */
     const char *console_url; /* the events' URL prefix */
+    const char *public_page; /* the residents' page the events' descriptions name (NULL: none; fmt_ical.h) */
 } calendar_context;
 
 /* Writes the event's key into out (NUL-terminated): the id (at most 36

@@ -156,6 +156,13 @@ static int render_event(outbuf *out, outbuf *scratch, outbuf *escaped, const ica
         outbuf_adds(scratch, "Organisation: ");
         outbuf_adds(scratch, e->organisation);
     }
+    if (cal->public_page && *cal->public_page) {
+        if (scratch->len)
+            outbuf_adds(scratch, "\n\n");
+        outbuf_adds(scratch, "Details: ");
+        outbuf_adds(scratch, cal->public_page);
+        outbuf_adds(scratch, e->id ? e->id : "");
+    }
     if (scratch->failed)
         out->failed = true;
     else if (scratch->len)
@@ -183,14 +190,10 @@ static int render_event(outbuf *out, outbuf *scratch, outbuf *escaped, const ica
         else if (escaped->len)
             ical_line(out, "CATEGORIES", escaped->s);
     }
-    if ((cal->event_url && *cal->event_url) || (cal->console_url && *cal->console_url)) {
+    if (cal->console_url && *cal->console_url) {
         scratch->len = 0;
-        if (cal->event_url && *cal->event_url) {
-            outbuf_adds(scratch, cal->event_url);
-        } else {
-            outbuf_adds(scratch, cal->console_url);
-            outbuf_adds(scratch, "/#/consultations/");
-        }
+        outbuf_adds(scratch, cal->console_url);
+        outbuf_adds(scratch, "/#/consultations/");
         outbuf_adds(scratch, e->id ? e->id : "");
         if (scratch->failed)
             out->failed = true;

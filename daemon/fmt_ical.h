@@ -53,14 +53,15 @@ typedef struct ical_calendar {
     const char *name;          /* NAME and X-WR-CALNAME */
     const char *console_url;   /* "<public_url>/console": URL is <console_url>/#/consultations/<id> */
     const char *prodid;        /* PRODID */
-    const char *event_url;     /* when not NULL, URL is <event_url><id> instead (and console_url unused):
-                                * the public calendar links to the residents' page */
+    const char *public_page;   /* when not NULL, DESCRIPTION ends with a line naming <public_page><id>:
+                                * the residents' page showing the event, which needs no key (the
+                                * public calendar: URL stays the console's, as API.md section 9 says) */
 } ical_calendar;
 
 /* A calendar in three parts, so that events rendered once can be kept and
  * put together again (body_cache.h): the head (BEGIN:VCALENDAR and the
  * calendar's properties), the events, the tail (END:VCALENDAR). An event's
- * bytes depend on the event and cal->console_url and cal->event_url only, never on the
+ * bytes depend on the event and cal->console_url and cal->public_page only, never on the
  * calendar's name or on the other events.
  *
  * ical_render_events appends the events in order; ends (NULL, or n entries)

@@ -843,13 +843,15 @@ def residents_find_their_area_in_plain_words(c):
 
 
 @test
-def the_public_calendar_links_to_a_page_residents_can_open(c):
+def the_public_calendar_names_a_page_residents_can_open(c):
     plan = public_seed(c)
     ics = c.d.request("GET", "/public/consultations.ics")
     eq(ics.status, 200)
     text = ics.body.decode().replace("\r\n ", "")
-    url = [l[4:] for l in text.split("\r\n") if l.startswith("URL:") and plan["id"] in l]
-    eq(len(url), 1, "the consultation's event has a URL")
+    # its URL is its page in the console (API.md); its description names the residents' page
+    url = [l.split("Details: ", 1)[1] for l in text.split("\r\n")
+           if l.startswith("DESCRIPTION:") and "Details: " in l and plan["id"] in l]
+    eq(len(url), 1, "the consultation's event names the residents' page")
     link = urllib.parse.urlsplit(url[0])
     eq((link.path, link.query), ("/public/", "consultation=" + plan["id"]), "the public page, not the console")
     c.b.get(c.base + link.path + "?" + link.query)

@@ -602,7 +602,7 @@ def public_json_names_places_and_labels_terms(env):
 
 
 @test
-def public_calendar_links_to_the_public_page(env):
+def public_calendar_names_the_public_page(env):
     d = public_daemon(env)
     org, token = env.new_org("Link Council")
     a = create(d, token, areas=[CAMDEN], title="Linked plan", fieldwork={"start": days(3), "end": days(9)},
@@ -613,7 +613,8 @@ def public_calendar_links_to_the_public_page(env):
     cal = parse_ical(r.body)
     eq(cal["errors"], [], "parser errors")
     ev = events_by_uid(cal)["consultation-%s@consultd" % a["id"]]
-    eq(ev["URL"], "%s/public/?consultation=%s" % (PUBLIC_URL, a["id"]), "a page a resident can open")
-    check(b"/console" not in r.body, "no link to the partners' console")
+    eq(ev["URL"], "%s/console/#/consultations/%s" % (PUBLIC_URL, a["id"]), "URL: its page in the console (API.md)")
+    check(ev["DESCRIPTION"].endswith("Details: %s/public/?consultation=%s" % (PUBLIC_URL, a["id"])),
+          "the description names a page a resident can open: %r" % ev["DESCRIPTION"])
     page = d.request("GET", "/public/?consultation=" + a["id"])
     eq(page.status, 200, "the link opens")

@@ -11,7 +11,7 @@
 
 static const calendar_event_ref base_event = { "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b", "3",
                                                "2027-02-03 04:05:06.123456+00", "Camden Council" };
-static const calendar_context base_ctx = { 7, "https://c.example/console" };
+static const calendar_context base_ctx = { 7, "https://c.example/console", NULL };
 
 static void key_of(const calendar_event_ref *e, const calendar_context *ctx, char out[CALENDAR_EVENT_KEY_LEN])
 {
@@ -56,6 +56,10 @@ static void event_key_follows_its_bytes(void **state)
     assert_string_not_equal(k, k0);
     ctx = base_ctx;
     ctx.console_url = "https://other.example/console";
+    key_of(&base_event, &ctx, k);
+    assert_string_not_equal(k, k0);
+    ctx = base_ctx; /* the public calendar's events name the residents' page: not a feed's event */
+    ctx.public_page = "https://c.example/public/?consultation=";
     key_of(&base_event, &ctx, k);
     assert_string_not_equal(k, k0);
     /* fields are separated: moving a character from one to the next is another key */

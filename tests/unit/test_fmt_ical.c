@@ -380,13 +380,14 @@ static void bad_dates_are_refused(void **state)
     assert_false(ical_date_plus("31/12/2024", 1, d));
 }
 
-/* A calendar with event_url links each event there (the public page), not to the console. */
-static void event_url_replaces_the_console_link(void **state)
+/* A calendar with public_page names the residents' page in each event's
+ * description; its URL stays the console's (API.md section 9). */
+static void public_page_is_named_in_the_description(void **state)
 {
     (void)state;
     ical_event ev = sample("x", "2027-03-01", "2027-03-05");
     outbuf out = { 0 };
-    ical_calendar cal = { "Public", NULL, NULL, "https://c.example/public/?consultation=" };
+    ical_calendar cal = { "Public", "https://c.example/console", NULL, "https://c.example/public/?consultation=" };
     assert_int_equal(ical_render(&out, &cal, &ev, 1), 0);
     char *flat = malloc(out.len + 1); /* unfolded: each CRLF + space removed */
     assert_non_null(flat);
@@ -398,8 +399,13 @@ static void event_url_replaces_the_console_link(void **state)
             flat[f++] = out.s[i];
     }
     flat[f] = '\0';
-    assert_non_null(strstr(flat, "URL:https://c.example/public/?consultation=0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b\r\n"));
-    assert_null(strstr(flat, "/console"));
+    assert_non_null(strstr(flat, "\\n\\nDetails: https://c.example/public/?consultation=0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b\r\n"));
+    assert_non_null(strstr(flat, "URL:https://c.example/console/#/consultations/0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b\r\n"));
+    /* a feed's calendar (no public_page) names no residents' page */
+    outbuf_free(&out);
+    cal.public_page = NULL;
+    assert_int_equal(ical_render(&out, &cal, &ev, 1), 0);
+    assert_null(strstr(out.s, "Details:"));
     free(flat);
     outbuf_free(&out);
 }
@@ -457,7 +463,7 @@ int main(void)
         cmocka_unit_test(linter_finds_the_published_faults),
         cmocka_unit_test(our_output_has_none_of_them),
         cmocka_unit_test(statuses_map_to_rfc5545),
-        cmocka_unit_test(event_url_replaces_the_console_link),
+        cmocka_unit_test(public_page_is_named_in_the_description),
         cmocka_unit_test(folding_never_splits_a_character),
         cmocka_unit_test(short_lines_are_not_folded),
         cmocka_unit_test(empty_calendar_is_valid),
