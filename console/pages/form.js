@@ -3,7 +3,7 @@
 // saving, "Check for overlaps" runs the write as a dry run (API.md section 8)
 // and shows what it would find, so the dates can move first.
 import { api, ApiError } from "../api.js";
-import { clear, el, formatRange, heading, tag } from "../dom.js";
+import { clear, el, formatRange, heading, plural, tag } from "../dom.js";
 import { areaPicker } from "../widgets.js";
 
 const LEVELS = ["inform", "consult", "involve", "collaborate", "empower"];
@@ -217,7 +217,7 @@ async function render(main, existing) {
     clear(preview);
     preview.hidden = false;
     const ov = d.overlaps || [];
-    preview.appendChild(el("h2", { id: "preview-h", tabindex: "-1" }, ov.length ? `It would overlap ${ov.length} planned consultations` : "No overlaps found"));
+    preview.appendChild(el("h2", { id: "preview-h", tabindex: "-1" }, ov.length ? `It would overlap ${plural(ov.length, "planned consultation")}` : "No overlaps found"));
     if (d.warnings && d.warnings.length) preview.appendChild(el("ul", { class: "warnings" }, d.warnings.map(w => el("li", {}, w))));
     if (ov.length) preview.appendChild(el("table", { class: "table" },
       el("thead", {}, el("tr", {}, ["Level", "With", "Fieldwork", "Why"].map(h => el("th", { scope: "col" }, h)))),
@@ -225,7 +225,9 @@ async function render(main, existing) {
         el("td", {}, o.other ? `${o.other.title} (${o.other.organisation.name})` : ""),
         el("td", {}, o.other ? formatRange(o.other.fieldwork.start, o.other.fieldwork.end) : ""),
         el("td", {}, o.explanation))))));
-    preview.appendChild(el("p", {}, "Nothing has been saved. Move the dates or change the areas and check again, or save it as it is."));
+    preview.appendChild(el("p", {}, ov.length
+      ? "Nothing has been saved. Move the dates or change the areas and check again, or save it as it is."
+      : "Nothing has been saved yet: save it when you are ready."));
     preview.querySelector("h2").focus();
   }
 }

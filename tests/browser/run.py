@@ -275,6 +275,9 @@ def the_form_completes_areas_and_previews_overlaps(c):
     c.wait(lambda b: "It would overlap" in b.find_element(By.CSS_SELECTOR, "section.preview").text, "the dry run")
     prev = c.b.find_element(By.CSS_SELECTOR, "section.preview").text
     check("Carers support review" in prev, "the preview names what it would overlap: %r" % prev[:300])
+    n = len(c.b.find_elements(By.CSS_SELECTOR, "section.preview tbody tr"))
+    eq(c.css("section.preview h2").text,
+       "It would overlap %d planned consultation%s" % (n, "" if n == 1 else "s"), "the count in plain words")
     eq(len(c.api("GET", "/v1/consultations?area=%s&limit=200" % BIRCHWOOD).json["items"]), len(before),
        "a dry run stores nothing")
     c.shot("form")
