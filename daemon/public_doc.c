@@ -1,35 +1,30 @@
 /* public_doc.c - areas' names and vocabularies' labels for the open data. */
 #include "public_doc.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-/* A JSON string (RFC 8259 section 7): quotes, backslashes and control
- * characters escaped; the rest (UTF-8) as it is. NULL: null. */
+static int add_cb(const char *buf, size_t size, void *data)
+{
+    outbuf *out = data;
+    outbuf_add(out, buf, size);
+    return out->failed ? -1 : 0;
+}
+
+/* A JSON string (RFC 8259 section 7), escaped by jansson. NULL: null. Text
+ * that is not UTF-8, or no memory, marks out failed. */
 static void put_string(outbuf *out, const char *s, size_t len)
 {
     if (!s) {
         outbuf_adds(out, "null");
         return;
     }
-    outbuf_add(out, "\"", 1);
-    size_t from = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        outbuf_add(out, s + from, i - from);
-        char esc[8];
-        if (c == '"' || c == '\\')
-            snprintf(esc, sizeof esc, "\\%c", c);
-        else
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-        outbuf_adds(out, esc);
-        from = i + 1;
-    }
-    outbuf_add(out, s + from, len - from);
-    outbuf_add(out, "\"", 1);
+    json_t *j = json_stringn(s, len);
+    if (!j || json_dump_callback(j, add_cb, out, JSON_ENCODE_ANY) != 0)
+        out->failed = true;
+    json_decref(j);
 }
 
 static void put_cstring(outbuf *out, const char *s)

@@ -26,8 +26,9 @@
  *   "topic_labels", "community_labels", "method_labels": per code, in order,
  *     the vocabulary's label (a code it does not know, a free tag: as it is).
  * Each list is its codes separated by PUBLIC_DOC_SEP; "" or NULL for none.
- * areas and v may be NULL (every code unknown). Strings are escaped as RFC
- * 8259 section 7 says. Errors: out of memory sets out->failed. */
+ * areas and v may be NULL (every code unknown). Strings are escaped by
+ * jansson (RFC 8259 section 7). Errors: out of memory, or a code or name that
+ * is not UTF-8, sets out->failed. */
 void public_doc_names(outbuf *out, const char *areas, const char *topics, const char *communities,
                       const char *methods, const area_register *r, const vocab *v);
 

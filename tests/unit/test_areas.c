@@ -267,6 +267,11 @@ static void public_doc_names_areas_and_labels_terms(void **state)
                         "E05010784");
     assert_int_equal(json_array_size(json_object_get(doc, "topic_labels")), 0);
     json_decref(doc);
+    /* a free tag that is not UTF-8 cannot be a JSON string: the document fails */
+    outbuf bad = { 0 };
+    public_doc_names(&bad, "", "bad \xff tag", NULL, NULL, NULL, NULL);
+    assert_true(bad.failed);
+    outbuf_free(&bad);
     vocab_free(v);
     areas_free(r);
 }
