@@ -62,6 +62,7 @@ SQL
 
 bench_reset "$conn" "$loaded"   # the million it was loaded with, not earlier runs' posts
 started=1
+stored=$(psql -X -tA "$conn" -c "SELECT count(*) FROM consultations")
 pgpid=$(head -n 1 "$keep/pg/data/postmaster.pid")
 hz=$(getconf CLK_TCK)
 psql -X -q "$conn" -c "CHECKPOINT"
@@ -70,7 +71,7 @@ out=$(pgbench -n -M prepared -c 32 -j 2 -T "$secs" -f "$tmp/write.sql" "$conn" 2
 sleep 1; p1=$(pg_ticks "$pgpid"); t1=$(machine_ticks)
 tps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
 txns=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
-echo "== the register's write without the overlap check, $(psql -X -tA "$conn" -c "SELECT count(*) FROM consultations") stored, 32 clients, ${secs}s"
+echo "== the register's write without the overlap check, $stored stored, 32 clients, ${secs}s"
 awk -v tps="$tps" -v n="$txns" -v pg=$((p1 - p0)) -v all=$((t1 - t0)) -v hz="$hz" 'BEGIN {
   printf "writes/s: %.0f\n", tps
   printf "   CPU per write: PostgreSQL %.3f ms, rest of the machine (pgbench) %.3f ms\n", pg / hz * 1000 / n, (all - pg) / hz * 1000 / n }'
