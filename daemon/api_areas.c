@@ -8,16 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api.h"
 #include "api_common.h"
 #include "area_input.h"
+#include "auth.h"
 #include "field_errors.h"
 #include "http_reply.h"
 #include "server.h"
-
-#include "ratelimit.h"
 
 #define AREA_SEARCH_DEFAULT 20
 #define AREA_SEARCH_MAX 100
@@ -105,9 +103,6 @@ void api_area_search(request *rq)
  * request was refused 429. */
 static int public_rate_limit(request *rq)
 {
-    server *srv = rq->srv;
-    if (srv->cfg->limits_key_burst == 0 || !srv->ratelimit)
-        return 0;
     char *addr = NULL;
     ev_uint16_t port = 0;
     struct evhttp_connection *conn = evhttp_request_get_connection(rq->req);
@@ -118,24 +113,8 @@ static int public_rate_limit(request *rq)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
     char key[32];
     snprintf(key, sizeof key, "public:%016llx", h);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ratelimit_result rl = ratelimit_take(srv->ratelimit, key, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
-                                         (double)srv->cfg->limits_key_rate, srv->cfg->limits_key_burst);
-    char policy[64], state[64], retry[24];
-    snprintf(policy, sizeof policy, "\"per-client\";q=%ld;w=%ld", rl.limit, rl.window_s);
-    snprintf(state, sizeof state, "\"per-client\";r=%ld;t=%ld", rl.remaining,
-             rl.allowed ? rl.reset_s : rl.retry_after_s);
-    reply_header(rq, "RateLimit-Policy", policy);
-    reply_header(rq, "RateLimit", state);
-    if (rl.allowed)
-        return 0;
-    srv->metrics.rate_limited++;
-    snprintf(retry, sizeof retry, "%ld", rl.retry_after_s);
-    reply_header(rq, "Retry-After", retry);
-    reply_problem(rq, 429, "rate-limited", "Too many requests",
-                  "This address has searched too often; retry after the Retry-After seconds.", NULL, NULL);
-    return -1;
+    return auth_rate_limit(rq, key, "per-client",
+                           "This address has searched too often; retry after the Retry-After seconds.");
 }
 
 void api_public_area_search(request *rq)

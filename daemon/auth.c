@@ -63,9 +63,7 @@ static time_t now_s(void)
     return ts.tv_sec;
 }
 
-/* The key's token bucket (limits.key_rate, limits.key_burst; burst 0: off).
- * Returns -1 when the request was refused 429. */
-static int rate_limit(request *rq)
+int auth_rate_limit(request *rq, const char *bucket, const char *scope, const char *detail)
 {
     server *srv = rq->srv;
     const config *cfg = srv->cfg;
@@ -73,11 +71,11 @@ static int rate_limit(request *rq)
         return 0;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    ratelimit_result rl = ratelimit_take(srv->ratelimit, rq->key_id, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
+    ratelimit_result rl = ratelimit_take(srv->ratelimit, bucket, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
                                          (double)cfg->limits_key_rate, cfg->limits_key_burst);
-    char policy[64], state[64], retry[24];
-    snprintf(policy, sizeof policy, "\"per-key\";q=%ld;w=%ld", rl.limit, rl.window_s);
-    snprintf(state, sizeof state, "\"per-key\";r=%ld;t=%ld", rl.remaining,
+    char policy[96], state[96], retry[24];
+    snprintf(policy, sizeof policy, "\"%s\";q=%ld;w=%ld", scope, rl.limit, rl.window_s);
+    snprintf(state, sizeof state, "\"%s\";r=%ld;t=%ld", scope, rl.remaining,
              rl.allowed ? rl.reset_s : rl.retry_after_s);
     reply_header(rq, "RateLimit-Policy", policy);
     reply_header(rq, "RateLimit", state);
@@ -86,11 +84,17 @@ static int rate_limit(request *rq)
     srv->metrics.rate_limited++;
     snprintf(retry, sizeof retry, "%ld", rl.retry_after_s);
     reply_header(rq, "Retry-After", retry);
-    reply_problem(rq, 429, "rate-limited", "Too many requests",
-                  "This API key has used its request allowance (limits.key_rate a second, bursts of "
-                  "limits.key_burst); retry after the Retry-After seconds.",
-                  NULL, NULL);
+    reply_problem(rq, 429, "rate-limited", "Too many requests", detail, NULL, NULL);
     return -1;
+}
+
+/* The key's token bucket (limits.key_rate, limits.key_burst; burst 0: off).
+ * Returns -1 when the request was refused 429. */
+static int rate_limit(request *rq)
+{
+    return auth_rate_limit(rq, rq->key_id, "per-key",
+                           "This API key has used its request allowance (limits.key_rate a second, bursts of "
+                           "limits.key_burst); retry after the Retry-After seconds.");
 }
 
 /* After authentication: the rate limit, the role check, then the handler. */

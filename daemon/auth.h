@@ -17,6 +17,14 @@ void auth_begin(request *rq, void (*next)(request *rq));
  * up with db_read. */
 void auth_begin_read(request *rq, void (*next)(request *rq));
 
+/* Takes one request from the token bucket named bucket (limits.key_rate a
+ * second, bursts of limits.key_burst; burst 0 turns limits off) and sets the
+ * RateLimit-Policy and RateLimit header fields under scope ("per-key",
+ * "per-client"; draft-ietf-httpapi-ratelimit-headers). Returns 0 when the
+ * request may go on, or -1 after replying 429 with Retry-After and a problem
+ * whose detail is detail (the request is then finished). */
+int auth_rate_limit(request *rq, const char *bucket, const char *scope, const char *detail);
+
 /* Keys verified in the last server.auth_cache_s seconds are trusted without a
  * lookup (the secret's hash is still compared, in constant time). A revoked
  * key therefore stops working within that many seconds. Direct-mapped by key
