@@ -920,8 +920,10 @@ def keyboard_alone_reaches_and_uses_the_inbox(c):
 
 
 
-def own_pair(c, name, title, area=BOULTHAM, start="2028-03-01", end="2028-03-31"):
-    """A new organisation with two overlapping consultations of its own: (org id, its key, [both], the overlap)."""
+def own_pair(c, name, title, area=BOULTHAM, start="2029-02-01", end="2029-02-20"):
+    """A new organisation with two overlapping consultations of its own: (org id, its key, [both], the overlap).
+    The place and weeks are the caller's own, so that no other test's consultation overlaps them (the
+    import test plans Boultham in March 2028, "Our consultations" Lincoln from 2030)."""
     org, key = c.env.new_org(name)
     made = []
     for t in (title + " survey", title + " workshops"):
@@ -956,7 +958,8 @@ def overlap_actions_redraw_the_page_and_its_counts(c):
     names = c.b.execute_script("return [...arguments[0].options].map(o => o.textContent)", sel)
     check("Lincolnshire County Council" in names and not any(len(n) == 36 and n.count("-") == 4 for n in names),
           "organisations offered by name, never by id: %r" % names)
-    counts = lambda: c.b.find_element(By.CSS_SELECTOR, "ul.counts").text
+    # read in one step: the list is drawn again after each action, so a found element may go stale
+    counts = lambda: c.b.execute_script("const u = document.querySelector('ul.counts'); return u ? u.innerText : ''")
     c.wait(lambda b: "open: 1" in counts() and "dismissed: 0" in counts(), "the counts before")
     caption = c.css("table.overlaps caption").text
     check(caption.startswith("1 open overlap,"), "one overlap, in the singular: %r" % caption)
