@@ -41,6 +41,7 @@ function placeName(p) {
 }
 
 const GSS = /^[EWSNK]\d{8}$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;  // a consultation's id
 // A full UK postcode ("LN2 5AB") or its first half ("LN2"): the register has no postcodes.
 const POSTCODE = /^[A-Z]{1,2}\d[A-Z\d]?(\s*\d[A-Z]{2})?$/i;
 
@@ -108,8 +109,15 @@ async function show(qs, what) {
   }
 }
 
+// The place the resident chose (from the suggestions, the list of places of one name,
+// or the address), while the box still shows its name: sending the form then keeps
+// that place rather than looking its name up again. Every way of choosing goes
+// through showArea, and typing anything else forgets the choice.
+let chosen = null;
+
 function showArea(a) {
   $("area").value = a.name;
+  chosen = a;
   history.replaceState(null, "", "?area=" + encodeURIComponent(a.code));
   return show("?area=" + encodeURIComponent(a.code), "in " + describe(a));
 }
@@ -208,6 +216,8 @@ function drawSuggestions() {
 }
 
 function pick(a) {
+  clearTimeout(timer);
+  seq++;  // a search still on its way must not open the list again
   closeSuggestions();
   more.hidden = true;
   showArea(a);
@@ -215,6 +225,7 @@ function pick(a) {
 
 input.addEventListener("input", () => {
   clearTimeout(timer);
+  if (chosen && input.value.trim() !== chosen.name) chosen = null;
   const q = input.value.trim();
   more.hidden = true;
   if (q.length < 2 || POSTCODE.test(q)) { suggestions = []; drawSuggestions(); return; }
@@ -252,7 +263,9 @@ $("search").addEventListener("submit", ev => {
   seq++;
   closeSuggestions();
   more.hidden = true;
-  find(input.value.trim());
+  const text = input.value.trim();
+  if (chosen && text === chosen.name) showArea(chosen);
+  else find(text);
 });
 
 // ---- the address: ?area= (a code or a name) or ?consultation=<id> (the calendar's links) ----
@@ -261,10 +274,11 @@ async function start() {
   const params = new URLSearchParams(location.search);
   const id = params.get("consultation");
   if (id) {
-    await show("?id=" + encodeURIComponent(id), "");
+    if (UUID.test(id)) await show("?id=" + encodeURIComponent(id), "");
     const shown = $("months").querySelector("li");
-    say(shown ? "This consultation, from your calendar. Search for your area to see the others."
-      : "This consultation is not published any more. Search for your area to see the others.");
+    say(shown ? "Here is the consultation you asked for. Search for your area to see the others."
+      : "This consultation is not published for residents: it is shared only with the organisations that plan " +
+        "consultations, or the link is wrong. Search for your area to see the consultations that are public.");
     $("calendar").hidden = true;
     return;
   }
@@ -273,8 +287,8 @@ async function start() {
   if (GSS.test(area)) {
     let a = null;
     try { a = (await searchAreas(area, 1)).find(x => x.code === area.toUpperCase()) || null; } catch (e) { a = null; }
-    if (a) input.value = a.name;
-    return show("?area=" + encodeURIComponent(area.toUpperCase()), a ? "in " + describe(a) : "");
+    if (a) return showArea(a);
+    return show("?area=" + encodeURIComponent(area.toUpperCase()), "");
   }
   return find(area);
 }
