@@ -89,10 +89,15 @@ function showSignIn(message) {
   el("label", { for: "key" }, "API key"),
   el("p", { id: "key-hint", class: "hint" }, "The key your administrator gave you, starting cdk_. It is kept in this browser tab only, until you sign out or close the tab."),
   error, input, el("div", {}, el("button", { type: "submit" }, "Sign in")));
-  // residents who arrive here need no key: the public page is theirs
+  // residents who arrive here need no key: the public page is theirs, and a
+  // consultation's address (a calendar event's link) leads to that consultation there
+  const one = location.hash.match(/^#\/consultations\/([0-9a-f-]{36})(?:\/edit)?(?:\?.*)?$/);
+  const residents = one
+    ? el("a", { href: `/public/?consultation=${encodeURIComponent(one[1])}`, id: "residents-link" },
+      "Not staff? See this consultation on the residents' page")
+    : el("a", { href: "/public/", id: "residents-link" }, "Looking for consultations near you? See what is planned");
   main.appendChild(el("div", { class: "narrow" }, heading("Sign in to consultd"),
-    el("p", { class: "residents" }, el("a", { href: "/public/", id: "residents-link" },
-      "Looking for consultations near you? See what is planned")),
+    el("p", { class: "residents" }, residents),
     el("p", {}, "Signing in is for councils and partner organisations that plan consultations."), formEl));
   input.focus();
 }
