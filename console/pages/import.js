@@ -6,8 +6,35 @@ import { errorSummary } from "../widgets.js";
 
 const MAX_BYTES = 16 * 1024 * 1024;
 
-// "fieldwork_start: ..." as the table shows a row's error; a row-wide one has no field.
-const errorText = e => (e.field ? `${e.field}: ${e.message}` : e.message);
+// The spreadsheet's columns (the template's header, README "Importing from spreadsheets").
+const COLUMNS = ["external_ref", "title", "summary", "topics", "communities", "areas", "fieldwork_start",
+  "fieldwork_end", "methods", "engagement_level", "expected_participants", "contact_name", "contact_email",
+  "visibility", "id", "organisation", "status", "version"];
+// API fields that span two columns.
+const SPANS = { fieldwork: "fieldwork_start and fieldwork_end columns", contact: "contact_name and contact_email columns" };
+
+// The column a row's error is about, in the spreadsheet's words: the API names
+// the field of its JSON ("areas[0]", "fieldwork.start"), the file has columns
+// ("areas", "fieldwork_start"). null when the error is the row's as a whole.
+function columnOf(field) {
+  if (!field) return null;
+  const path = String(field).replace(/\[\d+\]/g, "");
+  const col = path.replace(/\./g, "_").toLowerCase();
+  if (COLUMNS.includes(col)) return `${col} column`;
+  const top = path.split(/[.[]/)[0].toLowerCase();
+  if (SPANS[top]) return SPANS[top];
+  if (COLUMNS.includes(top)) return `${top} column`;
+  return `${field} column`;
+}
+
+// A message's own mentions of API fields ("must not be before fieldwork.start"), as columns.
+const inColumns = text => String(text || "").replace(/\b[a-z_]+(?:\[\d+\])?(?:\.[a-z_]+)+\b/g, path => {
+  const col = path.replace(/\[\d+\]/g, "").replace(/\./g, "_");
+  return COLUMNS.includes(col) ? col : path;
+});
+
+// "areas column: ..." as the table shows a row's error; a row-wide one has no field.
+const errorText = e => (e.field ? `${columnOf(e.field)}: ${inColumns(e.message)}` : inColumns(e.message));
 
 // The other consultation of an overlap, in words: its title and organisation.
 function otherSide(o) {
@@ -46,12 +73,16 @@ function resultsTable(d) {
 const FIELD_WORDS = { file: "The file", header: "The header row", query: "The address" };
 
 function refusal(err) {
-  const errors = (err.problem && err.problem.errors) || [];
-  const notUtf8 = errors.some(e => e.field === "file" && /UTF-8/.test(e.message || ""));
+  const all = (err.problem && err.problem.errors) || [];
+  const notUtf8 = all.find(e => e.field === "file" && /UTF-8/.test(e.message || ""));
+  // the advice is given once, in words: of the technical message, only where the file goes wrong
+  const where = notUtf8 && /line (\d+)/.exec(notUtf8.message || "");
+  const errors = all.filter(e => e !== notUtf8);
   return el("div", { class: "error-summary", role: "alert", tabindex: "-1", id: "refusal" },
     el("h2", {}, "The file was not imported"),
     notUtf8 ? [
-      el("p", {}, "The file is not saved as UTF-8, so letters and signs such as £, – or é would be stored wrongly. Nothing was imported."),
+      el("p", {}, "The file is not saved as UTF-8, so letters and signs such as £, – or é would be stored wrongly" +
+        (where ? ` (the first is on line ${where[1]})` : "") + ". Nothing was imported."),
       el("p", {}, "What to do: in Excel, choose File, then Save As, and pick “CSV UTF-8 (Comma delimited) (*.csv)” as the type. " +
         "In LibreOffice, save as “Text CSV” and choose “Unicode (UTF-8)” as the character set. Then choose the new file here and check it again.")]
       : el("p", {}, err.message || String(err)),
@@ -73,7 +104,9 @@ export async function render(main) {
   } }, "Download the template");
   main.appendChild(el("p", {}, "Save your plan as “CSV UTF-8” with one consultation per row, and a header row naming the columns. ",
     templateBtn, " (a spreadsheet listing every column, with an example row). ",
-    "Rows are matched by external_ref: importing the same file again changes nothing."));
+    "Each row changes the consultation it names, or adds a new one. A spreadsheet downloaded from “Our consultations” " +
+    "names each consultation in its id column; in a spreadsheet of your own, give each row your own reference in the " +
+    "external_ref column. Importing the same file again changes nothing."));
   main.appendChild(templateOut);
   const file = el("input", { type: "file", id: "csv", accept: ".csv,text/csv", "aria-describedby": "csv-hint" });
   const out = el("div", { "aria-live": "polite" });
