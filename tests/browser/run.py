@@ -609,6 +609,40 @@ def the_import_refuses_a_windows_1252_file_in_plain_words(c):
 
 
 @test
+def the_import_gives_the_utf8_advice_once(c):
+    raw = (IMPORT_HEADER + "RENT-1252-2,Rent \u2013 \u00a35,,,,%s,2028-03-01,2028-03-20,,,,,,\r\n" % BOULTHAM).encode("cp1252")
+    c.sign_in(c.partner)
+    c.go("#/import")
+    upload(c, "rent-1252-again.csv", raw)
+    box = c.wait(lambda b: b.find_elements(By.ID, "refusal"), "the refusal")[0]
+    text = box.text
+    eq(text.lower().count("csv utf-8"), 1, "the advice once: %r" % text)
+    check("line 2" in text, "still names where: %r" % text)
+    check("byte" not in text, "no bytes: %r" % text)
+    c.errors()
+
+
+@test
+def the_import_names_columns_and_how_rows_are_matched(c):
+    c.sign_in(c.partner)
+    c.go("#/import")
+    intro = c.b.find_element(By.ID, "main").text
+    check("Rows are matched by external_ref" not in intro, "no promise the export breaks: %r" % intro)
+    check("id column" in intro and "external_ref column" in intro, "says what names a row: %r" % intro)
+    f = IMPORT_HEADER + "COL-1,Abbey lanes,,,,Abbey;%s,2028-04-01,2028-03-20,,,,,not-an-email,\r\n" % BOULTHAM
+    upload(c, "columns.csv", f.encode())
+    c.wait(lambda b: "What the import would do" in b.find_element(By.ID, "main").text, "the dry run")
+    row = c.b.find_elements(By.CSS_SELECTOR, "table tbody tr")[0].text
+    check("areas column:" in row, "the column, as the spreadsheet names it: %r" % row)
+    check("contact_email column:" in row, "the contact's e-mail column: %r" % row)
+    check("fieldwork_" in row, "the fieldwork columns: %r" % row)
+    for api_field in ("areas[", "contact.", "fieldwork."):
+        check(api_field not in row, "no API field %r: %r" % (api_field, row))
+    c.shot("import-columns")
+    c.errors()
+
+
+@test
 def the_import_template_downloads_with_the_key(c):
     c.sign_in(c.partner)
     c.go("#/import")
@@ -651,7 +685,7 @@ def the_import_preview_names_every_problem_and_each_overlap(c):
           "the overlap names the other consultation and its organisation: %r" % rows[0].text)
     check("31/02/2027 is not a real date: February 2027 has 28 days" in rows[1].text,
           "the date's own problem: %r" % rows[1].text)
-    check("areas[0]" in rows[1].text and ABBEY in rows[1].text, "and the ambiguous area with its choices: %r" % rows[1].text)
+    check("areas column" in rows[1].text and ABBEY in rows[1].text, "and the ambiguous area with its choices: %r" % rows[1].text)
     c.b.execute_script("document.querySelector('table').scrollIntoView()")
     c.shot("import-preview")
     c.audit("the import's dry run")
@@ -843,6 +877,109 @@ def residents_find_their_area_in_plain_words(c):
     resident_search(c, "Abbey")
     c.wait(lambda b: "More places match" in b.find_element(By.ID, "area-more").text, "the page saying there are more")
     eq(len(c.b.find_elements(By.CSS_SELECTOR, "#area-options li")), 10)
+
+
+def shown_or_asked(c):
+    """Waits until the residents' page has answered: a listing's status, or the places to choose from."""
+    c.settle()
+    c.wait(lambda b: b.find_element(By.ID, "choices").is_displayed() or (
+        b.find_element(By.ID, "status").text not in ("", "Loading…")), "the page's answer")
+    return c.b.find_element(By.ID, "choices").is_displayed(), c.b.find_element(By.ID, "status").text
+
+
+@test
+def a_resident_keeps_the_place_chosen_whichever_way_it_was_chosen(c):
+    plan = public_seed(c)
+    submit = lambda: c.b.find_element(By.CSS_SELECTOR, "#search button[type=submit]").click()
+
+    def district_listed(how):
+        asked, status = shown_or_asked(c)
+        check(not asked, "%s: the district is kept, not asked again: %r" % (how, c.b.find_element(By.ID, "choices").text))
+        check("district in Lincolnshire" in status, "%s: the district's consultations: %r" % (how, status))
+        check(plan["title"] in c.b.find_element(By.ID, "months").text, "%s: listed" % how)
+        check(c.b.current_url.endswith("?area=" + LINCOLN), "%s: the address: %s" % (how, c.b.current_url))
+
+    def suggestions():
+        opts = c.wait(EC.visibility_of_element_located((By.ID, "area-options")), "the suggestions")
+        c.wait(lambda b: "Breckland" in opts.text, "both places called Lincoln suggested")
+        return opts
+
+    # with the mouse, in the suggestions; then "Show consultations"
+    c.b.get(c.base + "/public/")
+    c.settle()
+    resident_search(c, "Lincoln")
+    suggestions()
+    c.settle()  # the list is drawn once more for each answer: the last one's items are clicked
+    district = [li for li in c.b.find_elements(By.CSS_SELECTOR, "#area-options li") if "district" in li.text][0]
+    district.click()
+    c.wait(lambda b: b.current_url.endswith("?area=" + LINCOLN), "the chosen place in the address")
+    shown_or_asked(c)
+    submit()
+    district_listed("chosen with the mouse")
+    c.shot("public-mouse-kept")
+    # with the keyboard; then the button
+    resident_search(c, "Lincoln")
+    suggestions()
+    box = c.b.find_element(By.ID, "area")
+    box.send_keys(Keys.ARROW_DOWN)
+    c.wait(lambda b: "district" in b.find_element(By.CSS_SELECTOR, "#area-options li.active").text, "the district highlighted")
+    box.send_keys(Keys.ENTER)
+    shown_or_asked(c)
+    submit()
+    district_listed("chosen with the keyboard")
+    # from the list of places of one name
+    resident_search(c, "Lincoln")
+    box.send_keys(Keys.ESCAPE)
+    submit()
+    c.wait(lambda b: b.find_element(By.ID, "choices").is_displayed(), "the places called Lincoln")
+    c.b.find_elements(By.CSS_SELECTOR, "#choice-list a")[0].click()
+    shown_or_asked(c)
+    submit()
+    district_listed("chosen from the list")
+    # from the address
+    c.b.get(c.base + "/public/?area=" + LINCOLN)
+    shown_or_asked(c)
+    eq(c.b.find_element(By.ID, "area").get_attribute("value"), "Lincoln")
+    submit()
+    district_listed("named by the address")
+    # typing the name again is a new question: both places are offered
+    resident_search(c, "Lincoln").send_keys(Keys.ESCAPE)
+    submit()
+    c.wait(lambda b: b.find_element(By.ID, "choices").is_displayed(), "the places called Lincoln, asked again")
+    c.audit("the residents' page after choosing")
+
+
+@test
+def a_resident_from_a_consultation_link_sees_it_without_signing_in(c):
+    plan = public_seed(c)
+    c.b.get("about:blank")
+    c.b.get(c.base + "/")
+    c.b.execute_script("sessionStorage.clear()")
+    # the calendar event's URL: the consultation's page in the console
+    c.b.get(c.base + "/console/#/consultations/" + plan["id"])
+    link = c.css("#residents-link")
+    eq(link.text, "Not staff? See this consultation on the residents' page")
+    eq(link.get_attribute("href"), c.base + "/public/?consultation=" + plan["id"])
+    c.shot("signin-consultation")
+    c.audit("the sign-in screen at a consultation's address")
+    link.click()
+    c.wait(lambda b: plan["title"] in b.find_element(By.ID, "months").text, "the consultation on the residents' page")
+    eq(len(c.b.find_elements(By.CSS_SELECTOR, "#months li")), 1, "that one consultation")
+    # one shared with partners only, one that does not exist, and a broken link: said plainly
+    for what, ident in (("partners only", c.county["id"]), ("unknown", "00000000-0000-4000-8000-000000000000"),
+                        ("malformed", "not-an-id")):
+        c.b.get(c.base + "/public/?consultation=" + urllib.parse.quote(ident))
+        c.settle()
+        c.wait(lambda b: "not published" in b.find_element(By.ID, "status").text, "%s: the page says so" % what)
+        status = c.b.find_element(By.ID, "status").text
+        check("Search for your area" in status, "%s: what to do: %r" % (what, status))
+        eq(c.b.find_element(By.ID, "months").text, "", "%s: nothing listed" % what)
+        check(c.county["title"] not in c.b.find_element(By.TAG_NAME, "body").text, "%s: nothing private" % what)
+    c.shot("public-not-published")
+    c.audit("the residents' page for a consultation not published")
+    # the console's other addresses keep the general link
+    c.b.get(c.base + "/console/#/overlaps")
+    eq(c.css("#residents-link").text, "Looking for consultations near you? See what is planned")
 
 
 @test
