@@ -13,10 +13,30 @@ const FORM_FIELDS = { url: "target", email: "target", format: "kind", events: "e
   digest_time: "digest_time", digest_day: "digest_day" };
 const formField = f => FORM_FIELDS[String(f).replace(/\[\d+\]$/, "")] || null;
 
+// A delivery error the server (not the receiver) caused, in words for the
+// coordinator, who can only pass it on: what is wrong and who can fix it, the
+// setting named last for the operator (job_dispatch.c writes these). Any other
+// error (the receiver's answer, a network failure) is shown as it is.
+export function errorWords(error) {
+  const e = String(error);
+  if (/^smtp\.url is not set/.test(e))
+    return "E-mail is not set up on this server yet: ask whoever runs consultd to configure it (smtp.url)";
+  if (/secret is not whsec_/.test(e))
+    return "this subscription's signing secret is damaged, so its alerts cannot be signed: delete it and subscribe again";
+  if (/^could not render|^stored event body is not JSON/.test(e))
+    return "the server could not prepare the message: ask whoever runs consultd to look at its log";
+  return e;
+}
+
+// The events a subscription can ask for, in words (API.md section 5 names them).
+const EVENT_WORDS = { "overlap.detected": "New overlap", "overlap.updated": "Overlap changed",
+  "fatigue.exceeded": "Too many asks", ping: "Test ping" };
+export const eventWords = e => EVENT_WORDS[e] || e;
+
 // A delivery attempt's result in plain words (API.md section 5: outcome is
 // delivered, retry, failed or disabled; error says why).
 export function attemptResult(x) {
-  const why = x.error ? `: ${x.error}` : "";
+  const why = x.error ? `: ${errorWords(x.error)}` : "";
   if (x.outcome === "delivered") return "Delivered";
   if (x.outcome === "retry") return `Not delivered yet, will try again${why}`;
   if (x.outcome === "disabled") return `Refused: the subscription is now disabled${why}`;
@@ -33,7 +53,7 @@ function deliveriesTable(d) {
   return d.length ? el("table", { class: "table deliveries" },
     el("thead", {}, el("tr", {}, ["When", "Event", "Result", "Status", "Next retry"].map(h => el("th", { scope: "col" }, h)))),
     el("tbody", {}, d.slice(0, 50).map(x => el("tr", {}, el("td", {}, formatTimestamp(x.attempted_at)),
-      el("td", {}, x.event_type || ""), el("td", {}, attemptResult(x)), el("td", {}, attemptStatus(x)),
+      el("td", {}, x.event_type ? eventWords(x.event_type) : ""), el("td", {}, attemptResult(x)), el("td", {}, attemptStatus(x)),
       el("td", {}, x.next_attempt_at ? formatTimestamp(x.next_attempt_at) : "none")))))
     : el("p", {}, "No deliveries yet.");
 }
@@ -68,6 +88,9 @@ async function testPing(s, out) {
 }
 
 const EVENTS = ["overlap.detected", "overlap.updated", "fatigue.exceeded"];
+const EVENT_HINTS = { "overlap.detected": "(two consultations are found to overlap)",
+  "overlap.updated": "(an overlap you were told about changes)",
+  "fatigue.exceeded": "(more consultations ask the same people than the limit allows)" };
 const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 const dayTitle = d => d.charAt(0).toUpperCase() + d.slice(1);
 
@@ -159,7 +182,7 @@ export async function render(main, _params, { me }) {
   const { delivery, timeField, dayField, value: deliveryValue } =
     deliveryControls({ delivery: "delivery", time: "digest_time", day: "digest_day" });
   const events = EVENTS.map(e => el("div", { class: "check" }, el("input", { type: "checkbox", id: `ev-${e}`, value: e, checked: true }),
-    el("label", { for: `ev-${e}` }, e)));
+    el("label", { for: `ev-${e}` }, eventWords(e), el("span", { class: "hint" }, ` ${EVENT_HINTS[e]}`))));
   main.appendChild(el("form", { class: "alert-form", onsubmit: async ev => {
     ev.preventDefault();
     clear(created);
@@ -205,7 +228,7 @@ export async function render(main, _params, { me }) {
       const editor = el("div");
       listBox.appendChild(el("section", { class: "card", "data-subscription": s.id },
         el("h3", {}, s.url || s.email || s.id),
-        el("p", { class: "meta" }, `${s.email ? "e-mail" : s.format} · ${(s.events || []).join(", ")} · ${deliveryText(s)}${s.status === "disabled" ? " · disabled" : ""}`),
+        el("p", { class: "meta" }, `${s.email ? "e-mail" : s.format} · ${(s.events || []).map(eventWords).join(", ")} · ${deliveryText(s)}${s.status === "disabled" ? " · disabled" : ""}`),
         s.next_digest_at ? el("p", { class: "meta next-digest" }, `Next digest: ${formatTimestamp(s.next_digest_at)}`) : null,
         el("div", { class: "buttons" },
           el("button", { type: "button", class: "secondary", "aria-expanded": "false", onclick: ev => {

@@ -2,8 +2,23 @@
 // about it, its overlaps, its preflight, the fatigue of its areas and
 // communities, the outreach button, edit and cancel for its owner.
 import { api, ApiError } from "../api.js";
-import { el, formatDate, formatRange, formatTimestamp, heading, plural, summaryList, tag } from "../dom.js";
+import { el, formatMonth, formatRange, formatTimestamp, heading, plural, summaryList, tag } from "../dom.js";
+import { areaName, areaNames, fatigueWindow, termLabels } from "../names.js";
 import { errorSummary, showErrors } from "../widgets.js";
+
+// A community's label; "all" (every community together) in words.
+async function communityName(code) {
+  return code === "all" ? "all communities" : (await termLabels("communities", [code]))[0];
+}
+
+// An exceeded fatigue bucket in words, as the rule counts it (README,
+// "Fatigue"): "Abbey (Lincoln), General public, March 2027: 4 consultations
+// with fieldwork in the 90 days up to 31 March 2027, more than the 3 allowed".
+async function bucketWords(b) {
+  return `${await areaName(b.area)}, ${await communityName(b.community)}, ${formatMonth(b.month)}: `
+    + `${plural(b.count, "consultation")} with fieldwork in ${fatigueWindow(b.month, b.window_days)}, `
+    + `more than the ${b.max_asks} allowed`;
+}
 
 function monthsOf(start, end) {
   return [start.slice(0, 7), end.slice(0, 7)];
@@ -14,16 +29,19 @@ export async function show(main, [id], { me }) {
   const c = r.data;
   const version = r.etag;
   const mine = me.role === "admin" || c.organisation.id === me.organisation.id;
+  // labels and names for the codes the page shows (the preflight's and the fatigue's too)
+  const [topics, communities, methods, areas] = await Promise.all([termLabels("topics", c.topics),
+    termLabels("communities", c.communities), termLabels("methods", c.methods), areaNames(c.areas)]);
   main.appendChild(heading(c.title));
   main.appendChild(el("p", { class: "meta" }, `${c.organisation.name} · `, tag(c.status, "status"),
     c.visibility ? ` · ${c.visibility}` : ""));
   main.appendChild(summaryList([
     ["Fieldwork", formatRange(c.fieldwork.start, c.fieldwork.end)],
     ["Summary", c.summary || "none"],
-    ["Topics", (c.topics || []).join(", ") + (c.inferred ? " (inferred from the text)" : "")],
-    ["Communities", (c.communities || []).join(", ") || "none"],
-    ["Areas", (c.areas || []).join(", ")],
-    ["Methods", (c.methods || []).join(", ") || "none"],
+    ["Topics", topics.join(", ") + (c.inferred ? " (inferred from the text)" : "")],
+    ["Communities", communities.join(", ") || "none"],
+    ["Areas", areas.join(", ")],
+    ["Methods", methods.join(", ") || "none"],
     ["Engagement level", c.engagement_level],
     ["Expected participants", c.expected_participants ?? "not given"],
     ["Contact", c.contact ? [c.contact.name, c.contact.email].filter(Boolean).join(", ") : "none"],
@@ -50,8 +68,8 @@ export async function show(main, [id], { me }) {
   else if (pre.clear) preBox.appendChild(el("p", { class: "notice ok" }, "Clear: no open overlap and no exceeded fatigue."));
   else {
     preBox.appendChild(el("p", { class: "notice warn" }, `Not clear: ${plural(pre.overlaps.length, "open overlap")}, ${plural(pre.fatigue.length, "exceeded fatigue bucket")}.`));
-    if (pre.fatigue.length) preBox.appendChild(el("ul", {}, pre.fatigue.map(b =>
-      el("li", {}, `${b.area}, ${b.community}, ${b.month}: ${plural(b.count, "ask")} against at most ${b.max_asks}`))));
+    if (pre.fatigue.length) preBox.appendChild(el("ul", { class: "fatigue-over" }, await Promise.all(pre.fatigue.map(async b =>
+      el("li", {}, await bucketWords(b))))));
   }
   if (mine && c.status === "planned") {
     const reason = el("textarea", { id: "override", rows: "2", class: "wide" });
@@ -102,10 +120,12 @@ export async function show(main, [id], { me }) {
     }
   }
   fat.appendChild(rows.length ? el("div", { class: "scroll" }, el("table", { class: "table" },
+    el("caption", {}, "Consultations asking the same people, counted for each month over the days up to its end"),
     el("thead", {}, el("tr", {}, ["Area", "Community", "Month", "Asks", "Limit"].map(h => el("th", { scope: "col" }, h)))),
-    el("tbody", {}, rows.map(b => el("tr", { class: b.exceeded ? "exceeded" : null },
-      el("td", {}, b.area), el("td", {}, b.community), el("td", {}, formatDate(`${b.month}-01`).replace(/^1 /, "")),
-      el("td", {}, String(b.count), b.exceeded ? " (over the limit)" : ""), el("td", {}, String(b.max_asks)))))))
+    el("tbody", {}, await Promise.all(rows.map(async b => el("tr", { class: b.exceeded ? "exceeded" : null },
+      el("td", {}, await areaName(b.area)), el("td", {}, await communityName(b.community)), el("td", {}, formatMonth(b.month)),
+      el("td", {}, plural(b.count, "consultation"), ` with fieldwork in ${fatigueWindow(b.month, b.window_days)}`,
+        b.exceeded ? " (over the limit)" : ""), el("td", {}, `at most ${b.max_asks}`)))))))
     : el("p", {}, "No fatigue figures for its areas."));
 
 }

@@ -1,9 +1,12 @@
 // pages/fatigue.js - #/fatigue?area=CODE&community=CODE&from=YYYY-MM: the heat
 // map. Rows are the area and each area inside it, columns months; every cell
 // shows its asks against fatigue.max_asks as numbers (colour is never the only
-// signal) and opens the consultations it counts.
+// signal) and opens the consultations it counts. A month's cell counts the
+// consultations with fieldwork on any day of the fatigue.window_days days
+// ending on its last day (README, "Fatigue"), and the page says so.
 import { api, listAll } from "../api.js";
 import { clear, el, formatMonth, formatRange, hashQuery, hashWith, heading, plural } from "../dom.js";
+import { fatigueWindow } from "../names.js";
 import { areaPicker, errorSummary } from "../widgets.js";
 
 function addMonths(ym, n) {
@@ -42,16 +45,20 @@ export async function render(main) {
   const detail = el("section", { "aria-live": "polite", class: "cell-detail" });
   const monthList = [];
   for (let i = 0; i < months; i++) monthList.push(addMonths(first, i));
-  let max = null;
+  let max = null, days = null;
+  for (const b of results.flat()) { max = b.max_asks; days = b.window_days; }
+  const who = q.community ? `asking ${(communities.find(c => c.code === q.community) || { label: q.community }).label}`
+    : "asking the most asked community (each cell shows the busiest one)";
+  const span = days ? `${days} days` : "days";
   const table = el("table", { class: "table heatmap" },
-    el("caption", {}, `Asks per month in ${area.name} and the areas inside it${q.community ? `, ${q.community}` : ", all communities"}: each cell is asks / limit`),
+    el("caption", {}, `Consultations in ${area.name} and the areas inside it, ${who}: each month counts those `
+      + `with fieldwork on any day in the ${span} up to the month's last day, against the limit`),
     el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Area"), monthList.map(m => el("th", { scope: "col" }, formatMonth(m))))),
     el("tbody", {}, rows.map((r, i) => {
       const byMonth = {};
       for (const b of results[i]) {
         // all communities: the busiest community's count is the cell
         if (!byMonth[b.month] || b.count > byMonth[b.month].count) byMonth[b.month] = b;
-        max = b.max_asks;
       }
       return el("tr", {}, el("th", { scope: "row" }, r.name),
         monthList.map(m => {
@@ -59,22 +66,24 @@ export async function render(main) {
           const n = b ? b.count : 0, lim = b ? b.max_asks : max;
           const level = !b ? 0 : b.exceeded ? 4 : n === lim ? 3 : n > 0 ? Math.min(2, n) : 0;
           return el("td", { class: `heat heat-${level}`, "data-area": r.code, "data-month": m, "data-count": String(n) },
-            el("button", { type: "button", class: "cell", "aria-label": `${r.name}, ${formatMonth(m)}: ${plural(n, "ask")}, limit ${lim ?? "?"}${b && b.exceeded ? ", over the limit" : ""}`,
+            el("button", { type: "button", class: "cell", "aria-label": `${r.name}, ${formatMonth(m)}: ${plural(n, "consultation")}${days ? ` with fieldwork in ${fatigueWindow(m, days)}` : ""}, limit ${lim ?? "?"}${b && b.exceeded ? ", over the limit" : ""}`,
               onclick: () => showCell(detail, r, m, b) }, `${n}`, el("span", { class: "limit" }, `/${lim ?? "?"}`), b && b.exceeded ? " ▲" : ""));
         }));
     })));
   main.appendChild(el("div", { class: "scroll" }, table));
-  main.appendChild(el("p", { class: "hint" }, "▲ marks a month over the limit. A cell counts the consultations with fieldwork in the ",
-    "fatigue window ending that month; choose a cell to see them."));
+  main.appendChild(el("p", { class: "hint fatigue-rule" }, `Each cell is consultations / limit. A month counts every consultation `,
+    `with fieldwork on any day in the ${span} up to its last day, not only those in that month, so one consultation is `,
+    `counted in several months. ▲ marks a month over the limit (more than ${max ?? "the"} allowed). Choose a cell to see them.`));
   main.appendChild(detail);
 }
 
 async function showCell(box, row, month, bucket) {
   clear(box);
-  box.appendChild(el("h2", {}, `${row.name}, ${formatMonth(month)}`));
   const [y, m] = month.split("-").map(Number);
   const end = new Date(Date.UTC(y, m, 0));
   const days = bucket ? bucket.window_days : 90;
+  box.appendChild(el("h2", {}, `${row.name}, ${formatMonth(month)}`));
+  box.appendChild(el("p", {}, `Consultations with fieldwork on any day in ${fatigueWindow(month, days)}:`));
   const start = new Date(end.getTime() - (days - 1) * 86400000);
   const qs = new URLSearchParams({ area: row.code, from: start.toISOString().slice(0, 10), to: end.toISOString().slice(0, 10) });
   if (bucket && bucket.community && bucket.community !== "all") qs.set("community", bucket.community);

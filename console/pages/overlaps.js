@@ -1,11 +1,56 @@
 // pages/overlaps.js - the overlap inbox (#/overlaps) and one overlap (#/overlaps/{id}).
 import { api, ApiError, listAll } from "../api.js";
 import { clear, el, formatRange, formatTimestamp, hashQuery, hashWith, heading, plural, summaryList, tag } from "../dom.js";
+import { areaNames, termLabels } from "../names.js";
 import { areaPicker, showErrors } from "../widgets.js";
 
 const STATUSES = ["open", "acknowledged", "coordinated", "dismissed", "resolved"];
 const LEVELS = ["high", "medium", "low"];
 const ACTIONS = [["acknowledged", "Acknowledge"], ["coordinated", "Coordinated"], ["dismissed", "Dismiss"], ["open", "Reopen"]];
+
+// An overlap's level in words (README, "Score": high from 0.70, medium from 0.45).
+const LEVEL_WORDS = {
+  high: "High: very likely the same people asked about the same thing at the same time",
+  medium: "Medium: related, worth checking with the other side",
+  low: "Low: a loose link",
+};
+
+// How alike the two texts (titles and summaries) are, from reasons.text_similarity (0..1).
+function textWords(t) {
+  if (t >= 0.8) return "Titles and summaries very alike";
+  if (t >= 0.45) return "Titles and summaries alike";
+  if (t >= 0.2) return "Titles and summaries a little alike";
+  return "Titles and summaries not alike";
+}
+
+// An overlap's reasons in a coordinator's words, one line each, with labels
+// and area names for the codes: ["Same topic: Libraries", "Same community:
+// General public", "Same area: Abbey (Lincoln)", "Fieldwork overlaps by 12
+// days", "Titles and summaries very alike"].
+export async function reasonsInWords(r = {}) {
+  const [topics, communities, areas] = await Promise.all([termLabels("topics", r.topics),
+    termLabels("communities", r.communities), areaNames(r.areas)]);
+  const lines = [];
+  if (topics.length) lines.push(`${topics.length === 1 ? "Same topic" : "Same topics"}: ${topics.join(", ")}`);
+  if (communities.length) lines.push(`${communities.length === 1 ? "Same community" : "Same communities"}: ${communities.join(", ")}`);
+  if (areas.length) lines.push(`${areas.length === 1 ? "Same area" : "Same areas"}: ${areas.join(", ")}`);
+  if (r.fieldwork_overlap_days) lines.push(`Fieldwork overlaps by ${plural(r.fieldwork_overlap_days, "day")}`);
+  else if (r.fieldwork_gap_days !== undefined) lines.push(`Fieldwork ${plural(r.fieldwork_gap_days, "day")} apart`);
+  if (typeof r.text_similarity === "number") lines.push(textWords(r.text_similarity));
+  return lines;
+}
+
+// The figures behind the words, kept for whoever wants them, folded away.
+function scoreDetails(ov) {
+  const r = ov.reasons || {};
+  const rows = [["Score (0 to 1)", ov.score], ["Text similarity (0 to 1)", r.text_similarity],
+    ["Days of fieldwork in common", r.fieldwork_overlap_days], ["Days between the fieldwork", r.fieldwork_gap_days],
+    ["Engagement levels", (r.engagement_levels || []).join(" and ")]].filter(([, v]) => v !== undefined && v !== "");
+  return el("details", { class: "score-details" }, el("summary", {}, "How the score was worked out"),
+    el("p", { class: "hint" }, "High from 0.70, medium from 0.45, else low. The score weighs the shared topic, community ",
+      "and text, how far apart the fieldwork is and whether the areas are the same or one contains the other."),
+    summaryList(rows.map(([k, v]) => [k, String(v)])));
+}
 
 function soonest(o) {
   return (o.sides || []).map(s => s && s.fieldwork.start).filter(Boolean).sort()[0] || "9999";
@@ -128,10 +173,12 @@ export async function inbox(main, _params, ctx = {}) {
     const items = list.items.sort(byUrgency);
     if (!items.length) { body.appendChild(el("p", { class: "empty" }, `No ${filters.status} overlaps match these filters.`)); return; }
     const tbody = el("tbody");
-    for (const o of items) {
+    const words = await Promise.all(items.map(o => reasonsInWords(o.reasons)));
+    for (const [i, o] of items.entries()) {
       tbody.appendChild(el("tr", { "data-overlap": o.id },
         el("td", {}, tag(o.level)), el("td", {}, side(o.sides && o.sides[0])), el("td", {}, side(o.sides && o.sides[1])),
-        el("td", {}, el("a", { href: `#/overlaps/${o.id}` }, o.explanation)),
+        el("td", {}, el("a", { href: `#/overlaps/${o.id}` }, o.explanation),
+          el("div", { class: "meta reasons" }, words[i].join(" · "))),
         el("td", {}, tag(o.status, "status"), o.same_organisation ? el("div", { class: "meta" }, "same organisation") : null),
         el("td", {}, actions(o, async (fresh, text) => {
           await draw();
@@ -157,24 +204,21 @@ export async function detail(main, [id]) {
   const box = el("div");
   main.appendChild(heading("Overlap"));
   main.appendChild(box);
+  const reasons = await reasonsInWords(o.reasons);
   const draw = (ov, message) => {
     clear(box);
     if (message) box.appendChild(el("p", { class: "notice", role: "status", tabindex: "-1" }, message));
-    const r = ov.reasons || {};
     box.appendChild(el("p", { class: "lead" }, ov.explanation));
     box.appendChild(summaryList([
-      ["Level", el("span", {}, tag(ov.level), ` score ${ov.score}`)],
+      ["Level", el("span", { class: "level-words" }, tag(ov.level), ` ${LEVEL_WORDS[ov.level] || ""}`)],
       ["Status", tag(ov.status, "status")],
       ["Note", ov.note || "none"],
       ["Consultations", el("div", {}, (ov.sides || []).map(side))],
-      ["Topics shared", (r.topics || []).join(", ") || "none"],
-      ["Communities shared", (r.communities || []).join(", ") || "none"],
-      ["Areas", (r.areas || []).join(", ") || "none"],
-      ["Fieldwork", r.fieldwork_overlap_days ? `${r.fieldwork_overlap_days} days in common` : `${r.fieldwork_gap_days} days apart`],
-      ["Text similarity", String(r.text_similarity ?? "")],
+      ["Why", el("ul", { class: "reasons" }, reasons.map(line => el("li", {}, line)))],
       ["Detected", formatTimestamp(ov.detected_at)],
       ["Updated", formatTimestamp(ov.updated_at)],
     ]));
+    box.appendChild(scoreDetails(ov));
     box.appendChild(actions(ov, async (fresh, text) => {
       draw(fresh, text);
       box.querySelector(".notice").focus();

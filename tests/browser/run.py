@@ -1216,17 +1216,156 @@ def email_alerts_say_what_happens_without_a_mail_server(c):
     c.wait(lambda b: "Test ping not delivered" in b.find_element(By.CSS_SELECTOR, card).text,
            "the ping's outcome on the page")
     said = c.b.find_element(By.CSS_SELECTOR, card).text
-    check("smtp.url is not set" in said and "will try again" in said, "why, in words: %r" % said)
+    check("E-mail is not set up on this server yet: ask whoever runs consultd to configure it (smtp.url)" in said
+          and "will try again" in said, "why, in words: %r" % said)
+    check("smtp.url is not set" not in said, "not the server's own words: %r" % said)
     c.b.find_element(By.CSS_SELECTOR, card).find_element(By.XPATH, ".//button[text()='Deliveries']").click()
     cells = c.wait(lambda b: b.find_elements(By.CSS_SELECTOR, card + " table.deliveries tbody tr td"), "the deliveries")
     row = [x.text for x in cells[:5]]
-    check(row[0] and row[1] == "ping", "when and which event: %r" % row)
-    check("will try again" in row[2] and "smtp.url is not set" in row[2], "the result and its reason: %r" % row)
+    check(row[0] and row[1] == "Test ping", "when and which event: %r" % row)
+    check("will try again" in row[2] and "E-mail is not set up on this server yet" in row[2],
+          "the result and its reason: %r" % row)
     eq(row[3], "no answer", "no status code from a receiver")
     check(row[4] and row[4] != "none", "the next retry: %r" % row)
     c.settle()
     c.shot("alerts-email-without-mail-server")
     c.audit("alerts page with an e-mail subscription's deliveries")
+
+
+def labels_fixture(c, year, n, title):
+    """An organisation of its own with n consultations in Abbey asking the general public about libraries,
+    fieldwork from 1 March of year; and the words the register has for those codes."""
+    _, token = c.env.new_org("Labels %d %s" % (year, title), role="partner")
+    made = []
+    for i in range(n):
+        r = c.d.request("POST", "/v1/consultations", dict(
+            title="%s %d" % (title, i), topics=["libraries"], communities=["general-public"], areas=[ABBEY],
+            fieldwork={"start": "%d-03-%02d" % (year, 1 + i), "end": "%d-03-%02d" % (year, 20 + i)}), token=token)
+        eq(r.status, 201, "fixture: %r" % r)
+        made.append(r.json)
+    words = {}
+    for v, code in (("topics", "libraries"), ("communities", "general-public")):
+        words[code] = [t["label"] for t in c.api("GET", "/v1/vocabularies/" + v).json["items"] if t["code"] == code][0]
+    a = c.api("GET", "/v1/areas/" + ABBEY).json
+    words[ABBEY] = "%s (%s)" % (a["name"], a["parents"][0]["name"])
+    return token, made, words
+
+
+@test
+def the_consultation_page_shows_labels_names_and_fatigue_in_words(c):
+    token, made, words = labels_fixture(c, 2033, 4, "Abbey library hours")
+    pre = c.api("GET", "/v1/consultations/%s/preflight" % made[-1]["id"], token=token).json
+    over = [b for b in pre["fatigue"] if b["community"] == "general-public" and b["month"] == "2033-03"]
+    check(over, "the fixture exceeds the fatigue limit in March 2033: %r" % pre["fatigue"])
+    b = over[0]
+    c.sign_in(token)
+    c.go("#/consultations/%s" % made[-1]["id"])
+    c.wait(lambda b: b.find_elements(By.CSS_SELECTOR, "ul.fatigue-over li"), "the exceeded buckets")
+    c.settle()
+    rows = {r.find_element(By.TAG_NAME, "dt").text: r.find_element(By.TAG_NAME, "dd").text
+            for r in c.b.find_elements(By.CSS_SELECTOR, "dl.summary .summary-row")}
+    eq(rows["Topics"], words["libraries"], "the topic's label")
+    eq(rows["Communities"], words["general-public"], "the community's label")
+    eq(rows["Areas"], words[ABBEY], "the area's name, with its council")
+    lines = [li.text for li in c.b.find_elements(By.CSS_SELECTOR, "ul.fatigue-over li")]
+    want = ("%s, %s, March 2033: %d consultations with fieldwork in the %d days up to 31 March 2033, "
+            "more than the %d allowed") % (words[ABBEY], words["general-public"], b["count"], b["window_days"], b["max_asks"])
+    check(want in lines, "the bucket in words, as the rule counts: %r, want %r" % (lines, want))
+    text = c.b.find_element(By.ID, "main").text
+    for code in (ABBEY, "general-public", "2033-03", "against at most"):
+        check(code not in text, "no %r on the page: %r" % (code, text[:800]))
+    c.shot("consultation-labels")
+    c.audit("consultation page with labels")
+    c.b.set_window_size(390, 800)
+    try:
+        c.settle()
+        eq(c.b.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), True,
+           "nothing wider than a 390 px screen")
+        c.shot("consultation-labels-390")
+    finally:
+        c.b.set_window_size(1280, 800)
+
+
+@test
+def an_overlap_says_why_in_words_with_the_figures_folded_away(c):
+    token, made, words = labels_fixture(c, 2034, 2, "Abbey reading rooms")
+    o = [x for x in c.api("GET", "/v1/consultations/%s/overlaps" % made[1]["id"], token=token).json["items"]
+         if x["other"]["id"] == made[0]["id"]][0]
+    full = c.api("GET", "/v1/overlaps/%s" % o["id"], token=token).json
+    c.sign_in(token)
+    c.go("#/overlaps/%s" % o["id"])
+    c.css("ul.reasons li")
+    c.settle()
+    why = [li.text for li in c.b.find_elements(By.CSS_SELECTOR, "ul.reasons li")]
+    days = full["reasons"]["fieldwork_overlap_days"]
+    for line in ("Same topic: %s" % words["libraries"], "Same community: %s" % words["general-public"],
+                 "Same area: %s" % words[ABBEY], "Fieldwork overlaps by %d days" % days):
+        check(line in why, "%r among the reasons: %r" % (line, why))
+    check(any(w.startswith("Titles and summaries") for w in why), "the texts' likeness in words: %r" % why)
+    level = c.b.find_element(By.CSS_SELECTOR, ".level-words").text
+    check(len(level.split()) > 3, "the level in words: %r" % level)
+    details = c.b.find_element(By.CSS_SELECTOR, "details.score-details")
+    eq(details.get_attribute("open"), None, "the figures are folded away")
+    shown = c.b.find_element(By.ID, "main").text
+    for raw in ("score %s" % full["score"], "Text similarity", ABBEY, "general-public"):
+        check(raw not in shown, "no %r in what is shown: %r" % (raw, shown[:800]))
+    details.find_element(By.TAG_NAME, "summary").send_keys(Keys.ENTER)  # by keyboard
+    c.wait(lambda b: details.get_attribute("open") is not None, "the details opened")
+    check(str(full["score"]) in details.text, "the score is there on asking: %r" % details.text)
+    c.shot("overlap-in-words")
+    c.audit("overlap page in words")
+    c.go("#/overlaps?status=open&organisation=%s" % made[0]["organisation"]["id"])
+    row = c.wait(lambda b: [r for r in b.find_elements(By.CSS_SELECTOR, "table.overlaps tbody tr")
+                            if r.get_attribute("data-overlap") == o["id"]], "the overlap in the inbox")[0]
+    check("Same topic: %s" % words["libraries"] in row.text and ABBEY not in row.text
+          and "general-public" not in row.text, "the inbox row says why in words: %r" % row.text)
+    c.audit("overlap inbox in words")
+
+
+@test
+def the_fatigue_page_says_what_each_cell_counts(c):
+    token, made, words = labels_fixture(c, 2035, 1, "Abbey mobile library")
+    c.sign_in(token)
+    c.go("#/fatigue?area=%s&community=general-public&from=2035-03&months=3" % ABBEY)
+    cap = c.css("table.heatmap caption").text
+    api = c.api("GET", "/v1/fatigue?area=%s&community=general-public&from=2035-03-01&to=2035-05-01" % ABBEY).json["items"]
+    days = api[0]["window_days"]
+    check("Asks per month" not in cap and words["general-public"] in cap and "general-public" not in cap
+          and "%d days up to the month's last day" % days in cap, "the caption says what is counted: %r" % cap)
+    hint = c.css("p.fatigue-rule").text
+    check("not only those in that month" in hint, "the rolling window in plain words: %r" % hint)
+    cell = c.css("td[data-area='%s'][data-month='2035-05'] button" % ABBEY)
+    label = cell.get_attribute("aria-label")
+    may = [b for b in api if b["month"] == "2035-05"][0]
+    check("%d days up to 31 May 2035" % days in label and label.startswith("%s, May 2035: %d consultation" % (
+        c.api("GET", "/v1/areas/" + ABBEY).json["name"], may["count"])), "the cell says what it counts: %r" % label)
+    cell.click()
+    c.wait(lambda b: "Abbey mobile library 0" in b.find_element(By.CSS_SELECTOR, ".cell-detail").text,
+           "a March consultation counted in May")
+    check("fieldwork on any day in the %d days up to 31 May 2035" % days in c.css(".cell-detail").text,
+          "the cell's window in words")
+    c.shot("fatigue-window")
+    c.audit("fatigue page in words")
+
+
+@test
+def alerts_name_events_in_words(c):
+    c.sign_in(c.coord)
+    c.go("#/alerts")
+    c.settle()
+    eq([c.b.find_element(By.CSS_SELECTOR, "label[for='ev-%s']" % e).text.split(" (")[0]
+        for e in ("overlap.detected", "overlap.updated", "fatigue.exceeded")],
+       ["New overlap", "Overlap changed", "Too many asks"], "the events in words")
+    address = "events-words-%d@example.org" % int(time.time() * 1000)
+    c.b.execute_script("const k = document.getElementById('kind'); k.value = 'email'; k.dispatchEvent(new Event('change'))")
+    c.css("#target").send_keys(address)
+    c.b.find_element(By.CSS_SELECTOR, "form.alert-form button[type=submit]").click()
+    sub = c.wait(lambda b: [s for s in c.api("GET", "/v1/subscriptions?limit=200").json["items"]
+                            if s["email"] == address], "the subscription made")[0]
+    card = c.css("section[data-subscription='%s'] p.meta" % sub["id"]).text
+    check("New overlap, Overlap changed, Too many asks" in card and "overlap.detected" not in card,
+          "the card names the events in words: %r" % card)
+    c.audit("alerts page with events in words")
 
 
 def run_one(c, fn, hard):
