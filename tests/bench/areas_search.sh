@@ -8,20 +8,9 @@
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${1:-15}
-tmp=$(mktemp -d /tmp/consultd-search.XXXXXX)
-chmod 755 "$tmp"
-dpid=""
-cleanup() {
-  [ -z "$dpid" ] || kill "$dpid" 2>/dev/null || true
-  scripts/pg.sh stop "$tmp/pg" || true
-  rm -rf "$tmp" tests/bench/names.lua
-}
-trap cleanup EXIT INT TERM
-make -s all
 . tests/bench/lib.sh
-url=$(scripts/pg.sh start "$tmp/pg" "$(free_port)")
-export CONSULTD_DATABASE_URL=$url
-daemon/consultd migrate >/dev/null 2>&1
+bench_scratch=tests/bench/names.lua
+bench_cluster search
 daemon/consultd areas import ../shared/data/ons/*.csv | grep register
 token=$(daemon/consultd key add --org "$(daemon/consultd org add --name Search)" --role partner)
 psql -X -tA "$url" -c "SELECT name FROM areas UNION ALL SELECT code FROM areas" |

@@ -17,20 +17,8 @@ set -eu
 cd "$(dirname "$0")/../.."
 n=${1:-200}
 events=${2:-5000}
-tmp=$(mktemp -d /tmp/consultd-feed.XXXXXX)
-chmod 755 "$tmp"
-dpid=""
-cleanup() {
-  [ -z "$dpid" ] || kill "$dpid" 2>/dev/null || true
-  scripts/pg.sh stop "$tmp/pg" || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-make -s all
 . tests/bench/lib.sh
-url=$(scripts/pg.sh start "$tmp/pg" "$(free_port)")
-export CONSULTD_DATABASE_URL=$url
-daemon/consultd migrate >/dev/null 2>&1
+bench_cluster feed
 daemon/consultd areas import ../shared/data/ons/*.csv | grep register
 org=$(daemon/consultd org add --name "Feed Bench Council")
 token=$(daemon/consultd key add --org "$org" --role partner)

@@ -50,3 +50,27 @@ bench_reset() {
     TRUNCATE fatigue_alerted;" \
     -c "VACUUM ANALYZE consultations" -c "VACUUM ANALYZE consultation_keys" -c "VACUUM ANALYZE overlap_pairs" -c "CHECKPOINT"
 }
+
+# A throwaway PostgreSQL for one benchmark, stopped and removed when the
+# script exits: bench_cluster NAME [fast]. Builds the daemon, makes $tmp
+# (/tmp/consultd-NAME.XXXXXX), starts a cluster there, exports
+# CONSULTD_DATABASE_URL (also $url) and migrates. On exit it also stops $dpid
+# (the daemon the script started, if any) and removes the files listed in
+# $bench_scratch.
+bench_cluster() {
+  tmp=$(mktemp -d "/tmp/consultd-$1.XXXXXX")
+  chmod 755 "$tmp"
+  dpid=""
+  trap bench_cleanup EXIT INT TERM
+  make -s all
+  url=$(scripts/pg.sh start "$tmp/pg" "$(free_port)" ${2:-})
+  export CONSULTD_DATABASE_URL=$url
+  daemon/consultd migrate >/dev/null 2>&1
+}
+
+bench_cleanup() {
+  [ -z "${dpid:-}" ] || kill "$dpid" 2>/dev/null || true
+  scripts/pg.sh stop "$tmp/pg" || true
+  # shellcheck disable=SC2086
+  rm -rf "$tmp" ${bench_scratch:-}
+}

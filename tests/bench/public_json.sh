@@ -10,20 +10,8 @@ set -eu
 cd "$(dirname "$0")/../.."
 n=${1:-20}
 events=${2:-20000}
-tmp=$(mktemp -d /tmp/consultd-pubjson.XXXXXX)
-chmod 755 "$tmp"
-dpid=""
-cleanup() {
-  [ -z "$dpid" ] || kill "$dpid" 2>/dev/null || true
-  scripts/pg.sh stop "$tmp/pg" || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-make -s all
 . tests/bench/lib.sh
-url=$(scripts/pg.sh start "$tmp/pg" "$(free_port)")
-export CONSULTD_DATABASE_URL=$url
-daemon/consultd migrate >/dev/null 2>&1
+bench_cluster pubjson
 daemon/consultd areas import ../shared/data/ons/*.csv | grep register
 org=$(daemon/consultd org add --name "Open Data Bench Council")
 psql -X -q -v ON_ERROR_STOP=1 "$url" -c "

@@ -18,23 +18,9 @@ cd "$(dirname "$0")/../.."
 n=${1:-100000}
 conns=${2:-4}
 data=../shared/data
-tmp=$(mktemp -d /tmp/consultd-recheck.XXXXXX)
-chmod 755 "$tmp"
-dpid=""
-cleanup() {
-  [ -z "$dpid" ] || kill "$dpid" 2>/dev/null || true
-  scripts/pg.sh stop "$tmp/pg" || true
-  rm -rf "$tmp"
-  rm -f tests/bench/data.lua
-}
-trap cleanup EXIT INT TERM
-
-make -s all
 . tests/bench/lib.sh
-port=$(free_port)
-url=$(scripts/pg.sh start "$tmp/pg" "$port" ${PG_MODE:-})
-export CONSULTD_DATABASE_URL=$url
-daemon/consultd migrate >/dev/null 2>&1
+bench_scratch=tests/bench/data.lua
+bench_cluster recheck ${PG_MODE:-}
 org=$(daemon/consultd org add --name "Recheck bench")
 token=$(daemon/consultd key add --org "$org" --role partner)
 
