@@ -22,18 +22,9 @@ bench_cluster feed
 daemon/consultd areas import ../shared/data/ons/*.csv | grep register
 org=$(daemon/consultd org add --name "Feed Bench Council")
 token=$(daemon/consultd key add --org "$org" --role partner)
-psql -X -q -v ON_ERROR_STOP=1 "$url" -c "
-INSERT INTO consultations (id, organisation_id, title, summary, topics, communities, areas,
-  fieldwork_start, fieldwork_end, visibility, external_ref)
-SELECT gen_random_uuid(), '$org', 'Ymgynghoriad ' || i || ': cynllun datblygu lleol – sesiwn galw heibio Gŵyl Banc, Caerdydd',
-  repeat('We want to hear from carers, residents; and groups. ', 4),
-  '{housing,parks}', '{carers}', '{E09000007,E05000128}',
-  current_date + (i % 700) - 60, current_date + (i % 700) - 60 + (i % 40), 'public', 'BENCH-' || i
-FROM generate_series(1, $events) i"
-hport=$(free_port)
-CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 daemon/consultd serve &
-dpid=$!
-until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do sleep 0.1; done
+bench_public_rows "$org" "$events" "Ymgynghoriad %d: cynllun datblygu lleol – sesiwn galw heibio Gŵyl Banc, Caerdydd" \
+  "{E09000007,E05000128}"
+bench_serve
 feed=$(curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d "{\"label\": \"Bench\", \"filters\": {\"areas\": [\"E09000007\"]}}" "http://127.0.0.1:$hport/v1/feeds" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["url"].split("/feeds/")[1])')

@@ -74,3 +74,26 @@ bench_cleanup() {
   # shellcheck disable=SC2086
   rm -rf "$tmp" ${bench_scratch:-}
 }
+
+# Stores N public consultations of organisation ORG whose titles are TITLE
+# with their number in it (%d), in AREAS (a text[] literal), fieldwork spread
+# over the 700 days from 60 days ago: bench_public_rows ORG N TITLE AREAS
+bench_public_rows() {
+  psql -X -q -v ON_ERROR_STOP=1 "$CONSULTD_DATABASE_URL" -c "
+INSERT INTO consultations (id, organisation_id, title, summary, topics, communities, areas,
+  fieldwork_start, fieldwork_end, visibility, external_ref)
+SELECT gen_random_uuid(), '$1', replace('$3', '%d', i::text),
+  repeat('We want to hear from carers, residents; and groups. ', 4),
+  '{housing,parks}', '{carers}', '$4',
+  current_date + (i % 700) - 60, current_date + (i % 700) - 60 + (i % 40), 'public', 'BENCH-' || i
+FROM generate_series(1, $2) i"
+}
+
+# Starts the daemon on a free port ($hport), rate limits off, and waits until
+# it is ready; $dpid is stopped on exit (bench_cluster).
+bench_serve() {
+  hport=$(free_port)
+  CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 daemon/consultd serve &
+  dpid=$!
+  until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do sleep 0.1; done
+}

@@ -14,18 +14,8 @@ events=${2:-20000}
 bench_cluster pubjson
 daemon/consultd areas import ../shared/data/ons/*.csv | grep register
 org=$(daemon/consultd org add --name "Open Data Bench Council")
-psql -X -q -v ON_ERROR_STOP=1 "$url" -c "
-INSERT INTO consultations (id, organisation_id, title, summary, topics, communities, areas,
-  fieldwork_start, fieldwork_end, visibility, external_ref)
-SELECT gen_random_uuid(), '$org', 'Consultation ' || i || ' on local housing and parks',
-  repeat('We want to hear from carers, residents; and groups. ', 4),
-  '{housing,parks}', '{carers}', '{E09000007,E05000128,E05010784}',
-  current_date + (i % 700) - 60, current_date + (i % 700) - 60 + (i % 40), 'public', 'BENCH-' || i
-FROM generate_series(1, $events) i"
-hport=$(free_port)
-CONSULTD_LISTEN=127.0.0.1:$hport CONSULTD_LOG_LEVEL=warn CONSULTD_LIMITS_KEY_BURST=0 daemon/consultd serve &
-dpid=$!
-until curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1; do sleep 0.1; done
+bench_public_rows "$org" "$events" "Consultation %d on local housing and parks" "{E09000007,E05000128,E05010784}"
+bench_serve
 python3 - "$hport" "$n" <<'PY'
 import http.client, sys, time
 port, n = int(sys.argv[1]), int(sys.argv[2])
