@@ -114,7 +114,15 @@ export function areaPicker({ label, hint, id: givenId, initial = [], multiple = 
         } }, "Remove")));
     }
   }
-  function close() { list.hidden = true; input.setAttribute("aria-expanded", "false"); active = -1; }
+  // closes the list for good: a search still waiting or on its way must not
+  // open it again (after a choice, Escape or leaving the box)
+  function close() {
+    clearTimeout(timer);
+    seq++;
+    list.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    active = -1;
+  }
   function choose(a) {
     if (!multiple) chosen.length = 0;
     // the first parent's name tells apart areas of the same name ("Abbey, Lincoln")

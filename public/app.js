@@ -215,11 +215,17 @@ function drawSuggestions() {
   else input.removeAttribute("aria-activedescendant");
 }
 
-function pick(a) {
+// Closes the suggestions for good: a search still waiting or on its way must
+// not open the list again (after a choice, Escape or the button).
+function dismissSuggestions() {
   clearTimeout(timer);
-  seq++;  // a search still on its way must not open the list again
+  seq++;
   closeSuggestions();
   more.hidden = true;
+}
+
+function pick(a) {
+  dismissSuggestions();
   showArea(a);
 }
 
@@ -252,17 +258,14 @@ input.addEventListener("keydown", ev => {
   } else if (ev.key === "Enter" && active >= 0) {
     ev.preventDefault(); pick(suggestions[active]);
   } else if (ev.key === "Escape") {
-    closeSuggestions();
+    dismissSuggestions();
   }
 });
 input.addEventListener("blur", () => setTimeout(closeSuggestions, 150));
 
 $("search").addEventListener("submit", ev => {
   ev.preventDefault();
-  clearTimeout(timer);
-  seq++;
-  closeSuggestions();
-  more.hidden = true;
+  dismissSuggestions();
   const text = input.value.trim();
   if (chosen && text === chosen.name) showArea(chosen);
   else find(text);

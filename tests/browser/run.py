@@ -950,10 +950,36 @@ def a_resident_keeps_the_place_chosen_whichever_way_it_was_chosen(c):
 
 
 @test
+def escape_closes_area_suggestions_for_good(c):
+    """Escape before the suggestions' search has answered: its answer must not open the list again,
+    where it would cover the button (the residents' page and the console's area picker)."""
+    c.b.get(c.base + "/public/")
+    c.settle()
+    resident_search(c, "Lincoln").send_keys(Keys.ESCAPE)
+    time.sleep(1.0)  # the search waits 200 ms for more typing, then answers in a few ms
+    check(not c.b.find_element(By.ID, "area-options").is_displayed(), "the residents' suggestions stay closed")
+    c.sign_in(c.partner)
+    c.go("#/consultations/new")
+    area = c.css("#areas-input")
+    area.send_keys("Abbey", Keys.ESCAPE)
+    time.sleep(1.0)
+    check(not c.b.find_element(By.CSS_SELECTOR, "ul.options").is_displayed(), "the console's suggestions stay closed")
+    # a choice: the answer for what was typed before it does not open the list either
+    area.clear()
+    area.send_keys("Birchwo")
+    opt = c.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, "ul.options li")), "the suggestions")
+    area.send_keys("o", Keys.ARROW_DOWN, Keys.ENTER)
+    time.sleep(1.0)
+    check(not c.b.find_element(By.CSS_SELECTOR, "ul.options").is_displayed(), "closed after the choice")
+    check(opt is not None and "Birchwood" in c.css("ul.chips").text, "the area chosen")
+
+
+@test
 def a_resident_from_a_consultation_link_sees_it_without_signing_in(c):
     plan = public_seed(c)
-    c.b.get("about:blank")
-    c.b.get(c.base + "/")
+    # signed out on a page of the same origin that is not the console, whose
+    # reads would otherwise go on without the key and be refused 401
+    c.b.get(c.base + "/public/")
     c.b.execute_script("sessionStorage.clear()")
     # the calendar event's URL: the consultation's page in the console
     c.b.get(c.base + "/console/#/consultations/" + plan["id"])
