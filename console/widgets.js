@@ -114,15 +114,10 @@ export function areaPicker({ label, hint, id: givenId, initial = [], multiple = 
         } }, "Remove")));
     }
   }
+  function close() { list.hidden = true; input.setAttribute("aria-expanded", "false"); active = -1; }
   // closes the list for good: a search still waiting or on its way must not
-  // open it again (after a choice, Escape or leaving the box)
-  function close() {
-    clearTimeout(timer);
-    seq++;
-    list.hidden = true;
-    input.setAttribute("aria-expanded", "false");
-    active = -1;
-  }
+  // open it again (after a choice or Escape)
+  function dismiss() { clearTimeout(timer); seq++; close(); }
   function choose(a) {
     if (!multiple) chosen.length = 0;
     // the first parent's name tells apart areas of the same name ("Abbey, Lincoln")
@@ -130,7 +125,7 @@ export function areaPicker({ label, hint, id: givenId, initial = [], multiple = 
       parent: a.parents && a.parents[0] ? a.parents[0].name : null });
     input.value = "";
     message.textContent = "";
-    close();
+    dismiss();
     renderChips();
     onChange(chosen.map(c => c.code));
   }
@@ -157,7 +152,7 @@ export function areaPicker({ label, hint, id: givenId, initial = [], multiple = 
       try {
         // one more than is shown, to know whether there are more
         const r = await api("GET", `/v1/areas?q=${encodeURIComponent(q)}&limit=${PICKER_SHOWN + 1}`);
-        if (mine !== seq) return;
+        if (mine !== seq || document.activeElement !== input) return; // a newer search, or the box was left
         more = r.data.items.length > PICKER_SHOWN;
         options = r.data.items.slice(0, PICKER_SHOWN);
         active = -1;
@@ -180,7 +175,7 @@ export function areaPicker({ label, hint, id: givenId, initial = [], multiple = 
           + `then press Enter, or click one.`
         : `Nothing was chosen: no area matches “${q}”. Check the spelling, or type a GSS code such as E07000138.`;
     }
-    else if (e.key === "Escape") close();
+    else if (e.key === "Escape") dismiss();
   });
   input.addEventListener("blur", () => setTimeout(close, 100));
   renderChips();

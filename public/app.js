@@ -239,7 +239,7 @@ input.addEventListener("input", () => {
     const mine = ++seq;
     let found = [];
     try { found = await searchAreas(q, SUGGESTIONS + 1); } catch (e) { found = []; }
-    if (mine !== seq) return;
+    if (mine !== seq || document.activeElement !== input) return; // a newer search, or the box was left
     suggestions = found.slice(0, SUGGESTIONS);
     active = -1;
     drawSuggestions();
