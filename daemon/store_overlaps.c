@@ -17,26 +17,30 @@ const char SQL_OVERLAPS_OF_CONSULTATION[] =
     " coalesce((SELECT json_agg(" OVERLAP_FOR_ME " ORDER BY o.score DESC, o.id)" OVERLAPS_OF_ME("$1")
     "), '[]')::text";
 
-const char SQL_OVERLAP_GET[] =
-    "SELECT o.version, (overlap_json(o)::jsonb || jsonb_build_object('sides', jsonb_build_array("
+/* An overlap (a row of overlap_pairs, r) as GET /v1/overlaps/{id} shows it:
+ * with both consultations summarised as "sides", joined by SIDES_JOIN on the
+ * row's two consultation ids. */
+#define OVERLAP_DOC(r) \
+    "(overlap_json(" r ")::jsonb || jsonb_build_object('sides', jsonb_build_array(" \
     "consultation_summary_doc(ca, ga), consultation_summary_doc(cb, gb))))::text"
-    " FROM overlap_pairs o JOIN consultations ca ON ca.id = o.consultation_a"
-    " JOIN organisations ga ON ga.id = ca.organisation_id JOIN consultations cb ON cb.id = o.consultation_b"
-    " JOIN organisations gb ON gb.id = cb.organisation_id WHERE o.id = $1";
+#define SIDES_JOIN(a, b) \
+    " JOIN consultations ca ON ca.id = " a " JOIN organisations ga ON ga.id = ca.organisation_id" \
+    " JOIN consultations cb ON cb.id = " b " JOIN organisations gb ON gb.id = cb.organisation_id"
+
+const char SQL_OVERLAP_GET[] =
+    "SELECT o.version, " OVERLAP_DOC("o") " FROM overlap_pairs o"
+    SIDES_JOIN("o.consultation_a", "o.consultation_b") " WHERE o.id = $1";
 
 const char SQL_OVERLAP_PATCH[] =
     "WITH u AS (UPDATE overlap_pairs o SET status = coalesce($2, o.status),"
     " note = CASE WHEN $3::boolean THEN $4 ELSE o.note END,"
     " version = o.version + 1, updated_at = now()"
-    " WHERE o.id = $1 AND o.version = $5 RETURNING o.version, overlap_json(o)::jsonb AS doc, o.id,"
-    "  o.consultation_a, o.consultation_b),"
+    " WHERE o.id = $1 AND o.version = $5 RETURNING o.version, o AS r, o.id, o.consultation_a, o.consultation_b),"
     " ev AS (INSERT INTO alert_events (type, overlap_id) SELECT 'overlap.updated', u.id FROM u"
     "  WHERE $2::text IS NOT NULL AND $2 <> $6 RETURNING 1)"
     /* the overlap as GET shows it, sides included, so a client redraws from the reply */
-    " SELECT u.version, (u.doc || jsonb_build_object('sides', jsonb_build_array("
-    "consultation_summary_doc(ca, ga), consultation_summary_doc(cb, gb))))::text, EXISTS (SELECT 1 FROM ev)"
-    " FROM u JOIN consultations ca ON ca.id = u.consultation_a JOIN organisations ga ON ga.id = ca.organisation_id"
-    " JOIN consultations cb ON cb.id = u.consultation_b JOIN organisations gb ON gb.id = cb.organisation_id";
+    " SELECT u.version, " OVERLAP_DOC("u.r") ", EXISTS (SELECT 1 FROM ev)"
+    " FROM u" SIDES_JOIN("u.consultation_a", "u.consultation_b");
 
 const char SQL_OVERLAP_LOAD[] =
     "SELECT o.version, a.organisation_id, b.organisation_id, o.status FROM overlap_pairs o"
