@@ -320,16 +320,21 @@ static void names_equal(const area_register *r, const char *key, size_t *lo, siz
     *hi = a;
 }
 
-/* Whether an area lies within an area whose name (or Welsh name) has key. */
-static bool has_container_named(const area_register *r, const area_info *a, const char *key)
+/* Whether a lies within an area (one of its parents or ancestors) whose name
+ * or Welsh name (normalised) is key, or, when prefix, starts with key: "Abbey
+ * (Linc" finds Lincoln's Abbey while the parent is still being typed. */
+static bool has_container_named(const area_register *r, const area_info *a, const char *key, bool prefix)
 {
+    size_t n = strlen(key);
     for (size_t pass = 0; pass < 2; pass++) {
         const area_code *list = pass ? a->ancestors : a->parents;
-        size_t n = pass ? a->nancestors : a->nparents;
-        for (size_t i = 0; i < n; i++) {
+        size_t m = pass ? a->nancestors : a->nparents;
+        for (size_t i = 0; i < m; i++) {
             const area_info *p = areas_find(r, list[i]);
-            if (p && ((p->key && strcmp(p->key, key) == 0) || (p->key_cy && strcmp(p->key_cy, key) == 0)))
-                return true;
+            const char *names[2] = { p ? p->key : NULL, p ? p->key_cy : NULL };
+            for (int k = 0; k < 2; k++)
+                if (names[k] && (prefix ? strncmp(names[k], key, n) == 0 : strcmp(names[k], key) == 0))
+                    return true;
         }
     }
     return false;
@@ -351,7 +356,7 @@ static void match_name(const area_register *r, const char *key, const char *pare
     names_equal(r, key, &lo, &hi);
     for (size_t i = lo; i < hi; i++) {
         const area_info *a = &r->items[r->names[i].area];
-        if (!parent_key || has_container_named(r, a, parent_key))
+        if (!parent_key || has_container_named(r, a, parent_key, false))
             add_candidate(m, a);
     }
 }
@@ -457,24 +462,6 @@ static bool is_child(const area_info *a, const char *parent)
     return false;
 }
 
-/* Whether an area lies within an area whose name (or Welsh name) starts
- * with pkey (normalised), so that "Abbey (Linc" finds Lincoln's Abbey while
- * the parent is still being typed. */
-static bool has_container_prefixed(const area_register *r, const area_info *a, const char *pkey)
-{
-    size_t n = strlen(pkey);
-    for (size_t pass = 0; pass < 2; pass++) {
-        const area_code *list = pass ? a->ancestors : a->parents;
-        size_t m = pass ? a->nancestors : a->nparents;
-        for (size_t i = 0; i < m; i++) {
-            const area_info *p = areas_find(r, list[i]);
-            if (p && ((p->key && strncmp(p->key, pkey, n) == 0) || (p->key_cy && strncmp(p->key_cy, pkey, n) == 0)))
-                return true;
-        }
-    }
-    return false;
-}
-
 /* Larger areas first among equal names: a district before a ward of the
  * same name (fewer containing areas means a larger area), then by code. */
 static int cmp_size(const void *x, const void *y)
@@ -521,7 +508,7 @@ static size_t search_scan(const area_register *r, const char *key, const char *c
             rank = rc;
         if (!key[0] && !code_like)
             rank = 2; /* no text: every area that passes the filters */
-        if (rank >= 0 && pkey && !has_container_prefixed(r, a, pkey))
+        if (rank >= 0 && pkey && !has_container_named(r, a, pkey, true))
             rank = -1;
         if (rank >= 0 && nb[rank] < cap)
             bucket[rank][nb[rank]++] = a;
