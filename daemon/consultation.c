@@ -311,22 +311,20 @@ static void parse_fieldwork(const json_t *obj, consultation *out, json_t *errors
     const char *names[2] = { "start", "end" };
     char *dest[2] = { out->start, out->end };
     for (int i = 0; i < 2; i++) {
-        char field[32], why[80];
+        char field[32], form[80];
         snprintf(field, sizeof field, "fieldwork.%s", names[i]);
         const json_t *v = json_object_get(fw, names[i]);
         if (!v || json_is_null(v))
             errors_add(errors, field, "is required");
         else if (!json_is_string(v))
             errors_add(errors, field, "must be a date string (YYYY-MM-DD)");
-        else if (!date_parse_why(json_string_value(v), &d[i], why, sizeof why)) {
-            if (why[0])
-                errors_add(errors, field, "%.20s is not a real date: %s", json_string_value(v), why);
-            else
-                errors_add(errors, field, "must be a real calendar date as YYYY-MM-DD (got \"%.20s\")",
-                           json_string_value(v));
-        } else {
-            ok[i] = true;
-            memcpy(dest[i], json_string_value(v), 11);
+        else {
+            snprintf(form, sizeof form, "must be a real calendar date as YYYY-MM-DD (got \"%.20s\")",
+                     json_string_value(v));
+            if (date_parse_field(json_string_value(v), &d[i], field, form, errors)) {
+                ok[i] = true;
+                memcpy(dest[i], json_string_value(v), 11);
+            }
         }
     }
     if (ok[0] && ok[1]) {
