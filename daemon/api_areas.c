@@ -98,8 +98,7 @@ void api_area_search(request *rq)
 }
 
 /* The public search's token bucket, one per client address (limits.key_rate
- * and limits.key_burst, as for a key; key_burst 0: off), under a hash of the
- * address so that an IPv6 address fits the table's key. Returns -1 when the
+ * and limits.key_burst, as for a key; key_burst 0: off). Returns -1 when the
  * request was refused 429. */
 static int public_rate_limit(request *rq)
 {
@@ -108,11 +107,8 @@ static int public_rate_limit(request *rq)
     struct evhttp_connection *conn = evhttp_request_get_connection(rq->req);
     if (conn)
         evhttp_connection_get_peer(conn, &addr, &port);
-    unsigned long long h = 1469598103934665603ull; /* FNV-1a */
-    for (const char *p = addr ? addr : ""; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    char key[32];
-    snprintf(key, sizeof key, "public:%016llx", h);
+    char key[64];
+    snprintf(key, sizeof key, "client:%s", addr ? addr : "");
     return auth_rate_limit(rq, key, "per-client",
                            "This address has searched too often; retry after the Retry-After seconds.");
 }

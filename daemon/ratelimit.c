@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_MAX 40 /* a key id (UUID) and its terminator */
+#define KEY_MAX 64 /* a key id (UUID), or "client:" and an address (IPv6: at most 45), and a terminator */
 
 typedef struct bucket {
     char key[KEY_MAX];     /* "" : empty slot */

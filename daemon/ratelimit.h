@@ -27,8 +27,8 @@ typedef struct ratelimit_result {
 ratelimit *ratelimit_new(size_t max_keys);
 void ratelimit_free(ratelimit *r);
 
-/* Takes a token from key's bucket (key copied; at most 39 bytes, a key id:
- * a longer one is never limited) at time now (seconds, monotonic), with rate
+/* Takes a token from key's bucket (key copied; at most 63 bytes, a key id
+ * or "client:" and a client's address: a longer one is never limited) at time now (seconds, monotonic), with rate
  * (tokens a second; <= 0 is treated as nearly 0) and burst (< 1 counts as 1). */
 ratelimit_result ratelimit_take(ratelimit *r, const char *key, double now, double rate, long burst);
 

@@ -139,6 +139,10 @@ static void a_burst_then_the_rate(void **state)
     /* a long pause refills only up to the burst */
     x = ratelimit_take(r, "key-a", 10000.0, 2.0, 5);
     assert_int_equal(x.remaining, 4);
+    /* a client's IPv6 address fits a key of its own (the public area search) */
+    const char *v6 = "client:ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255";
+    assert_true(ratelimit_take(r, v6, 0.0, 0.1, 1).allowed);
+    assert_false(ratelimit_take(r, v6, 0.0, 0.1, 1).allowed);
     ratelimit_free(r);
 }
 
