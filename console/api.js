@@ -69,15 +69,18 @@ function dispositionName(header) {
 
 // Downloads a file the API gives only to a signed-in key (a plain link would
 // be sent without it and answered 401): fetched with the key, then saved
-// under the server's file name (else fallbackName) through an object URL.
-export async function download(path, fallbackName) {
+// through an object URL under name, else the server's file name, else
+// fallbackName. bom puts a UTF-8 byte-order mark first, so that spreadsheets
+// read a CSV as UTF-8 (the import accepts it). Returns the name saved under.
+export async function download(path, fallbackName, { name: given, bom = false } = {}) {
   const headers = {};
   const key = getKey();
   if (key) headers["Authorization"] = `Bearer ${key}`;
   const r = await send(path, { headers });
   if (!r.ok) throw new ApiError(r.status, parsed(await r.text()));
-  const blob = await r.blob();
-  const name = dispositionName(r.headers.get("Content-Disposition")) || fallbackName;
+  const body = await r.blob();
+  const blob = bom ? new Blob(["\ufeff", body], { type: body.type }) : body;
+  const name = given || dispositionName(r.headers.get("Content-Disposition")) || fallbackName;
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
   a.href = url;

@@ -29,11 +29,12 @@ export async function termLabels(name, codes) {
 }
 
 // An area's name, with its first parent in brackets to tell apart places of
-// the same name: "Abbey (Lincoln)"; the code when the register has no such area.
-export async function areaName(code) {
+// the same name: "Abbey (Lincoln)" (parent: false, the name alone); the code
+// when the register has no such area.
+export async function areaName(code, { parent = true } = {}) {
   const a = await once(`/v1/areas/${encodeURIComponent(code)}`);
   if (!a || !a.name) return code;
-  return a.parents && a.parents[0] ? `${a.name} (${a.parents[0].name})` : a.name;
+  return parent && a.parents && a.parents[0] ? `${a.name} (${a.parents[0].name})` : a.name;
 }
 
 // The names of codes, in order, as areaName.

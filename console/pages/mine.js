@@ -6,8 +6,9 @@
 // "Download as a spreadsheet (CSV)" fetches /v1/consultations.csv with the
 // same filters through the API client (the key never goes in a link) and
 // hands the file to the browser, ready to edit and import again.
-import { api, listAll } from "../api.js";
-import { el, formatRange, hashQuery, hashWith, heading } from "../dom.js";
+import { download as save, listAll } from "../api.js";
+import { el, formatRange, hashQuery, hashWith, heading, plural } from "../dom.js";
+import { areaName } from "../names.js";
 import { errorSummary } from "../widgets.js";
 
 const PAGE = 25;
@@ -53,15 +54,8 @@ export async function render(main, _params, { me }) {
     download.disabled = true;
     downloadMsg.textContent = "Preparing the spreadsheet…";
     try {
-      const r = await api("GET", `/v1/consultations.csv?${filters}`);
-      // a byte-order mark, so that spreadsheets read the file as UTF-8 (the import accepts it)
-      const url = URL.createObjectURL(new Blob(["\ufeff", r.text], { type: "text/csv;charset=utf-8" }));
       const name = `consultations-${slug(org.name)}${status ? `-${status.replace("_", "-")}` : ""}-${today()}.csv`;
-      const a = el("a", { href: url, download: name, class: "visually-hidden" }, name);
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      await save(`/v1/consultations.csv?${filters}`, null, { name, bom: true });
       downloadMsg.textContent = `Downloaded ${name}. Edit it in a spreadsheet, then bring it back with "Import".`;
     } catch (err) {
       downloadMsg.textContent = `Could not download the spreadsheet: ${err.message}`;
@@ -98,12 +92,11 @@ export async function render(main, _params, { me }) {
   const openOf = {};
   for (const o of open.items) for (const cid of o.consultations) openOf[cid] = (openOf[cid] || 0) + 1;
   const items = order(list.items, today());
+  // each area's name alone (a code the register does not know stays a code)
   const names = new Map();
   async function nameAreas(codes) {
     await Promise.all(codes.filter(code => !names.has(code)).map(async code => {
-      names.set(code, code);
-      try { names.set(code, (await api("GET", `/v1/areas/${encodeURIComponent(code)}`)).data.name); }
-      catch (_) { /* an area the register does not know keeps its code */ }
+      names.set(code, await areaName(code, { parent: false }));
     }));
   }
 
@@ -132,7 +125,7 @@ export async function render(main, _params, { me }) {
         el("span", {}, `Areas: ${areaText || "none"}`),
         c.external_ref ? el("span", {}, ` Reference: ${c.external_ref}`) : null),
       n ? el("p", { class: "item-overlaps" }, el("a", { href: `#/consultations/${c.id}` },
-        `⚠ ${n} open overlap${n === 1 ? "" : "s"}`)) : null);
+        `⚠ ${plural(n, "open overlap")}`)) : null);
   }
 
   let shown = 0;
@@ -143,7 +136,7 @@ export async function render(main, _params, { me }) {
     nodes.forEach(n => ol.appendChild(n));
     const first = shown;
     shown += next.length;
-    count.textContent = `Showing ${shown} of ${items.length}${list.more ? "+" : ""} consultation${items.length === 1 ? "" : "s"}.`;
+    count.textContent = `Showing ${shown} of ${plural(`${items.length}${list.more ? "+" : ""}`, "consultation")}.`;
     more.hidden = shown >= items.length;
     more.textContent = `Show ${Math.min(PAGE, items.length - shown)} more`;
     if (first > 0 && nodes.length) nodes[0].querySelector("a").focus();
