@@ -28,11 +28,17 @@ export async function termLabels(name, codes) {
   return (codes || []).map(c => labels.get(c) || c);
 }
 
+// An area as GET /v1/areas/{code} gives it (name, level, parents...), or null
+// when it cannot be read.
+export function area(code) {
+  return once(`/v1/areas/${encodeURIComponent(code)}`);
+}
+
 // An area's name, with its first parent in brackets to tell apart places of
 // the same name: "Abbey (Lincoln)" (parent: false, the name alone); the code
 // when the register has no such area.
 export async function areaName(code, { parent = true } = {}) {
-  const a = await once(`/v1/areas/${encodeURIComponent(code)}`);
+  const a = await area(code);
   if (!a || !a.name) return code;
   return parent && a.parents && a.parents[0] ? `${a.name} (${a.parents[0].name})` : a.name;
 }

@@ -2,6 +2,7 @@
 // the page's labels), the area picker.
 import { api } from "./api.js";
 import { clear, el } from "./dom.js";
+import { area } from "./names.js";
 
 // The words a page shows for the control with this id: its <label>, else its
 // aria-label, else its fieldset's legend; null when there is no such control.
@@ -181,11 +182,12 @@ export function areaPicker({ label, hint, id: givenId, initial = [], multiple = 
   renderChips();
   // areas given by code alone get their names from the register
   for (const a of chosen.filter(c => c.name === c.code)) {
-    api("GET", `/v1/areas/${encodeURIComponent(a.code)}`).then(r => {
-      a.name = r.data.name;
-      a.parent = r.data.parents && r.data.parents[0] ? r.data.parents[0].name : null;
+    area(a.code).then(d => {
+      if (!d) return;
+      a.name = d.name;
+      a.parent = d.parents && d.parents[0] ? d.parents[0].name : null;
       renderChips();
-    }).catch(() => {});
+    });
   }
   const node = el("div", { class: "field area-picker" },
     el("label", { for: id }, label),
