@@ -36,7 +36,7 @@ function input(id, label, attrs = {}, hint) {
   if (max) {
     const update = () => {
       const n = length(box.value);
-      count.textContent = n > max ? `${label.replace(/ \(optional\)$/, "")} is ${n - max} ${n - max === 1 ? "character" : "characters"} too long: ${n} of ${max}`
+      count.textContent = n > max ? `${label.replace(/ \(optional\)$/, "")} is ${plural(n - max, "character")} too long: ${n} of ${max}`
         : `${n} of ${max} characters`;
       count.classList.toggle("too-long", n > max);
     };
@@ -75,7 +75,7 @@ function formWords(field, message, pendingArea = "") {
   else if (/^must be a (real calendar )?date/.test(m))
     text = /\(got ""\)$/.test(m) ? "enter a date" : "enter a real date";
   else if ((g = /^must be at most (\d+) characters \(got (\d+)\)/.exec(m)))
-    text = `is ${g[2] - g[1]} ${g[2] - g[1] === 1 ? "character" : "characters"} too long: shorten it to ${g[1]} characters or fewer`;
+    text = `is ${plural(g[2] - g[1], "character")} too long: shorten it to ${g[1]} characters or fewer`;
   else if (/^must not contain control characters/.test(m))
     text = "remove the tabs or other invisible characters in it";
   else if (/^must not be before fieldwork\.start/.test(m))
