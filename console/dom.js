@@ -40,6 +40,19 @@ export function formatDate(iso) {
   return `${d} ${MONTHS[m - 1]} ${y}`;
 }
 
+// ("2027-11", 3) -> "2028-02": a month n months after ym (n may be negative)
+export function addMonths(ym, n) {
+  const [y, m] = ym.split("-").map(Number);
+  const t = y * 12 + m - 1 + n;
+  return `${Math.floor(t / 12)}-${String(t % 12 + 1).padStart(2, "0")}`;
+}
+
+// "2027-02" -> 28: the last day of the month
+export function lastDay(ym) {
+  const [y, m] = ym.split("-").map(Number);
+  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
 // "2027-03" -> "March 2027"
 export function formatMonth(ym) {
   const [y, m] = ym.split("-").map(Number);

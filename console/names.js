@@ -5,7 +5,7 @@
 // load (a cache of promises by address); a code the register cannot name is
 // shown as it is, so a page never fails for want of a word.
 import { api } from "./api.js";
-import { formatDate } from "./dom.js";
+import { formatDate, lastDay } from "./dom.js";
 
 const fetched = new Map();  // address -> Promise of its data (null when it failed)
 
@@ -52,7 +52,5 @@ export function areaNames(codes) {
 // fieldwork on any day of the window_days days ending on the month's last
 // day): ("2027-03", 90) -> "the 90 days up to 31 March 2027".
 export function fatigueWindow(month, days) {
-  const [y, m] = month.split("-").map(Number);
-  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  return `the ${days} days up to ${formatDate(`${month}-${String(last).padStart(2, "0")}`)}`;
+  return `the ${days} days up to ${formatDate(`${month}-${String(lastDay(month)).padStart(2, "0")}`)}`;
 }

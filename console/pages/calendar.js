@@ -3,18 +3,9 @@
 // per fieldwork window, coloured (and labelled) by status; a consultation with
 // open overlaps is marked and links to them.
 import { api, listAll } from "../api.js";
-import { el, formatDate, formatMonth, formatRange, hashQuery, hashWith, heading, plural } from "../dom.js";
+import { addMonths, el, formatDate, formatMonth, formatRange, hashQuery, hashWith, heading, lastDay, plural } from "../dom.js";
 import { areaPicker, errorSummary } from "../widgets.js";
 
-function addMonths(ym, n) {
-  const [y, m] = ym.split("-").map(Number);
-  const t = y * 12 + m - 1 + n;
-  return `${Math.floor(t / 12)}-${String(t % 12 + 1).padStart(2, "0")}`;
-}
-function lastDay(ym) {
-  const [y, m] = ym.split("-").map(Number);
-  return new Date(Date.UTC(y, m, 0)).getUTCDate();
-}
 const day = iso => Date.UTC(...iso.split("-").map((v, i) => Number(v) - (i === 1 ? 1 : 0))) / 86400000;
 
 export async function render(main) {

@@ -5,15 +5,10 @@
 // consultations with fieldwork on any day of the fatigue.window_days days
 // ending on its last day (README, "Fatigue"), and the page says so.
 import { api, listAll } from "../api.js";
-import { clear, el, formatMonth, formatRange, hashQuery, hashWith, heading, plural } from "../dom.js";
+import { addMonths, clear, el, formatMonth, formatRange, hashQuery, hashWith, heading, plural } from "../dom.js";
 import { fatigueWindow } from "../names.js";
 import { areaPicker, errorSummary } from "../widgets.js";
 
-function addMonths(ym, n) {
-  const [y, m] = ym.split("-").map(Number);
-  const t = y * 12 + m - 1 + n;
-  return `${Math.floor(t / 12)}-${String(t % 12 + 1).padStart(2, "0")}`;
-}
 
 export async function render(main) {
   const q = hashQuery();
